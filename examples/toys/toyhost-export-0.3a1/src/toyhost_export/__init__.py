@@ -1,0 +1,11 @@
+"""toyhost-export 0.3a1: a toy plugin that exports a page of rows (think datasette-export-database)."""
+
+import toyhost
+
+__version__ = "0.3a1"
+
+
+def export_page(title, rows):
+    """Return an HTML page with *title* as heading and one paragraph per row."""
+    body = "".join(f"<p>{row}</p>" for row in rows)
+    return toyhost.render_title(title) + body

@@ -1,0 +1,90 @@
+"""Resolver error text from pip and uv, turned into one :class:`Conflict` record.
+
+Neither installer reports a failed resolution as JSON, so this is the one place that reads
+their human-readable text. The raw text is kept beside the parsed record. Tested against the
+wording of pip 23-26 and uv 0.4-0.13 (see tests/test_conflicts.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+
+@dataclass(frozen=True)
+class Demand:
+    """One installed-or-requested release's requirement on another project."""
+
+    project: str
+    """The project that makes the demand, e.g. ``toyhost-export``."""
+    version: str
+    """Its version (as the installer names it; uv may name a range such as ``<=0.3a1``)."""
+    requirement: str
+    """What it requires, e.g. ``toyhost==1.0a27``."""
+
+    @property
+    def target(self) -> str:
+        """The canonical name of the project required."""
+        return canonicalize_name(Requirement(self.requirement).name)
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.version} requires {self.requirement}"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Why an installer could not satisfy a set of requirements."""
+
+    installer: str
+    """``pip`` or ``uv``."""
+    demands: tuple[Demand, ...]
+    """The requirements that cannot all hold at once."""
+    raw: str
+    """The installer's own text, unchanged."""
+
+    @property
+    def contested(self) -> tuple[str, ...]:
+        """The projects that two or more demands disagree on (``toyhost``)."""
+        targets = [demand.target for demand in self.demands]
+        return tuple(sorted({name for name in targets if targets.count(name) > 1}))
+
+    def __str__(self) -> str:
+        lines = [f"{self.installer} could not install the requested set, because:"]
+        lines += [f"  {demand}" for demand in self.demands]
+        return "\n".join(lines)
+
+
+# pip: "    toyhost-export 0.3a1 depends on toyhost==1.0a27"
+_PIP_CAUSE = re.compile(r"^\s+(?P<project>\S+) (?P<version>\S+) depends on (?P<requirement>.+?)\s*$", re.M)
+# uv: "toyhost-export==0.3a1 depends on toyhost==1.0a27", "all versions of toyhost-charts depend on toyhost>=1.0a28"
+_UV_CAUSE = re.compile(
+    r"(?:all versions of (?P<any>[A-Za-z0-9._-]+) depend|"
+    r"(?P<project>[A-Za-z0-9._-]+?)(?P<version>(?:==|<=|>=|<|>)[^\s,]+) depends?) on "
+    r"(?P<requirement>[A-Za-z0-9._-]+(?:\[[^\]]*\])?(?:[<>=!~]=?[^\s,]+)(?:,\s*[<>=!~]=?[^\s,]+)*)"
+)
+
+
+def parse_conflict(output: str) -> Conflict | None:
+    """The conflict described by an installer's *output*, or ``None`` if it reports none."""
+    if "ResolutionImpossible" in output or "conflicting dependencies" in output:
+        demands = [_demand(m["project"], m["version"], m["requirement"]) for m in _PIP_CAUSE.finditer(output)]
+        return Conflict("pip", tuple(d for d in demands if d), output)
+    if "No solution found when resolving dependencies" in output:
+        demands = []
+        for match in _UV_CAUSE.finditer(output):
+            project = match["any"] or match["project"]
+            version = "(any version)" if match["any"] else match["version"].lstrip("=")
+            demands.append(_demand(project, version, match["requirement"]))
+        return Conflict("uv", tuple(dict.fromkeys(d for d in demands if d)), output)
+    return None
+
+
+def _demand(project: str, version: str, requirement: str) -> Demand | None:
+    try:
+        Requirement(requirement)
+    except InvalidRequirement:
+        return None  # a line of prose that only looked like a cause
+    return Demand(project, version, requirement.strip())

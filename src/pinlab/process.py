@@ -1,0 +1,134 @@
+"""The one subprocess wrapper: list arguments, utf-8, captured output, a cleaned environment.
+
+Every tool pinlab runs (pip, uv, pip-audit, the build backend, a sandbox's interpreter) goes
+through :func:`run`, so that the caller's configuration never leaks in and machine paths never
+leak out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+# Variables that would let the caller's set-up change what an installer does or where a
+# Python looks for code. Dropped by prefix or by name before every run.
+_DROPPED_PREFIXES = ("PIP_", "PIPAPI_", "UV_", "VIRTUALENV_", "PYTHON", "CONDA_")
+_DROPPED_NAMES = frozenset({"VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "__PYVENV_LAUNCHER__"})
+
+# uv prints how long each step took; that differs on every run and teaches nothing.
+_DURATION = re.compile(r"\b(in) \d+(?:\.\d+)?(?:ms|s|µs)\b")
+
+
+def clean_env(overrides: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """Return the current environment without the caller's pip/uv/Python settings.
+
+    *overrides* are applied last; a ``None`` value deletes the variable (as nox does).
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key.upper() not in _DROPPED_NAMES and not key.upper().startswith(_DROPPED_PREFIXES)
+    }
+    # Tools' output must read the same on every machine: no colours, utf-8 everywhere.
+    env.update({"NO_COLOR": "1", "PYTHONUTF8": "1", "PYTHONIOENCODING": "utf-8"})
+    for key, value in (overrides or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+@dataclass(frozen=True)
+class Placeholders:
+    """Machine paths and the short names that replace them in any output a reader sees."""
+
+    paths: Mapping[str, str] = field(default_factory=dict)
+    """Maps an absolute folder to its placeholder, e.g. ``{'/tmp/pinlab-sandbox-x1': '<sandbox>'}``."""
+
+    def apply(self, text: str) -> str:
+        # Longest first, so that a folder inside another gets its own placeholder.
+        for path, name in sorted(self.paths.items(), key=lambda item: -len(item[0])):
+            for spelling in _spellings(path):
+                text = text.replace(spelling, name)
+        # Placeholders are written with forward slashes on every platform.
+        for name in set(self.paths.values()):
+            text = re.sub(re.escape(name) + r"((?:\\[\w.+-]+)+)", _forward_slashes, text)
+        return _DURATION.sub(r"\1 <time>", text)
+
+    def merged(self, other: Placeholders) -> Placeholders:
+        return Placeholders({**self.paths, **other.paths})
+
+
+def _forward_slashes(match: re.Match[str]) -> str:
+    return match.group(0).replace("\\", "/")
+
+
+def _spellings(path: str) -> list[str]:
+    """The ways a tool may print one folder: native, file URL, forward slashes, resolved."""
+    from pathlib import Path
+
+    spellings = {path, os.path.realpath(path)}
+    for one in list(spellings):
+        spellings.add(Path(one).as_uri())
+        spellings.add(one.replace("\\", "/"))
+    return sorted(spellings, key=len, reverse=True)
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What one command did, as a reader would want to see it."""
+
+    command: tuple[str, ...]
+    """The command as a reader would type it (machine paths replaced by placeholders)."""
+    returncode: int
+    """The exit status: 0 means success."""
+    output: str
+    """Standard output and standard error, interleaved as a terminal shows them."""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def __str__(self) -> str:
+        return f"$ {' '.join(self.command)}\n{self.output.rstrip()}\n[exit status {self.returncode}]"
+
+
+def run(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    shown_as: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    placeholders: Placeholders | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    merge_output: bool = True,
+) -> Completed:
+    """Run *args*, capture its output as utf-8 and hide machine paths behind placeholders.
+
+    With ``merge_output=False`` only standard output is kept (for tools that print JSON),
+    and standard error is appended after it only if the command failed.
+    """
+    placeholders = placeholders or Placeholders()
+    proc = subprocess.run(
+        [os.fspath(arg) for arg in args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        encoding="utf-8",
+        errors="replace",
+        env=dict(env) if env is not None else clean_env(),
+        cwd=cwd,
+        check=False,
+    )
+    output = proc.stdout
+    if not merge_output and proc.returncode != 0 and proc.stderr:
+        output += proc.stderr
+    shown = shown_as if shown_as is not None else [os.fspath(arg) for arg in args]
+    return Completed(
+        command=tuple(placeholders.apply(part) for part in shown),
+        returncode=proc.returncode,
+        output=placeholders.apply(output),
+    )

@@ -1,0 +1,172 @@
+"""A throwaway virtual environment, made with ``virtualenv``, that installs only from a local index.
+
+The sandbox never sees the caller's pip or uv configuration: every ``PIP_*``/``UV_*`` variable,
+``PYTHONPATH`` and an activated venv are dropped, pip's config files are disabled, and the only
+place packages can come from is the :class:`~pinlab.index.LocalIndex` it was given. It works
+the same on Windows (``Scripts\\python.exe``) as on Linux and macOS (``bin/python``), because
+the interpreter's path comes from virtualenv itself rather than from a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from packaging.utils import canonicalize_name
+
+from .index import LocalIndex
+from .process import Completed, Placeholders, clean_env, run
+from .toys import Toy
+from .workdir import ThrowawayDir
+
+# Seed packages virtualenv puts in every environment; they are not part of any lesson.
+_SEED = frozenset({"pip", "setuptools", "wheel"})
+
+_LIST_DISTRIBUTIONS = (
+    "import importlib.metadata as m, json; "
+    "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+)
+
+
+@dataclass(frozen=True)
+class Outcome(Completed):
+    """A command run in a sandbox, with the packages installed once it finished."""
+
+    installed: Mapping[str, str] = None  # type: ignore[assignment]
+    """Canonical project name -> version, seed packages (pip) left out."""
+
+
+class Sandbox(ThrowawayDir):
+    """A virtual environment in a throwaway folder; use it in ``with`` or call ``close()``."""
+
+    def __init__(self, index: LocalIndex) -> None:
+        super().__init__("sandbox")
+        self.index = index
+        try:
+            self._python = _create_venv(self.path / "venv")
+        except BaseException:  # an error or Ctrl-C half-way: leave nothing behind
+            self.close()
+            raise
+        self.placeholders = Placeholders({str(self.path): "<sandbox>", str(index.path): "<index>"})
+
+    @property
+    def python(self) -> Path:
+        """The sandbox's interpreter (``Scripts\\python.exe`` on Windows, ``bin/python`` elsewhere)."""
+        return self._python
+
+    def add_placeholder(self, path: Path, name: str) -> None:
+        """Show *path* as *name* in this sandbox's outputs (e.g. the examples folder)."""
+        self.placeholders = self.placeholders.merged(Placeholders({str(path): name}))
+
+    # -- installers ------------------------------------------------------------------------
+
+    def pip(self, *args: str) -> Outcome:
+        """Run pip in the sandbox: ``sandbox.pip("install toyhost==1.0a27")``."""
+        argv = _split(args)
+        return self._run([str(self.python), "-Im", "pip", *argv], ["pip", *argv], self._pip_env())
+
+    def uv(self, *args: str) -> Outcome:
+        """Run uv against the sandbox: ``sandbox.uv("pip install toyhost==1.0a27")``."""
+        argv = _split(args)
+        return self._run([uv_binary(), *argv], ["uv", *argv], self._uv_env())
+
+    def python_run(self, *args: str) -> Outcome:
+        """Run the sandbox's interpreter, isolated from the caller's ``PYTHON*`` settings."""
+        argv = _split(args)
+        return self._run([str(self.python), "-I", *argv], ["python", *argv], clean_env())
+
+    def test(self, toy: Toy) -> Outcome:
+        """Run *toy*'s own unit tests with the sandbox's interpreter and installed packages."""
+        tests = toy.source / "tests"
+        self.add_placeholder(toy.source, f"<{toy.source.name}>")
+        argv = ["-I", "-m", "unittest", "discover", "--start-directory", str(tests), "--top-level-directory", str(tests)]
+        return self._run([str(self.python), *argv], ["python", *argv], clean_env())
+
+    def installed(self) -> dict[str, str]:
+        """Canonical name -> version of what is installed, read by the sandbox's own interpreter."""
+        result = run([self.python, "-I", "-c", _LIST_DISTRIBUTIONS], env=clean_env(), merge_output=False)
+        if not result.ok:
+            raise RuntimeError(f"could not list the sandbox's packages: {result.output.strip()}")
+        found = {canonicalize_name(name): version for name, version in json.loads(result.output).items()}
+        return dict(sorted((name, version) for name, version in found.items() if name not in _SEED))
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _run(self, argv: list[str], shown: list[str], env: dict[str, str]) -> Outcome:
+        done = run(argv, shown_as=shown, env=env, placeholders=self.placeholders, cwd=self.path)
+        return Outcome(done.command, done.returncode, done.output, self.installed())
+
+    def _pip_env(self) -> dict[str, str]:
+        return clean_env({
+            # os.devnull as config file makes pip skip every config file (global, user, site).
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_NO_INDEX": "1",
+            "PIP_FIND_LINKS": str(self.index.path),
+            "PIP_NO_INPUT": "1",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_CACHE_DIR": str(self.path / "pip-cache"),
+        })
+
+    def _uv_env(self) -> dict[str, str]:
+        return clean_env({
+            "UV_NO_CONFIG": "1",
+            "UV_OFFLINE": "1",
+            "UV_FIND_LINKS": str(self.index.path),
+            "UV_CACHE_DIR": str(self.path / "uv-cache"),
+            "UV_PYTHON": str(self.python),
+            "UV_PYTHON_DOWNLOADS": "never",
+            "UV_NO_PROGRESS": "1",
+        })
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else ", ".join(f"{n} {v}" for n, v in self.installed().items()) or "empty"
+        return f"Sandbox({state})"
+
+
+def _split(args: tuple[str, ...]) -> list[str]:
+    """Accept a command as one string, as typed in a terminal, or as separate arguments."""
+    if len(args) == 1:
+        return shlex.split(args[0])
+    return list(args)
+
+
+def _create_venv(target: Path) -> Path:
+    from virtualenv import cli_run
+
+    # No download, no update check: virtualenv seeds pip from the wheels it ships with.
+    session = cli_run(
+        [str(target), "--no-download", "--no-periodic-update", "--no-setuptools", "--quiet"],
+        setup_logging=False,
+        env=clean_env(),
+    )
+    return Path(session.creator.exe)
+
+
+def uv_binary() -> str:
+    """The uv executable from the ``uv`` package (a pinlab dependency), else one on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        import shutil
+
+        found = shutil.which("uv")
+        if found is None:
+            raise FileNotFoundError("uv is not installed: pip install uv") from None
+        return found
+
+
+def has_uv() -> bool:
+    try:
+        uv_binary()
+    except FileNotFoundError:
+        return False
+    return True

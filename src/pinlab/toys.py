@@ -1,0 +1,164 @@
+"""The toy packages: find their sources, check them, build wheels, cache them by content.
+
+Each folder under ``examples/toys/`` is a real project with its own ``pyproject.toml``. Wheels
+are built by the real build frontend (``build``) and backend (hatchling), and cached under a
+hash of the folder's content, so editing one toy's ``pyproject.toml`` rebuilds just that toy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .process import clean_env, run
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+# Folders and files a build may leave in a source tree; they are not part of its content.
+_NOT_SOURCE = {"__pycache__", "build", "dist", ".pytest_cache"}
+
+
+class ToyError(ValueError):
+    """A toy project cannot be used; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Toy:
+    """One toy release: a source folder that builds one wheel."""
+
+    name: str
+    """The project name, as written in its pyproject.toml."""
+    version: Version
+    """Its version."""
+    source: Path
+    """The folder holding its pyproject.toml."""
+    dependencies: tuple[str, ...]
+    """Its ``[project] dependencies``, as written."""
+
+    @property
+    def key(self) -> str:
+        """``name==version``, canonical: how the toy is named in this kit."""
+        return f"{canonicalize_name(self.name)}=={self.version}"
+
+
+def examples_dir(start: Path | None = None) -> Path:
+    """The repository's ``examples`` folder, found upwards from *start* (default: cwd).
+
+    Notebooks run in ``book/`` and tests in the repository root; both find it this way. An
+    editable install also finds it next to the sources.
+    """
+    candidates = [Path(start or Path.cwd()).resolve(), Path(__file__).resolve()]
+    for origin in candidates:
+        for folder in [origin, *origin.parents]:
+            if (folder / "examples" / "toys").is_dir():
+                return folder / "examples"
+    raise ToyError(f"{Path(start or Path.cwd())}: no examples/toys folder here or above")
+
+
+def load_toy(source: Path) -> Toy:
+    """Read and check one toy's pyproject.toml; raise :class:`ToyError` naming what is wrong."""
+    pyproject = source / "pyproject.toml"
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ToyError(f"{pyproject}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ToyError(f"{pyproject}: invalid TOML: {exc}") from None
+    project = data.get("project")
+    if not isinstance(project, dict):
+        raise ToyError(f"{pyproject}: no [project] table")
+    name, version = project.get("name"), project.get("version")
+    if not isinstance(name, str) or not name:
+        raise ToyError(f"{pyproject}: [project] has no name")
+    try:
+        parsed_version = Version(str(version))
+    except InvalidVersion:
+        raise ToyError(f"{pyproject}: invalid version {version!r}") from None
+    dependencies = project.get("dependencies", [])
+    if not isinstance(dependencies, list):
+        raise ToyError(f"{pyproject}: dependencies must be a list of strings")
+    for dependency in dependencies:
+        try:
+            Requirement(str(dependency))
+        except InvalidRequirement as exc:
+            raise ToyError(f"{pyproject}: invalid requirement {dependency!r}: {exc}") from None
+    return Toy(name, parsed_version, source, tuple(dependencies))
+
+
+def find_toys(examples: Path | None = None) -> list[Toy]:
+    """Every toy under ``examples/toys``, sorted by name and version."""
+    toys_dir = (examples or examples_dir()) / "toys"
+    toys = [load_toy(folder) for folder in toys_dir.iterdir() if (folder / "pyproject.toml").is_file()]
+    return sorted(toys, key=lambda toy: (canonicalize_name(toy.name), toy.version))
+
+
+def content_hash(source: Path) -> str:
+    """A hash of every source file's relative path and bytes (build leftovers excluded)."""
+    digest = hashlib.sha256()
+    for path in sorted(_source_files(source)):
+        digest.update(path.relative_to(source).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _source_files(source: Path):  # type: ignore[no-untyped-def]
+    for root, dirs, files in os.walk(source):
+        dirs[:] = [d for d in dirs if d not in _NOT_SOURCE and not d.endswith(".egg-info")]
+        for file in files:
+            if not file.endswith((".pyc", ".pyo")):
+                yield Path(root, file)
+
+
+def cache_dir() -> Path:
+    """Where built toy wheels are kept between runs (``PINLAB_CACHE`` overrides)."""
+    override = os.environ.get("PINLAB_CACHE")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("pinlab", appauthor=False))
+
+
+def build_wheel(toy: Toy) -> Path:
+    """The wheel of *toy*, built with ``build`` + hatchling unless its content is cached."""
+    slot = cache_dir() / "wheels" / f"{canonicalize_name(toy.name)}-{toy.version}-{content_hash(toy.source)}"
+    cached = sorted(slot.glob("*.whl")) if slot.is_dir() else []
+    if cached:
+        return cached[0]
+    slot.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=slot.parent))
+    try:
+        _build_into(toy, staging)
+        try:
+            staging.rename(slot)  # atomic: a parallel build of the same content may win
+        except OSError:
+            if not any(slot.glob("*.whl")):
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(slot.glob("*.whl"))[0]
+
+
+def _build_into(toy: Toy, outdir: Path) -> None:
+    # Without build isolation: the backend (hatchling) is one of pinlab's own dependencies,
+    # so building needs no download and works offline.
+    result = run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check",
+         "--outdir", str(outdir), str(toy.source)],
+        env=clean_env(),
+    )
+    if not result.ok or not any(outdir.glob("*.whl")):
+        last_line = result.output.strip().splitlines()[-1:] or ["no output"]
+        raise ToyError(f"{toy.source / 'pyproject.toml'}: the wheel did not build: {last_line[0]}")
