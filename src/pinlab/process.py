@@ -18,6 +18,9 @@ from typing import Mapping, Sequence
 _DROPPED_PREFIXES = ("PIP_", "PIPAPI_", "UV_", "VIRTUALENV_", "PYTHON", "CONDA_")
 _DROPPED_NAMES = frozenset({"VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "__PYVENV_LAUNCHER__"})
 
+# Terminal control sequences (colours, progress bars) that some tools print even into a pipe.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
 # uv prints how long each step took; that differs on every run and teaches nothing.
 _DURATION = re.compile(r"\b(in) \d+(?:\.\d+)?(?:ms|s|µs)\b")
 
@@ -57,7 +60,7 @@ class Placeholders:
         # Placeholders are written with forward slashes on every platform.
         for name in set(self.paths.values()):
             text = re.sub(re.escape(name) + r"((?:\\[\w.+-]+)+)", _forward_slashes, text)
-        return _DURATION.sub(r"\1 <time>", text)
+        return _DURATION.sub(r"\1 <time>", _ANSI.sub("", text))
 
     def merged(self, other: Placeholders) -> Placeholders:
         return Placeholders({**self.paths, **other.paths})
@@ -95,6 +98,10 @@ class Completed:
 
     def __str__(self) -> str:
         return f"$ {' '.join(self.command)}\n{self.output.rstrip()}\n[exit status {self.returncode}]"
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+        # In a notebook, a result shows as the terminal transcript a reader would have seen.
+        printer.text(str(self))
 
 
 def run(

@@ -32,7 +32,7 @@ _LIST_DISTRIBUTIONS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # shown as a transcript, like Completed
 class Outcome(Completed):
     """A command run in a sandbox, with the packages installed once it finished."""
 
@@ -109,6 +109,9 @@ class Sandbox(ThrowawayDir):
             "PIP_NO_INPUT": "1",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             "PIP_CACHE_DIR": str(self.path / "pip-cache"),
+            # A progress bar is noise in a captured transcript.
+            "PIP_PROGRESS_BAR": "off",
+            "PIP_NO_COLOR": "1",
         })
 
     def _uv_env(self) -> dict[str, str]:

@@ -104,6 +104,28 @@ def find_toys(examples: Path | None = None) -> list[Toy]:
     return sorted(toys, key=lambda toy: (canonicalize_name(toy.name), toy.version))
 
 
+def find_toy(key: str, examples: Path | None = None) -> Toy:
+    """The toy release named ``name==version``, e.g. ``find_toy("toyhost-export==0.3a1")``."""
+    name, _, version = key.partition("==")
+    for toy in find_toys(examples):
+        if canonicalize_name(toy.name) == canonicalize_name(name) and toy.version == Version(version or "0"):
+            return toy
+    raise ToyError(f"no toy release {key!r} in examples/toys")
+
+
+def compare(old: str, new: str, file: str = "pyproject.toml") -> str:
+    """A unified diff of *file* between two toy releases: what changed from *old* to *new*."""
+    import difflib
+
+    before, after = find_toy(old), find_toy(new)
+    lines = difflib.unified_diff(
+        (before.source / file).read_text(encoding="utf-8").splitlines(keepends=True),
+        (after.source / file).read_text(encoding="utf-8").splitlines(keepends=True),
+        fromfile=f"{before.source.name}/{file}", tofile=f"{after.source.name}/{file}",
+    )
+    return "".join(lines)
+
+
 def content_hash(source: Path) -> str:
     """A hash of every source file's relative path and bytes (build leftovers excluded)."""
     digest = hashlib.sha256()

@@ -1,0 +1,71 @@
+"""Hermetic tests: a temp folder of our own, no environment or cwd leaks, nothing left behind.
+
+The whole run (notebook kernels included, since they inherit the environment) uses a fresh temp
+folder; at the end no pinlab folder may remain in it, or the run fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from pinlab.workdir import leftovers
+
+_TEMP_VARS = ("TMPDIR", "TEMP", "TMP")
+_run_temp: Path | None = None
+_saved_temp: dict[str, str | None] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _run_temp
+    _run_temp = Path(tempfile.mkdtemp(prefix="pinlab-test-run-"))
+    for name in _TEMP_VARS:
+        _saved_temp[name] = os.environ.get(name)
+        os.environ[name] = str(_run_temp)
+    tempfile.tempdir = None  # recomputed from the variables above
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    left = leftovers(_run_temp)
+    if left:
+        names = ", ".join(path.name for path in left)
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"FAILED nothing-left-behind: the run left pinlab folders in the temp folder: {names}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for name, value in _saved_temp.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    tempfile.tempdir = None
+    if _run_temp is not None:
+        shutil.rmtree(_run_temp, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def no_leaks():
+    """Fail a test that changes the environment or the working directory and leaves it so."""
+    def environment() -> dict[str, str]:
+        return {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}  # pytest's own
+
+    env_before, cwd_before = environment(), os.getcwd()
+    yield
+    assert environment() == env_before, "the test changed os.environ and did not restore it"
+    assert os.getcwd() == cwd_before, "the test changed the working directory and did not restore it"
+
+
+@pytest.fixture(scope="session")
+def toys_index():
+    """An index of every toy wheel, shared by the tests that only read it."""
+    from pinlab import toy_index
+
+    with toy_index() as index:
+        yield index

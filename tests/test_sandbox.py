@@ -1,0 +1,151 @@
+import os
+import sys
+import textwrap
+
+import pytest
+
+import pinlab.sandbox
+from pinlab import Sandbox, toy_index
+from pinlab.conflicts import parse_conflict
+from pinlab.toys import _build_into, find_toy, find_toys, load_toy
+from pinlab.workdir import leftovers
+
+
+def test_the_interpreter_is_where_this_platform_puts_it(toys_index):
+    with Sandbox(toys_index) as sandbox:
+        expected_folder = "Scripts" if os.name == "nt" else "bin"
+        assert sandbox.python.parent.name == expected_folder
+        assert sandbox.python.is_relative_to(sandbox.path)
+
+
+def test_pip_installs_from_the_local_index_and_reports_what_is_installed(toys_index):
+    with Sandbox(toys_index) as sandbox:
+        result = sandbox.pip("install toyhost-export==0.3a2 toyhost==1.0a28")
+        assert result.ok, result.output
+        assert result.command == ("pip", "install", "toyhost-export==0.3a2", "toyhost==1.0a28")
+        assert result.installed == {"toyhost": "1.0a28", "toyhost-export": "0.3a2"}
+        assert "Looking in links: <index>" in result.output
+        assert str(sandbox.path) not in result.output and str(toys_index.path) not in result.output
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_the_pinned_plugin_conflicts_and_installs_nothing(toys_index, installer):
+    with Sandbox(toys_index) as sandbox:
+        command = "install toyhost-export==0.3a1 toyhost-charts"
+        result = sandbox.pip(command) if installer == "pip" else sandbox.uv("pip " + command)
+        assert result.returncode == 1
+        assert result.installed == {}
+        assert parse_conflict(result.output).contested == ("toyhost",)
+
+
+@pytest.mark.parametrize("key", ["toyhost==1.0a27", "toyhost-export==0.3a2", "toyhost-charts==0.1"])
+def test_each_toy_passes_its_own_tests(toys_index, key):
+    toy = find_toy(key)
+    with Sandbox(toys_index) as sandbox:
+        assert sandbox.uv(f"pip install {key}").ok
+        result = sandbox.test(toy)
+        assert result.ok, result.output
+        assert "OK" in result.output.splitlines()
+
+
+@pytest.fixture
+def hostile(tmp_path, monkeypatch):
+    """Every setting a user's machine might have that would change what an installer does."""
+    # A decoy release that must never be seen: if any setting below were honoured, pip would
+    # pick toyhost 9.0 from here or fail on the constraint.
+    decoy_src = tmp_path / "decoy"
+    (decoy_src / "src" / "toyhost").mkdir(parents=True)
+    (decoy_src / "src" / "toyhost" / "__init__.py").write_text("")
+    (decoy_src / "pyproject.toml").write_text(textwrap.dedent("""\
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+        [project]
+        name = "toyhost"
+        version = "9.0"
+        [tool.hatch.build.targets.wheel]
+        packages = ["src/toyhost"]
+        """))
+    decoys = tmp_path / "decoys"
+    _build_into(load_toy(decoy_src), decoys)
+    constraint = tmp_path / "constraints.txt"
+    constraint.write_text("toyhost==1.0a27\n")
+    pip_conf = tmp_path / "pip.conf"
+    pip_conf.write_text(f"[global]\nfind-links = {decoys}\nno-index = false\nconstraint = {constraint}\n")
+    (tmp_path / "xdg" / "pip").mkdir(parents=True)
+    (tmp_path / "xdg" / "pip" / "pip.conf").write_text(pip_conf.read_text())
+    shadow = tmp_path / "shadow"  # a PYTHONPATH that would shadow the installed host
+    (shadow / "toyhost").mkdir(parents=True)
+    (shadow / "toyhost" / "__init__.py").write_text("raise ImportError('shadowed by PYTHONPATH')\n")
+    other_venv = tmp_path / "other-venv"
+    settings = {
+        "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+        "PIP_EXTRA_INDEX_URL": "http://127.0.0.1:9/extra",
+        "PIP_FIND_LINKS": str(decoys),
+        "PIP_CONSTRAINT": str(constraint),
+        "PIP_REQUIRE_VIRTUALENV": "1",
+        "PIP_CONFIG_FILE": str(pip_conf),
+        "XDG_CONFIG_DIRS": str(tmp_path / "xdg"),
+        "UV_INDEX_URL": "http://127.0.0.1:9/simple",
+        "UV_CONSTRAINT": str(constraint),
+        "UV_FIND_LINKS": str(decoys),
+        "PYTHONPATH": str(shadow),
+        "VIRTUAL_ENV": str(other_venv),
+        "PATH": str(other_venv / ("Scripts" if os.name == "nt" else "bin")) + os.pathsep + os.environ["PATH"],
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    return settings
+
+
+def _story(index):
+    """The chapter-one story, as results that must not depend on the caller's settings."""
+    outcomes = []
+    with Sandbox(index) as sandbox:
+        outcomes.append(sandbox.pip("install toyhost-export==0.3a1 toyhost-charts"))
+        outcomes.append(sandbox.pip("install toyhost-export==0.3a2 toyhost-charts"))
+        outcomes.append(sandbox.test(find_toy("toyhost-export==0.3a2")))
+    with Sandbox(index) as sandbox:
+        outcomes.append(sandbox.uv("pip install toyhost-export==0.3a2 toyhost-charts"))
+    return [(o.command, o.returncode, o.output, o.installed) for o in outcomes]
+
+
+def test_a_hostile_environment_changes_nothing(hostile):
+    with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export", "toyhost-charts") as index:
+        with_hostile = _story(index)
+        for name in hostile:
+            os.environ.pop(name)  # restored by monkeypatch afterwards
+        os.environ["PATH"] = hostile["PATH"].split(os.pathsep, 1)[1]
+        clean = _story(index)
+    assert with_hostile == clean
+    assert clean[1][3] == {"toyhost": "1.0a28", "toyhost-charts": "0.1", "toyhost-export": "0.3a2"}
+    assert clean[3][3] == clean[1][3]
+
+
+def test_an_interrupt_while_creating_leaves_nothing(toys_index, monkeypatch):
+    def interrupted(target):
+        target.mkdir(parents=True)
+        raise KeyboardInterrupt
+
+    before = leftovers()
+    monkeypatch.setattr(pinlab.sandbox, "_create_venv", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Sandbox(toys_index)
+    assert leftovers() == before
+
+
+def test_an_exception_inside_with_removes_the_sandbox(toys_index):
+    with pytest.raises(ValueError):
+        with Sandbox(toys_index) as sandbox:
+            raise ValueError("a failing cell")
+    assert not sandbox.path.exists()
+
+
+def test_a_sandbox_left_open_is_removed_when_the_interpreter_exits(tmp_path):
+    import subprocess
+
+    code = "from pinlab import Sandbox, toy_index; s = Sandbox(toy_index('toyhost==1.0a27')); print(s.path)"
+    env = {**os.environ, "TMPDIR": str(tmp_path), "TEMP": str(tmp_path), "TMP": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip()
+    assert leftovers(tmp_path) == []
