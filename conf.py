@@ -10,7 +10,7 @@ copyright = "2026, the pinlab team"
 
 extensions = ["myst_nb", "sphinx_copybutton"]
 
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "conftest.py"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "conftest.py", "workspace"]
 root_doc = "index"
 
 # The committed outputs are the ones nbval compares; building must not re-run the labs.

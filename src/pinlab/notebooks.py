@@ -33,7 +33,8 @@ def clean(notebook) -> None:  # type: ignore[no-untyped-def]
     }
     count = 0
     for cell in notebook.cells:
-        cell.metadata = {key: cell.metadata[key] for key in ("tags",) if key in cell.metadata}
+        # "jupyter" holds source_hidden: an exercise's solution stays collapsed in JupyterLab too.
+        cell.metadata = {key: cell.metadata[key] for key in ("tags", "jupyter") if key in cell.metadata}
         if cell.cell_type != "code":
             continue
         count += 1

@@ -93,7 +93,9 @@ def load_toy(source: Path) -> Toy:
         try:
             Requirement(str(dependency))
         except InvalidRequirement as exc:
-            raise ToyError(f"{pyproject}: invalid requirement {dependency!r}: {exc}") from None
+            # packaging's message goes on with the requirement and a caret; its first line says it all.
+            reason = str(exc).splitlines()[0]
+            raise ToyError(f"{pyproject}: invalid requirement {dependency!r}: {reason}") from None
     return Toy(name, parsed_version, source, tuple(dependencies))
 
 

@@ -1,0 +1,227 @@
+"""Exercises: a working copy the learner edits, a reset, and self-checks that answer in a line.
+
+The learner changes something real: a copy of a toy project (or another example) in a visible
+folder next to the notebooks, ``workspace/``, which JupyterLab's file browser shows. A self-check
+builds and installs what the learner wrote with the real tools and answers with one friendly
+line, ``✔ ...`` or ``✘ ...`` and a hint, never an exception or a build backend's traceback.
+``reset()`` puts the original back, so the next learner, or the next run, starts clean.
+
+Each chapter's check is a function here (``check_*``); the notebooks call them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from .toys import _NOT_SOURCE, Toy, ToyError, build_wheel, find_toy, load_toy
+from .workdir import remove_tree
+
+WORKSPACE = "workspace"
+"""The folder, beside the notebooks, that holds the learners' working copies."""
+
+
+class ExerciseError(ValueError):
+    """An exercise cannot go on as written; the message says which file and what to do."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """The answer of a self-check: passed or not, in words a learner can act on."""
+
+    passed: bool
+    """True when the learner's change does what the exercise asks."""
+    message: str
+    """One line: what happened."""
+    hint: str = ""
+    """When not passed: what to try next."""
+    details: str = ""
+    """The transcript behind the answer (e.g. pip's output), for the curious; not shown by default."""
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        if self.passed:
+            return f"✔ {self.message}"
+        return f"✘ {self.message}" + (f"\n  Hint: {self.hint}" if self.hint else "")
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+        # In a notebook, the answer shows as the two lines a learner reads, not as a dataclass.
+        printer.text(str(self))
+
+
+class WorkingCopy:
+    """A copy of an example folder in ``workspace/``, for the learner to edit.
+
+    ``WorkingCopy.of_toy("toyhost-export==0.3a1")`` names the copy of that toy; ``reset()``
+    (re)creates it from the original. The copy is named like the original's folder, so it is
+    easy to find in the file browser.
+    """
+
+    def __init__(self, source: Path, workspace: Path | None = None) -> None:
+        self.source = Path(source)
+        self.workspace = Path(workspace) if workspace is not None else Path.cwd() / WORKSPACE
+        self.path = self.workspace / self.source.name
+
+    @classmethod
+    def of_toy(cls, key: str, workspace: Path | None = None) -> WorkingCopy:
+        """The working copy of the toy release *key*, e.g. ``"toyhost-export==0.3a1"``."""
+        return cls(find_toy(key).source, workspace)
+
+    @property
+    def shown(self) -> str:
+        """How messages name the copy: ``workspace/<folder>``, the same on every machine."""
+        return f"{self.workspace.name}/{self.path.name}"
+
+    def file(self, name: str = "pyproject.toml") -> Path:
+        """The path of *name* inside the working copy."""
+        return self.path / name
+
+    def reset(self) -> WorkingCopy:
+        """Replace the working copy by a fresh copy of the original; return it (it shows its state)."""
+        remove_tree(self.path)
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(self.source, self.path, ignore=_build_leftovers)
+        return self
+
+    def edit(self, old: str, new: str, file: str = "pyproject.toml") -> None:
+        """Replace *old* by *new* in *file*, as a learner would in the editor.
+
+        Applying the same edit twice changes nothing; a file holding neither text is an error
+        that says how to start again.
+        """
+        path = self.file(file)
+        text = self._read(file)
+        if old in text:
+            path.write_text(text.replace(old, new), encoding="utf-8")
+        elif new not in text:
+            raise ExerciseError(f"{self.shown}/{file}: found neither {old!r} nor {new!r}; "
+                                f"start again with reset()")
+
+    def diff(self, file: str = "pyproject.toml") -> str:
+        """What the learner changed in *file*, as a unified diff against the original."""
+        before = (self.source / file).read_text(encoding="utf-8").splitlines(keepends=True)
+        after = self._read(file).splitlines(keepends=True)
+        return "".join(difflib.unified_diff(before, after, fromfile=f"original/{file}", tofile=f"{self.shown}/{file}"))
+
+    def changed(self) -> list[str]:
+        """The files (relative, with ``/``) that differ from the original, or are new or gone."""
+        if not self.path.is_dir():
+            return ["(the whole folder is missing)"]
+        ours, theirs = _files(self.path), _files(self.source)
+        return sorted(name for name in ours | theirs
+                      if name not in ours or name not in theirs
+                      or (self.path / name).read_bytes() != (self.source / name).read_bytes())
+
+    def load(self) -> Toy:
+        """The working copy read as a toy project; a broken edit raises :class:`ToyError` in one line."""
+        try:
+            return load_toy(self.path)
+        except ToyError as exc:
+            raise ToyError(self._shown_paths(str(exc))) from None
+
+    def build(self) -> Path:
+        """The wheel of the working copy, built by the real backend (cached by content)."""
+        toy = self.load()
+        try:
+            return build_wheel(toy)
+        except ToyError as exc:
+            raise ToyError(self._shown_paths(str(exc))) from None
+
+    def _read(self, file: str) -> str:
+        try:
+            return self.file(file).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ExerciseError(f"{self.shown}/{file}: file not found; start again with reset()") from None
+
+    def _shown_paths(self, message: str) -> str:
+        # Learners read "workspace/<folder>/pyproject.toml", not this machine's absolute path.
+        return message.replace(str(self.path), self.shown).replace(self.path.as_posix(), self.shown)
+
+    def __repr__(self) -> str:
+        changed = self.changed()
+        state = f"edited: {', '.join(changed)}" if changed else "unchanged"
+        return f"{self.shown}: a copy of examples/{self.source.parent.name}/{self.source.name}, {state}"
+
+
+def _build_leftovers(folder: str, names: list[str]) -> list[str]:
+    return [name for name in names if name in _NOT_SOURCE or name.endswith((".egg-info", ".pyc"))]
+
+
+def _files(root: Path) -> set[str]:
+    skipped = _NOT_SOURCE | {".ipynb_checkpoints"}
+    return {path.relative_to(root).as_posix() for path in root.rglob("*")
+            if path.is_file() and not skipped & set(path.relative_to(root).parts) and path.suffix != ".pyc"}
+
+
+def _requirement_on(toy: Toy, project: str) -> Requirement | None:
+    for dependency in toy.dependencies:
+        requirement = Requirement(dependency)
+        if canonicalize_name(requirement.name) == canonicalize_name(project):
+            return requirement
+    return None
+
+
+def _broken(copy: WorkingCopy, exc: ToyError) -> Check:
+    return Check(False, str(exc), "fix that in the file and save it, or start again with reset()")
+
+
+# -- chapter 1 ------------------------------------------------------------------------------
+
+def check_loosened_pin(plugin: WorkingCopy) -> Check:
+    """Chapter 1: does the learner's copy of toyhost-export 0.3a1 install beside toyhost-charts?
+
+    The copy is built by the real backend and installed by pip, with toyhost-charts, into a
+    sandbox whose index holds both host releases; then the plugin's own tests run there.
+    """
+    from .conflicts import parse_conflict
+    from .index import toy_index
+    from .sandbox import Sandbox
+
+    pyproject = f"{plugin.shown}/pyproject.toml"
+    try:
+        toy = plugin.load()
+        host = _requirement_on(toy, "toyhost")
+        if host is None:
+            return Check(False, f"{pyproject} no longer requires toyhost, which the plugin imports.",
+                         "keep the requirement on toyhost and change only its version specifier")
+        if not host.specifier.contains("1.0a27", prereleases=True):
+            return Check(False, f"{host} leaves out toyhost 1.0a27, the release the plugin was written and tested for.",
+                         "state the oldest release that works as a lower bound")
+        wheel = plugin.build()
+    except ToyError as exc:
+        return _broken(plugin, exc)
+
+    with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-charts") as index:
+        index.add(wheel)
+        with Sandbox(index) as sandbox:
+            installed = sandbox.pip("install toyhost-export toyhost-charts")
+            if not installed.ok:
+                conflict = parse_conflict(installed.output)
+                why = "; ".join(str(demand) for demand in conflict.demands) if conflict else "see .details"
+                admitted = [v for v in ("1.0a27", "1.0a28") if host.specifier.contains(v, prereleases=True)]
+                return Check(False, f"pip cannot install your toyhost-export beside toyhost-charts: {why}.",
+                             f"{host} admits {_releases(admitted)}; toyhost-charts "
+                             f"needs 1.0a28 or newer. In {pyproject}, state the oldest host release the plugin "
+                             "needs, not the only one it accepts.",
+                             str(installed))
+            tests = sandbox.test(toy)
+            chosen = installed.installed.get("toyhost", "?")
+            if not tests.ok:
+                return Check(False, f"your toyhost-export installs beside toyhost-charts, "
+                                    f"but its own tests fail with toyhost {chosen}.",
+                             "did the edit touch more than the requirement? Compare with diff().", str(tests))
+    return Check(True, "Your toyhost-export installs beside toyhost-charts: "
+                       f"pip chose toyhost {chosen}, and the plugin's own tests pass.")
+
+
+def _releases(versions: list[str]) -> str:
+    if not versions:
+        return "no host release"
+    return f"only {versions[0]}" if len(versions) == 1 else " and ".join(versions)
