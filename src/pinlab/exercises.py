@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import shutil
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,9 +48,13 @@ class Check:
         return self.passed
 
     def __str__(self) -> str:
+        # Wrapped to the width of a notebook's output area, so nobody scrolls sideways.
         if self.passed:
-            return f"✔ {self.message}"
-        return f"✘ {self.message}" + (f"\n  Hint: {self.hint}" if self.hint else "")
+            return _wrap(f"✔ {self.message}", "  ")
+        lines = [_wrap(f"✘ {self.message}", "  ")]
+        if self.hint:
+            lines.append(_wrap(f"  Hint: {self.hint}", "        "))
+        return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
         # In a notebook, the answer shows as the two lines a learner reads, not as a dataclass.
@@ -146,8 +151,11 @@ class WorkingCopy:
 
     def __repr__(self) -> str:
         changed = self.changed()
-        state = f"edited: {', '.join(changed)}" if changed else "unchanged"
-        return f"{self.shown}: a copy of examples/{self.source.parent.name}/{self.source.name}, {state}"
+        return f"{self.shown}: " + (f"edited {', '.join(changed)}" if changed else "unchanged")
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(text, width=72, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
 def _build_leftovers(folder: str, names: list[str]) -> list[str]:

@@ -33,8 +33,9 @@ def clean(notebook) -> None:  # type: ignore[no-untyped-def]
     }
     count = 0
     for cell in notebook.cells:
-        # "jupyter" holds source_hidden: an exercise's solution stays collapsed in JupyterLab too.
-        cell.metadata = {key: cell.metadata[key] for key in ("tags", "jupyter") if key in cell.metadata}
+        # An exercise's solution stays collapsed in JupyterLab too ("jupyter": source_hidden), and
+        # its button in the guide says what it opens ("mystnb": code_prompt_show).
+        cell.metadata = {key: cell.metadata[key] for key in ("tags", "jupyter", "mystnb") if key in cell.metadata}
         if cell.cell_type != "code":
             continue
         count += 1
