@@ -177,6 +177,8 @@ def _requirement_on(toy: Toy, project: str) -> Requirement | None:
 
 
 def _broken(copy: WorkingCopy, exc: ToyError) -> Check:
+    if not copy.file().is_file():
+        return Check(False, str(exc), "start again with reset()")
     return Check(False, str(exc), "fix that in the file and save it, or start again with reset()")
 
 
