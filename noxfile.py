@@ -61,3 +61,15 @@ def refresh(session: nox.Session) -> None:
     notebooks = session.posargs or sorted(str(path) for path in (ROOT / "book").rglob("*.ipynb")
                                           if ".ipynb_checkpoints" not in path.parts)
     session.run("python", "-m", "pinlab.notebooks", *notebooks, env={"PYTHONHASHSEED": "0"})
+
+
+@nox.session
+def wheelhouse(session: nox.Session) -> None:
+    """Fill wheelhouse/ (the USB stick) with every wheel the workshop needs, then prove it offline.
+
+    Args go to ``python -m pinlab.wheelhouse``, e.g. ``-- --platform windows-amd64 --python 3.12``
+    for the laptops of the room (see book/workshop/offline.md).
+    """
+    install_locked(session)
+    session.run("python", "-m", "pinlab.wheelhouse", "--project", str(ROOT), "--dest", str(ROOT / "wheelhouse"),
+                "--group=lab", "--group=test", *session.posargs)

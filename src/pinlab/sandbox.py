@@ -100,8 +100,8 @@ class Sandbox(ThrowawayDir):
         done = run(argv, shown_as=shown, env=env, placeholders=self.placeholders, cwd=self.path)
         return Outcome(done.command, done.returncode, done.output, self.installed())
 
-    def _pip_env(self) -> dict[str, str]:
-        return clean_env({
+    def _pip_env(self, *, offline: bool = True) -> dict[str, str]:
+        env = clean_env({
             # os.devnull as config file makes pip skip every config file (global, user, site).
             "PIP_CONFIG_FILE": os.devnull,
             "PIP_NO_INDEX": "1",
@@ -113,6 +113,11 @@ class Sandbox(ThrowawayDir):
             "PIP_PROGRESS_BAR": "off",
             "PIP_NO_COLOR": "1",
         })
+        if not offline:
+            # Only pinlab.wheelhouse asks for this: it downloads the kit's own dependencies from
+            # PyPI for a USB stick, still ignoring every pip config file and PIP_* variable.
+            del env["PIP_NO_INDEX"], env["PIP_FIND_LINKS"]
+        return env
 
     def _uv_env(self) -> dict[str, str]:
         return clean_env({
