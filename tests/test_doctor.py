@@ -86,8 +86,9 @@ def test_a_path_over_the_limit_is_a_problem_with_its_fix():
     steps = {step.name: step for step in doctor.diagnose(path_limit=60)}
     assert steps["paths"].ok is False
     assert re.fullmatch(
-        r"the deepest file in a sandbox has a path of \d+ characters, over this machine's limit of 59: "
-        r"enable long paths \(Windows: LongPathsEnabled\) or set TEMP to a short folder such as C:\\tmp",
+        r"the deepest file in (a sandbox|the kit's environment) has a path of \d+ characters, over this machine's "
+        r"limit of 59: enable long paths \(Windows: LongPathsEnabled\), or move the kit and TEMP to short folders "
+        r"such as C:\\pinlab and C:\\tmp",
         steps["paths"].detail)
 
 

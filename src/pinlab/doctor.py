@@ -2,8 +2,9 @@
 
 It does, for real and offline, what the chapters will do: checks the Python version, builds the
 toy wheels with the real backend, makes a throwaway virtual environment, installs two toys into it
-with pip and with uv from the local index only, and measures the deepest path a sandbox holds
-(Windows refuses paths over 260 characters unless long paths are enabled). Each step prints one
+with pip and with uv from the local index only, and measures the deepest paths in a sandbox and
+in the kit's own environment (Windows refuses paths of 260 characters or more unless long paths
+are enabled). Each step prints one
 line with how long it took; each problem is one line saying what is wrong and what to do. The exit
 status is 0 when the machine is ready and 1 when a problem was found, so a setup script can use it.
 """
@@ -128,12 +129,15 @@ def diagnose(
 
     def check_paths() -> str:
         limit = path_limit if path_limit is not None else _this_machines_path_limit()
-        deepest = max((len(str(path)) for path in found["sandbox"].path.rglob("*")), default=0)  # type: ignore[attr-defined]
-        if limit is not None and deepest >= limit:
-            raise _Problem(f"the deepest file in a sandbox has a path of {deepest} characters, over this machine's "
-                           f"limit of {limit - 1}: enable long paths (Windows: LongPathsEnabled) or set TEMP to a "
-                           "short folder such as C:\\tmp")
-        return f"the deepest path in a sandbox is {deepest} characters" + (f" (limit {limit - 1})" if limit else "")
+        sandbox_depth = _deepest(found["sandbox"].path)  # type: ignore[attr-defined]
+        kit_depth = _deepest(Path(sys.prefix))
+        where, length = max([("a sandbox", sandbox_depth), ("the kit's environment", kit_depth)], key=lambda x: x[1])
+        if limit is not None and length >= limit:
+            raise _Problem(f"the deepest file in {where} has a path of {length} characters, over this machine's "
+                           f"limit of {limit - 1}: enable long paths (Windows: LongPathsEnabled), or move the kit "
+                           "and TEMP to short folders such as C:\\pinlab and C:\\tmp")
+        return (f"deepest paths: {sandbox_depth} characters in a sandbox, {kit_depth} in the kit's environment"
+                + (f" (limit {limit - 1})" if limit else ""))
 
     try:
         step("python", check_python)
@@ -160,6 +164,10 @@ def _this_machines_path_limit() -> int | None:
     except OSError:
         enabled = 0
     return None if enabled == 1 else WINDOWS_PATH_LIMIT
+
+
+def _deepest(folder: Path) -> int:
+    return max((len(str(path)) for path in folder.rglob("*")), default=0)
 
 
 def _one_line(exc: BaseException) -> str:
