@@ -127,14 +127,18 @@ def schedule_markdown(notebooks: Sequence[Path]) -> str:
     """The schedule table: each chapter's measured minutes and the running total."""
     import nbformat
 
-    rows = ["| Chapter | Teaching | Exercises | Running total |", "|---|---:|---:|---:|"]
+    rows = ["| Chapter | Teaching | Exercises | Running total | Measured: run time + words (teaching; exercises) |",
+            "|---|---:|---:|---:|---|"]
     total = 0
     for path in notebooks:
         notebook = nbformat.read(path, as_version=4)
         lesson = lesson_of(notebook, path.name)
         total += lesson["teaching"] + lesson["exercises"]
         title = next(cell.source.splitlines()[0].lstrip("# ") for cell in notebook.cells if cell.cell_type == "markdown")
-        rows.append(f"| [{title}](../{path.stem}) | {lesson['teaching']} min | {lesson['exercises']} min | {total} min |")
+        m = lesson["measured"]
+        rows.append(f"| [{title}](../{path.name}) | {lesson['teaching']} min | {lesson['exercises']} min | {total} min "
+                    f"| {m['teaching_run_seconds']} s + {m['teaching_words']} words; "
+                    f"{m['exercise_run_seconds']} s + {m['exercise_words']} words |")
     return "\n".join(rows)
 
 
