@@ -6,7 +6,7 @@ with the solution applied (it must pass), and with a broken edit (one line namin
 
 import pytest
 
-from pinlab.exercises import Check, ExerciseError, WorkingCopy, check_loosened_pin
+from pinlab.exercises import Check, ExerciseError, WorkingCopy, check_loosened_pin, check_repaired_environment
 from pinlab.toys import find_toy
 
 PLUGIN = "workspace/toyhost-export-0.3a1"
@@ -116,3 +116,72 @@ def test_chapter_1_a_deleted_working_copy_is_named(plugin):
     remove_tree(plugin.path)
     check = check_loosened_pin(plugin)
     assert check == Check(False, f"{PLUGIN}/pyproject.toml: file not found", "start again with reset()")
+
+
+# -- chapter 2: the requirement that repairs the application ---------------------------------
+
+APP = "workspace/app-requirements/requirements.txt"
+
+
+@pytest.fixture
+def app(tmp_path):
+    """A fresh working copy of the application's requirements.txt."""
+    return WorkingCopy.of_example("app-requirements", workspace=tmp_path / "workspace").reset()
+
+
+def _write(app, *lines):
+    app.edit("toyhost-export==0.3a1", "\n".join(lines), "requirements.txt")
+
+
+def test_chapter_2_untouched_requirements_leave_the_host_vulnerable(app):
+    check = check_repaired_environment(app)
+    assert (check.passed, check.message, check.hint) == (
+        False,
+        f"pip installed {APP}, but the host is still toyhost 1.0a27, which the advisory says is vulnerable "
+        "(fixed in 1.0a28).",
+        "toyhost-export 0.3a1 still requires toyhost==1.0a27, which keeps the fix out: ask for the fixed host, "
+        "and for a plugin release that admits it",
+    )
+    assert "Requirement already satisfied: toyhost-export==0.3a1" in check.details
+
+
+def test_chapter_2_solution_passes(app):
+    _write(app, "toyhost-export>=0.3a2", "toyhost>=1.0a28")
+    check = check_repaired_environment(app)
+    assert check.passed, str(check)
+    assert check.message == ("The application now runs toyhost 1.0a28 with toyhost-export 0.3a2, "
+                             "and pip check finds every requirement satisfied.")
+
+
+@pytest.mark.parametrize(("lines", "message", "hint"), [
+    (["toyhost-export==0.3a1", "toyhost==1.0a28"],
+     f"pip refuses {APP}: toyhost-export 0.3a1 requires toyhost==1.0a27; your file asks for toyhost==1.0a28.",
+     "a pinned plugin and the fixed host cannot both be installed; is there a release of the plugin whose "
+     "requirement admits the fix?"),
+    (["toyhost==1.0a28"],
+     "the host is fixed (toyhost 1.0a28), but pip check finds a broken promise: toyhost-export 0.3a1 has "
+     "requirement toyhost==1.0a27, but you have toyhost 1.0a28.",
+     "forcing the host leaves the plugin's pin broken; ask for a plugin release that admits the fix"),
+    (["toyhost-export>=0.3a2"],
+     f"pip installed {APP}, but the host is still toyhost 1.0a27, which the advisory says is vulnerable "
+     "(fixed in 1.0a28).",
+     "a plugin that admits the fix does not bring it: ask for the fixed host too"),
+])
+def test_chapter_2_the_escape_hatches_of_the_chapter_are_not_accepted(app, lines, message, hint):
+    _write(app, *lines)
+    check = check_repaired_environment(app)
+    assert (check.passed, check.message, check.hint) == (False, message, hint)
+
+
+def test_chapter_2_a_requirement_that_does_not_parse_names_the_file_and_line(app):
+    _write(app, "toyhost-export=>0.3a2")
+    assert check_repaired_environment(app) == Check(
+        False, f"{APP}, line 4: invalid requirement 'toyhost-export=>0.3a2': "
+               "Expected semicolon (after name with no version specifier) or end",
+        "fix that in the file and save it, or start again with reset()")
+
+
+def test_chapter_2_an_option_line_is_named(app):
+    _write(app, "--override overrides.txt", "toyhost-export")
+    check = check_repaired_environment(app)
+    assert check.message == f"{APP}, line 4: '--override': this exercise takes requirements only"

@@ -17,10 +17,11 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
-from .toys import _NOT_SOURCE, Toy, ToyError, build_wheel, find_toy, load_toy
+from .toys import _NOT_SOURCE, Toy, ToyError, build_wheel, examples_dir, find_toy, load_toy
 from .workdir import remove_tree
 
 WORKSPACE = "workspace"
@@ -78,6 +79,11 @@ class WorkingCopy:
     def of_toy(cls, key: str, workspace: Path | None = None) -> WorkingCopy:
         """The working copy of the toy release *key*, e.g. ``"toyhost-export==0.3a1"``."""
         return cls(find_toy(key).source, workspace)
+
+    @classmethod
+    def of_example(cls, name: str, workspace: Path | None = None) -> WorkingCopy:
+        """The working copy of ``examples/exercises/<name>``, e.g. ``"app-requirements"``."""
+        return cls(examples_dir() / "exercises" / name, workspace)
 
     @property
     def shown(self) -> str:
@@ -176,8 +182,8 @@ def _requirement_on(toy: Toy, project: str) -> Requirement | None:
     return None
 
 
-def _broken(copy: WorkingCopy, exc: ToyError) -> Check:
-    if not copy.file().is_file():
+def _broken(copy: WorkingCopy, exc: ToyError, file: str = "pyproject.toml") -> Check:
+    if not copy.file(file).is_file():
         return Check(False, str(exc), "start again with reset()")
     return Check(False, str(exc), "fix that in the file and save it, or start again with reset()")
 
@@ -229,6 +235,91 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
                              "did the edit touch more than the requirement? Compare with diff().", str(tests))
     return Check(True, "Your toyhost-export installs beside toyhost-charts: "
                        f"pip chose toyhost {chosen}, and the plugin's own tests pass.")
+
+
+# -- chapter 2 ------------------------------------------------------------------------------
+
+# The advisory of chapter 2 (examples/advisories): toyhost is vulnerable before 1.0a28.
+HOST_FIX = Version("1.0a28")
+
+
+def read_requirements(copy: WorkingCopy, file: str = "requirements.txt") -> list[Requirement]:
+    """The requirements in *file* of the working copy; a line that does not parse raises
+    :class:`ToyError` in one line naming the file, the line number and what is wrong."""
+    shown = f"{copy.shown}/{file}"
+    try:
+        text = copy.file(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ToyError(f"{shown}: file not found") from None
+    requirements = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("-"):
+            raise ToyError(f"{shown}, line {number}: {line.split()[0]!r}: this exercise takes requirements only")
+        try:
+            requirements.append(Requirement(line))
+        except InvalidRequirement as exc:
+            raise ToyError(f"{shown}, line {number}: invalid requirement {line!r}: {str(exc).splitlines()[0]}") from None
+    return requirements
+
+
+def check_repaired_environment(app: WorkingCopy) -> Check:
+    """Chapter 2: do the learner's requirements give the application the fixed host, with every
+    installed requirement still satisfied?
+
+    The application as it is (plugin 0.3a1, host 1.0a27) is installed in a sandbox whose index
+    also has the host's fix and the plugin's fixed release; then pip installs the learner's file
+    over it, the way the owner would apply a change, and ``pip check`` looks for broken promises.
+    """
+    from .conflicts import parse_conflict
+    from .index import toy_index
+    from .sandbox import Sandbox
+
+    shown = f"{app.shown}/requirements.txt"
+    try:
+        requirements = read_requirements(app)
+    except ToyError as exc:
+        return _broken(app, exc, "requirements.txt")
+    if not requirements:
+        return Check(False, f"{shown} has no requirements left.", "the application still needs the export plugin")
+
+    with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export") as index, Sandbox(index) as sandbox:
+        sandbox.pip("install toyhost-export==0.3a1")  # the application as it runs today
+        sandbox.add_placeholder(app.path, app.shown)
+        applied = sandbox.pip("install", "-r", str(app.file("requirements.txt")))
+        if not applied.ok:
+            conflict = parse_conflict(applied.output)
+            contested = {demand.target for demand in conflict.demands} if conflict else set()
+            why = [str(demand) for demand in conflict.demands] if conflict else [_last(applied.output)]
+            why += [f"your file asks for {r}" for r in requirements if canonicalize_name(r.name) in contested]
+            return Check(False, f"pip refuses {shown}: {'; '.join(why)}.",
+                         "a pinned plugin and the fixed host cannot both be installed; is there a release of "
+                         "the plugin whose requirement admits the fix?", str(applied))
+        host = Version(applied.installed.get("toyhost", "0"))
+        plugin = applied.installed.get("toyhost-export", "?")
+        if host < HOST_FIX:
+            pin = _requirement_on(find_toy(f"toyhost-export=={plugin}"), "toyhost") if plugin != "?" else None
+            hint = ("a plugin that admits the fix does not bring it: ask for the fixed host too"
+                    if pin is None or pin.specifier.contains(HOST_FIX, prereleases=True) else
+                    f"toyhost-export {plugin} still requires {pin}, which keeps the fix out: ask for the fixed "
+                    "host, and for a plugin release that admits it")
+            return Check(False, f"pip installed {shown}, but the host is still toyhost {host}, "
+                                f"which the advisory says is vulnerable (fixed in {HOST_FIX}).", hint, str(applied))
+        broken = sandbox.pip("check")
+        if not broken.ok:
+            return Check(False, f"the host is fixed (toyhost {host}), but pip check finds a broken promise: "
+                                f"{_last(broken.output)}",
+                         "forcing the host leaves the plugin's pin broken; ask for a plugin release that "
+                         "admits the fix", str(broken))
+    return Check(True, f"The application now runs toyhost {host} with toyhost-export {plugin}, "
+                       "and pip check finds every requirement satisfied.")
+
+
+def _last(output: str) -> str:
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
 
 
 def _releases(versions: list[str]) -> str:
