@@ -70,6 +70,13 @@ def book(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Time pinlab beside bare virtualenv/venv/uv + pip commands, and the notebook suite (args go to the script)."""
+    install_locked(session, "test")
+    session.run("python", str(ROOT / "benchmarks" / "bench.py"), *session.posargs)
+
+
+@nox.session
 def lab(session: nox.Session) -> None:
     """Open the chapters in JupyterLab, with the kit installed."""
     install_locked(session, "lab", "test")
