@@ -52,8 +52,9 @@ def offline(session: nox.Session) -> None:
     probe = subprocess.run([*cut, "true"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         session.skip(f"cannot make a network namespace here: {probe.stderr.strip() or probe.returncode}")
-    # An empty wheel cache, so that the toys are built inside the namespace too.
-    cache = Path(session.create_tmp()) / "toy-wheels"
+    # An empty wheel cache, so that the toys are built inside the namespace too. (Not in
+    # session.create_tmp(): that sets TMPDIR, and under a deep TMPDIR Chromium cannot start.)
+    cache = Path(session.virtualenv.location) / "toy-wheel-cache"
     shutil.rmtree(cache, ignore_errors=True)
     # The namespace's loopback starts down; Jupyter kernels and the guide's server need it.
     session.run(*cut, "sh", "-c", 'ip link set lo up && exec pytest --nbval "$@"', "sh", *session.posargs,

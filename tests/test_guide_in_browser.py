@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 from functools import partial
 from html.parser import HTMLParser
@@ -83,9 +84,13 @@ def browser(guide, tmp_path_factory):
         from playwright.sync_api import sync_playwright
     except ImportError:
         missing("Playwright is not installed (dependency group 'browser': uv sync --group browser)")
+    # Chromium keeps a Unix socket in its TMPDIR, and such a path is at most ~107 bytes: under a
+    # deep TMPDIR (macOS's, or nox's in a deep checkout) it dies at launch ("Socket path too long").
+    short_temp = Path(tempfile.mkdtemp(prefix="chromium-", dir="/tmp" if Path("/tmp").is_dir() else None))
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             tmp_path_factory.mktemp("chromium-profile"), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
+            env={**os.environ, "TMPDIR": str(short_temp)},
         )
         outside: list[str] = []
 
@@ -102,6 +107,7 @@ def browser(guide, tmp_path_factory):
             yield context
         finally:
             context.close()
+            shutil.rmtree(short_temp, ignore_errors=True)
 
 
 class Visit:
