@@ -12,6 +12,7 @@ TOYSEC = Vulnerability(
     "toyhost render_title() does not escape HTML (cross-site scripting)",
 )
 COMMAND = ("pip-audit", "-s", "osv", "--osv-url", "http://127.0.0.1:<port>/v1/query", "--cache-dir", "pip-audit-cache",
+           "--progress-spinner", "off",
            "-f", "json", "-o", "pip-audit.json")
 
 

@@ -143,7 +143,10 @@ def audit(sandbox: Sandbox, service: AdvisoryService, *args: str, runner: Sandbo
     report_file = sandbox.path / _REPORT
     report_file.unlink(missing_ok=True)
     # Relative paths: pip-audit runs in the sandbox's folder, and the command reads shorter.
-    options = ["-s", "osv", "--osv-url", service.url, "--cache-dir", _CACHE, "-f", "json", "-o", _REPORT, *extra]
+    # No progress spinner: Jupyter kernels set FORCE_COLOR=1, and then rich (pip-audit's spinner)
+    # draws into the pipe, one line per frame, as many frames as the run takes.
+    options = ["-s", "osv", "--osv-url", service.url, "--cache-dir", _CACHE, "--progress-spinner", "off",
+               "-f", "json", "-o", _REPORT, *extra]
     env = {**sandbox._pip_env(), "NO_PROXY": HOST, "no_proxy": HOST}
     shown_port = f"http://{HOST}:<port>"
     shown = ["pip-audit", *(option.replace(service.base_url, shown_port) for option in options)]
