@@ -1,11 +1,13 @@
 """The real pip-audit on a sandbox, against the local advisory service, end to end."""
 
 import importlib.util
+import json
 
 import pytest
 
 from pinlab import AdvisoryService, Sandbox, audit, toy_index
 from pinlab.auditing import AuditError, AuditFix, AuditedPackage, Vulnerability
+from pinlab.toys import examples_dir
 
 TOYSEC = Vulnerability(
     "TOYSEC-2026-1", ("1.0a28",), ("TOY-CVE-2026-0027",),
@@ -101,3 +103,33 @@ def test_a_pip_audit_failure_quotes_its_last_line(index, service):
         audit(sandbox, service, "--no-such-option")
     assert str(caught.value) == (
         "pip-audit wrote no report (exit status 2): pip-audit: error: unrecognized arguments: --no-such-option")
+
+
+
+def test_a_vulnerability_without_a_fixed_version_is_reported_as_not_fixed(index, tmp_path):
+    record = json.loads((examples_dir() / "advisories" / "TOYSEC-2026-1.json").read_text(encoding="utf-8"))
+    record["affected"][0]["ranges"][0]["events"] = [{"introduced": "0"}, {"last_affected": "1.0a27"}]
+    (tmp_path / "unfixed.json").write_text(json.dumps(record))
+    with AdvisoryService(tmp_path) as unfixed, Sandbox(index) as sandbox:
+        assert sandbox.uv("pip install toyhost-export==0.3a1").ok
+        report = audit(sandbox, unfixed, "--fix")
+        assert report.transcript.returncode == 1
+        reason = "failed to fix dependency toyhost (1.0a27), unable to find fix version for vulnerability TOYSEC-2026-1"
+        assert report.fixes == (AuditFix("toyhost", "1.0a27", None, reason),)
+        assert str(report).splitlines()[-2:] == [
+            "vulnerable: toyhost 1.0a27: TOYSEC-2026-1 (fixed in none)",
+            f"not fixed: toyhost 1.0a27: {reason}",
+        ]
+        assert sandbox.installed() == {"toyhost": "1.0a27", "toyhost-export": "0.3a1"}
+
+
+def test_a_fix_that_pip_cannot_install_makes_pip_audit_fail(service):
+    """pip-audit 2.10 lets PipFixError escape as a traceback (it is no DependencySourceError)."""
+    with toy_index("toyhost==1.0a27", "toyhost-export==0.3a1") as old_index, Sandbox(old_index) as sandbox:
+        assert sandbox.uv("pip install toyhost-export==0.3a1").ok
+        with pytest.raises(AuditError) as caught:
+            audit(sandbox, service, "--fix")  # 1.0a28 is not in this index
+        assert str(caught.value) == (
+            "pip-audit wrote no report (exit status 1): pip_audit._dependency_source.pip.PipFixError: "
+            "failed to upgrade dependency toyhost to fix version 1.0a28")
+        assert sandbox.installed() == {"toyhost": "1.0a27", "toyhost-export": "0.3a1"}
