@@ -13,9 +13,9 @@ Three things make this offline and aimed at the right environment:
   in the sandbox.
 - **No network.** ``-s osv --osv-url`` sends every query to the local service; nothing goes to
   PyPI (pip-audit only contacts PyPI, or makes a virtualenv of its own, when auditing a
-  requirements file or a project, which pinlab never asks it to). Proxy variables are told to
-  leave 127.0.0.1 alone, and the pip that ``--fix`` runs gets the sandbox's isolated settings
-  (no index, the local index as its only source).
+  requirements file or a project, which pinlab never asks it to). The caller's proxy variables
+  are dropped and 127.0.0.1 is exempt from any system proxy, and the pip that ``--fix`` runs
+  gets the sandbox's isolated settings (no index, the local index as its only source).
 - **No cache outside the sandbox.** ``--cache-dir`` points into the sandbox's throwaway folder,
   instead of the user's cache directory.
 
@@ -145,7 +145,7 @@ def audit(sandbox: Sandbox, service: AdvisoryService, *args: str, runner: Sandbo
     # draws into the pipe, one line per frame, as many frames as the run takes.
     options = ["-s", "osv", "--osv-url", service.url, "--cache-dir", _CACHE, "--progress-spinner", "off",
                "-f", "json", "-o", _REPORT, *extra]
-    env = {**sandbox._pip_env(), "NO_PROXY": HOST, "no_proxy": HOST}
+    env = _without_proxies(sandbox._pip_env())
     shown_port = f"http://{HOST}:<port>"
     shown = ["pip-audit", *(option.replace(service.base_url, shown_port) for option in options)]
     if runner is not None:
@@ -158,6 +158,17 @@ def audit(sandbox: Sandbox, service: AdvisoryService, *args: str, runner: Sandbo
         last = (done.output.strip().splitlines() or ["no output"])[-1]
         raise AuditError(f"pip-audit wrote no report (exit status {done.returncode}): {last}")
     return _parse(done, json.loads(report_file.read_text(encoding="utf-8")))
+
+
+def _without_proxies(env: dict[str, str]) -> dict[str, str]:
+    """*env* with no proxy settings, and 127.0.0.1 exempt from any proxy the system names.
+
+    A lower-case ``no_proxy`` would take precedence over ``NO_PROXY`` in requests, so every
+    spelling is dropped first; one ``NO_PROXY`` is then enough (on Windows, names ignore case).
+    """
+    proxy_names = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+    kept = {key: value for key, value in env.items() if key.lower() not in proxy_names}
+    return {**kept, "NO_PROXY": HOST}
 
 
 def _bootstrap() -> str:
