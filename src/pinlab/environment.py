@@ -195,13 +195,14 @@ def _edges(distributions: tuple[Installed, ...], markers: Mapping[str, str]) -> 
     edges = []
     for dist, requirement, written in parsed:
         target = by_key.get(canonicalize_name(requirement.name))
-        if target is None or not _applies(requirement, markers):
+        if target is None or not applies(requirement, markers):
             continue
         edges.append(Edge(dist, requirement, written, target))
     return tuple(edges)
 
 
-def _applies(requirement: Requirement, markers: Mapping[str, str]) -> bool:
+def applies(requirement: Requirement, markers: Mapping[str, str]) -> bool:
+    """True if *requirement*'s marker holds with these marker values, for no extra or one it names."""
     if requirement.marker is None:
         return True
     extras = extras_of(requirement.marker) or {""}
