@@ -12,13 +12,13 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from .process import clean_env, run
-from .requirements import Source, UnusableInput, extras_of, from_requires_dist
+from .requirements import Source, UnusableInput, from_requires_dist
 
 # Runs in the target interpreter, standard library only. The marker environment is computed
 # the way packaging.markers.default_environment() does (PEP 508), because packaging may not be
@@ -110,6 +110,12 @@ class Environment:
     edges: tuple[Edge, ...] = field(default=(), repr=False)
     """Every requirement that applies in this environment and names an installed distribution."""
 
+    @classmethod
+    def of(cls, markers: Mapping[str, str], distributions: Iterable[Installed]) -> Environment:
+        """The environment made of *distributions*, its requirements evaluated with *markers*."""
+        distributions = tuple(sorted(distributions, key=lambda dist: dist.key))
+        return cls(dict(markers), distributions, _edges(distributions, markers))
+
     def get(self, name: str) -> Installed | None:
         key = canonicalize_name(name)
         return next((dist for dist in self.distributions if dist.key == key), None)
@@ -170,42 +176,53 @@ def read_environment(python: str | Path | None = None) -> Environment:
     if not isinstance(data, dict):
         last = (result.output.strip().splitlines() or ["no output"])[-1]
         raise UnusableInput(f"{label}: not a Python 3.8+ interpreter that can list its packages ({last})")
-    distributions = tuple(
-        Installed(d["name"], d["version"], tuple(d["requires"]), d.get("direct_url"))
-        for d in sorted(data["distributions"], key=lambda d: canonicalize_name(d["name"]))
-    )
-    return Environment(data["markers"], distributions, _edges(distributions, data["markers"]))
+    return Environment.of(data["markers"], (Installed(d["name"], d["version"], tuple(d["requires"]), d.get("direct_url"))
+                                            for d in data["distributions"]))
 
 
 def _edges(distributions: tuple[Installed, ...], markers: Mapping[str, str]) -> tuple[Edge, ...]:
     """Requirements that apply here and name something installed.
 
-    A requirement behind an extra counts too (when the rest of its marker holds): installers do not
-    record which extras a user asked for, so a requirement that may have put a package here is not
-    ignored.
+    A requirement behind an extra (``extra == "docs"``) applies only if another installed
+    distribution asks for that extra (``plugin[docs]``). Installers do not record which extras a
+    user asked for on the command line, so those are not known; like ``pip check``, pinlab then
+    leaves the extra's requirements out rather than blame a requirement that may not apply.
     """
     by_key = {dist.key: dist for dist in distributions}
-    parsed: list[tuple[Installed, Requirement, str]] = []
+    parsed: dict[str, list[tuple[Requirement, str]]] = {}
     for dist in distributions:
         for written in dist.requires:
             try:
-                parsed.append((dist, Requirement(written), written))
+                parsed.setdefault(dist.key, []).append((Requirement(written), written))
             except InvalidRequirement:
                 continue  # an installed package with broken metadata: pip skips it the same way
+    # Which extras of each distribution are asked for, found by repeating until nothing changes
+    # (an extra's requirements may themselves ask for other extras).
+    wanted: dict[str, set[str]] = {key: {""} for key in by_key}
+    active: set[tuple[str, int]] = set()
+    changed = True
+    while changed:
+        changed = False
+        for key, requirements in parsed.items():
+            for number, (requirement, _written) in enumerate(requirements):
+                target = by_key.get(canonicalize_name(requirement.name))
+                if (key, number) in active or target is None or not applies(requirement, markers, wanted[key]):
+                    continue
+                active.add((key, number))
+                if not requirement.extras <= wanted[target.key]:
+                    wanted[target.key] |= requirement.extras
+                changed = True
     edges = []
-    for dist, requirement, written in parsed:
-        target = by_key.get(canonicalize_name(requirement.name))
-        if target is None or not applies(requirement, markers):
-            continue
-        edges.append(Edge(dist, requirement, written, target))
+    for key, number in sorted(active):
+        requirement, written = parsed[key][number]
+        edges.append(Edge(by_key[key], requirement, written, by_key[canonicalize_name(requirement.name)]))
     return tuple(edges)
 
 
-def applies(requirement: Requirement, markers: Mapping[str, str]) -> bool:
-    """True if *requirement*'s marker holds with these marker values, for no extra or one it names."""
+def applies(requirement: Requirement, markers: Mapping[str, str], extras: Iterable[str] = ("",)) -> bool:
+    """True if *requirement*'s marker holds with these marker values and one of *extras* asked for."""
     if requirement.marker is None:
         return True
-    extras = extras_of(requirement.marker) or {""}
     return any(requirement.marker.evaluate({**markers, "extra": extra}) for extra in extras)
 
 

@@ -256,7 +256,7 @@ def from_audit_json(path: str | Path, environment: Environment) -> tuple[tuple[V
 
 def from_advisories(folder: str | Path, environment: Environment) -> tuple[tuple[Vulnerability, ...], tuple[str, ...]]:
     """The OSV records in *folder* that affect an installed version, and notes on records that did not load."""
-    from .osv import load_advisories
+    from .advisories import load_advisories
 
     folder = Path(folder)
     label = f"--advisories {folder.as_posix()}"
@@ -265,6 +265,8 @@ def from_advisories(folder: str | Path, environment: Environment) -> tuple[tuple
     database = load_advisories(folder)
     if not database.advisories and database.problems:
         raise UnusableInput(f"{label}: no record could be loaded ({database.problems[0]})")
+    if not database.advisories:
+        raise UnusableInput(f"{label}: no OSV records (*.json) in this folder")
     vulnerabilities = []
     for dist in environment.distributions:
         for advisory in database.query(dist.name, dist.version):
