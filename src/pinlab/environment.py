@@ -166,7 +166,7 @@ def read_environment(python: str | Path | None = None) -> Environment:
         raise UnusableInput(f"{label}: no such file")
     try:
         # -E: ignore PYTHON* variables; the user's site-packages stay visible, as they are to the user.
-        result = run([python, "-E", "-c", _SCRIPT], env=clean_env(), merge_output=False)
+        result = run([python.absolute(), "-E", "-c", _SCRIPT], env=clean_env(), merge_output=False)
     except OSError as exc:
         raise UnusableInput(f"{label}: cannot be run: {exc.strerror or exc}") from None
     try:
