@@ -128,19 +128,33 @@ class AuditReport:
         printer.text(str(self))
 
 
-def audit(sandbox: Sandbox, service: AdvisoryService, *args: str) -> AuditReport:
+def audit(sandbox: Sandbox, service: AdvisoryService, *args: str, runner: Sandbox | None = None) -> AuditReport:
     """Run pip-audit on *sandbox*'s environment against *service*; *args* are extra options
-    (``"--fix"``, ``"--dry-run --fix"``), as one string or several."""
+    (``"--fix"``, ``"--dry-run --fix"``), as one string or several.
+
+    With *runner*, pip-audit runs with that environment's interpreter instead and is pointed at
+    *sandbox* with ``PIPAPI_PYTHON_LOCATION``, the way a pip-audit installed elsewhere (pipx, a
+    tools venv) is: it then audits *sandbox*, but ``--fix`` installs into *runner*
+    (pypa/pip-audit#1030). Only for showing that trap.
+    """
+    if service.closed:
+        raise AuditError("the advisory service is closed: pip-audit would have nothing to ask")
     extra = _split(args) if args else []
     report_file = sandbox.path / _REPORT
     report_file.unlink(missing_ok=True)
     # Relative paths: pip-audit runs in the sandbox's folder, and the command reads shorter.
-    options = ["-s", "osv", "--osv-url", service.url, "--cache-dir", _CACHE,
+    # No progress spinner: Jupyter kernels set FORCE_COLOR=1, and then rich (pip-audit's spinner)
+    # draws into the pipe, one line per frame, as many frames as the run takes.
+    options = ["-s", "osv", "--osv-url", service.url, "--cache-dir", _CACHE, "--progress-spinner", "off",
                "-f", "json", "-o", _REPORT, *extra]
-    argv = [str(sandbox.python), "-I", "-c", _bootstrap(), *options]
     env = {**sandbox._pip_env(), "NO_PROXY": HOST, "no_proxy": HOST}
     shown_port = f"http://{HOST}:<port>"
-    done = sandbox._run(argv, ["pip-audit", *(o.replace(service.base_url, shown_port) for o in options)], env)
+    shown = ["pip-audit", *(option.replace(service.base_url, shown_port) for option in options)]
+    if runner is not None:
+        env["PIPAPI_PYTHON_LOCATION"] = str(sandbox.python)
+        shown.insert(0, "PIPAPI_PYTHON_LOCATION=<sandbox python>")
+    argv = [str((runner or sandbox).python), "-I", "-c", _bootstrap(), *options]
+    done = sandbox._run(argv, shown, env)
     done = replace(done, output=done.output.replace(service.base_url, shown_port))
     if not report_file.is_file():
         last = (done.output.strip().splitlines() or ["no output"])[-1]
@@ -161,7 +175,6 @@ def _bootstrap() -> str:
     return (
         "import runpy, sys; "
         f"sys.path[:0] = {paths!r}; "
-        "sys.argv[0] = 'pip-audit'; "
         "runpy.run_module('pip_audit', run_name='__main__', alter_sys=True)"
     )
 

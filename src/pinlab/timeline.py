@@ -85,8 +85,15 @@ class Timeline:
             rows.append(cells)
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-        for blocker in self.blockers():
-            lines.append(f"\nThe patch stops at {blocker}: {blocker.requirement} admits no fixed release.")
+        if self.fixed:
+            lines.append("")
+        blockers = self.blockers()
+        for dependent in self.dependents if self.fixed else ():
+            if dependent in blockers:
+                lines.append(f"{dependent} ({dependent.requirement}) admits no fixed release: the patch stops here.")
+            else:
+                admitted = ", ".join(str(v) for v in self.fixed if dependent.admits(v))
+                lines.append(f"{dependent} ({dependent.requirement}) admits the fixed {admitted}.")
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
