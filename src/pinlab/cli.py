@@ -16,8 +16,9 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
+from .process import Completed, Placeholders, run
 from .requirements import UnusableInput
 
 USAGE_ERROR = 2
@@ -135,14 +136,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
 
 
-def run_pinlab(*args: str | Path, cwd: str | Path | None = None, placeholders=None):  # type: ignore[no-untyped-def]
-    """Run ``python -m pinlab ARGS`` in a subprocess, as a reader would type ``pinlab ARGS``.
+def run_pinlab(*args: str | Path, cwd: str | Path | None = None,
+               placeholders: Placeholders | Mapping[str | Path, str] | None = None) -> Completed:
+    """Run ``python -m pinlab ARGS`` in a subprocess, shown as a reader would type ``pinlab ARGS``.
 
-    Returns a :class:`~pinlab.process.Completed` (a ``$ pinlab ...`` transcript in a notebook);
-    *placeholders* hide machine paths, e.g. a sandbox's.
+    Returns a :class:`~pinlab.process.Completed` (a ``$ pinlab ...`` transcript in a notebook).
+    *placeholders* hide machine paths: a sandbox's, or ``{index.path: "<index>"}``.
     """
-    from .process import run
-
+    if placeholders is not None and not isinstance(placeholders, Placeholders):
+        placeholders = Placeholders({str(path): name for path, name in placeholders.items()})
     argv = [str(arg) for arg in args]
     return run([sys.executable, "-m", "pinlab", *argv], shown_as=["pinlab", *argv], cwd=cwd,
                placeholders=placeholders)

@@ -138,6 +138,13 @@ def check(declared: Declared, label: str = "") -> list[Finding]:
     return []
 
 
+def check_requirement(requirement: str) -> list[Finding]:
+    """The findings for one requirement string, as if declared in ``[project] dependencies``."""
+    from packaging.requirements import Requirement
+
+    return check(Declared(Requirement(requirement), requirement, "dependencies"))
+
+
 def _is_exact(spec: Specifier) -> bool:
     # "===" is arbitrary equality: one exact string. "==1.4.*" is a prefix match, a range.
     return spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*"))
