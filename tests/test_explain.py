@@ -203,3 +203,11 @@ def test_unusable_input_is_one_line_naming_it_and_exit_status_2(tmp_path, args, 
     (tmp_path / "bad" / "a.json").write_text("")
     result = run([sys.executable, "-m", "pinlab", "explain", *args], env=clean_env(), cwd=tmp_path)
     assert (result.returncode, result.output) == (2, f"pinlab explain: error: {message}\n")
+
+
+def test_without_python_it_explains_the_interpreter_running_it(capsys):
+    from pinlab.environment import read_environment
+
+    count = len(read_environment().distributions)
+    assert main(["explain", "--advisories", str(ADVISORIES)]) == 0
+    assert capsys.readouterr().out == f"No known vulnerability in the {count} installed distributions.\n"
