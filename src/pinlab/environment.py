@@ -93,11 +93,6 @@ class Edge:
     target: Installed
     """The installed distribution it names."""
 
-    @property
-    def admits_installed(self) -> bool:
-        """True if the installed version satisfies the requirement (pre-releases admitted)."""
-        return self.requirement.specifier.contains(self.target.version, prereleases=True)
-
 
 @dataclass(frozen=True)
 class Environment:

@@ -18,7 +18,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
-from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import InvalidVersion, Version
 
 from .environment import Edge, Environment, Installed, applies
@@ -175,18 +181,12 @@ def _way_out(edge: Edge, fixed: tuple[Version, ...], releases: dict[str, list[tu
         if version <= installed:
             break
         source = read_wheel(file, file.name) if file.name.endswith(".whl") else read_sdist(file, file.name)
-        on_package = [d for d in source.declared if d.requirement.name and _same(d.requirement.name, edge.target.key)
+        on_package = [d for d in source.declared if canonicalize_name(d.requirement.name) == edge.target.key
                       and applies(d.requirement, environment.markers)]
         if all(_admits_any(d.requirement.specifier, fixed) for d in on_package):
             written = "; ".join(d.written for d in on_package) or None
             return WayOut(f"{source.project} {version}", file.name, written)
     return None
-
-
-def _same(name: str, key: str) -> bool:
-    from packaging.utils import canonicalize_name
-
-    return canonicalize_name(name) == key
 
 
 def _releases(folder: Path) -> dict[str, list[tuple[Version, Path]]]:
@@ -206,6 +206,11 @@ def _releases(folder: Path) -> dict[str, list[tuple[Version, Path]]]:
             continue  # not a distribution: a folder of links may hold other files
         found.setdefault(str(name), []).append((version, file))
     return found
+
+
+def _same_version(one: str, other: str) -> bool:
+    parsed = _version(one), _version(other)
+    return parsed[0] == parsed[1] if None not in parsed else one == other
 
 
 def _version(text: str) -> Version | None:
@@ -247,7 +252,7 @@ def from_audit_json(path: str | Path, environment: Environment) -> tuple[tuple[V
         dist = environment.get(name)
         if dist is None:
             notes.append(f"pip-audit's report names {name} {version}, which is not installed in this environment")
-        elif Version(dist.version) != Version(version):
+        elif not _same_version(dist.version, version):
             notes.append(f"pip-audit's report names {name} {version}, but {dist.version} is installed: run pip-audit again")
         else:
             vulnerabilities += found
