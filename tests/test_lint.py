@@ -231,3 +231,10 @@ def test_a_command_line_argparse_cannot_parse_is_one_line_too(tmp_path):
     assert (result.returncode, result.output) == (
         2, "pinlab explain: error: one of the arguments --audit-json --advisories is required "
            "(see pinlab explain --help)\n")
+
+
+def test_the_kit_practises_what_it_teaches():
+    from pinlab.toys import examples_dir
+
+    report = lint([read_source(examples_dir().parent / "pyproject.toml")])
+    assert [(f.code, f.requirement, f.where) for f in report.findings] == []
