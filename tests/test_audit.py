@@ -5,7 +5,7 @@ import importlib.util
 import pytest
 
 from pinlab import AdvisoryService, Sandbox, audit, toy_index
-from pinlab.audit import AuditError, AuditFix, AuditedPackage, Vulnerability
+from pinlab.auditing import AuditError, AuditFix, AuditedPackage, Vulnerability
 
 TOYSEC = Vulnerability(
     "TOYSEC-2026-1", ("1.0a28",), ("TOY-CVE-2026-0027",),

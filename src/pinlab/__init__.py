@@ -2,7 +2,7 @@
 
 from .advisories import load_advisories
 from .advisory_service import AdvisoryService
-from .audit import audit
+from .auditing import audit
 from .index import LocalIndex, toy_index
 from .process import Completed
 from .sandbox import Outcome, Sandbox

@@ -34,12 +34,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .advisory_service import HOST, AdvisoryService
-from .sandbox import Outcome, Sandbox, _split
+from .sandbox import _SEED, Outcome, Sandbox, _split
 
 _REPORT = "pip-audit.json"
 _CACHE = "pip-audit-cache"
-# Seed packages of every sandbox; pip-audit audits them too, but they are not part of a lesson.
-_SEED = frozenset({"pip", "setuptools", "wheel"})
 
 
 class AuditError(RuntimeError):
@@ -139,7 +137,7 @@ def audit(sandbox: Sandbox, service: AdvisoryService, *args: str, runner: Sandbo
     """
     if service.closed:
         raise AuditError("the advisory service is closed: pip-audit would have nothing to ask")
-    extra = _split(args) if args else []
+    extra = _split(args)
     report_file = sandbox.path / _REPORT
     report_file.unlink(missing_ok=True)
     # Relative paths: pip-audit runs in the sandbox's folder, and the command reads shorter.
@@ -163,7 +161,10 @@ def audit(sandbox: Sandbox, service: AdvisoryService, *args: str, runner: Sandbo
 
 
 def _bootstrap() -> str:
-    """Code for ``python -c`` that runs this kit's pip-audit under another interpreter."""
+    """Code for ``python -c`` that runs this kit's pip-audit under a sandbox's interpreter.
+
+    Sandboxes are made from the kit's own interpreter, so the kit's packages work in them.
+    """
     spec = importlib.util.find_spec("pip_audit")
     if spec is None or spec.origin is None:
         raise AuditError("pip-audit is not installed beside pinlab: pip install pip-audit")
@@ -182,6 +183,8 @@ def _bootstrap() -> str:
 def _parse(transcript: Outcome, report: Mapping[str, Any]) -> AuditReport:
     packages = []
     for dependency in report.get("dependencies", []):
+        # Seed packages (pip) are audited too but are not part of any lesson; a package pip-audit
+        # skipped (an editable install) has no version to report, and sandboxes never hold one.
         if dependency["name"] in _SEED or "skip_reason" in dependency:
             continue
         vulns = tuple(
