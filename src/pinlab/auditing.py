@@ -1,0 +1,212 @@
+"""Run the real pip-audit on a sandbox, against the local advisory service, and read its JSON.
+
+Three things make this offline and aimed at the right environment:
+
+- **Which environment.** pip-audit lists packages with ``<python> -m pip list`` and, with
+  ``--fix``, upgrades them with ``sys.executable -m pip install``. It reads
+  ``PIPAPI_PYTHON_LOCATION`` for the listing but not for the fix (pypa/pip-audit#1030), and
+  ``--path`` likewise only changes the listing: a pip-audit installed elsewhere would audit the
+  sandbox and then "fix" its own environment. So pinlab runs the kit's own pip-audit *with the
+  sandbox's interpreter*: the kit's site-packages are put in front of ``sys.path`` of that one
+  process (not in ``PYTHONPATH``, which pip's subprocesses would inherit), so ``sys.executable``
+  is the sandbox's Python for the listing and for the fix alike, as if pip-audit were installed
+  in the sandbox.
+- **No network.** ``-s osv --osv-url`` sends every query to the local service; nothing goes to
+  PyPI (pip-audit only contacts PyPI, or makes a virtualenv of its own, when auditing a
+  requirements file or a project, which pinlab never asks it to). The caller's proxy variables
+  are dropped and 127.0.0.1 is exempt from any system proxy, and the pip that ``--fix`` runs
+  gets the sandbox's isolated settings (no index, the local index as its only source).
+- **No cache outside the sandbox.** ``--cache-dir`` points into the sandbox's throwaway folder,
+  instead of the user's cache directory.
+
+pip-audit writes its JSON report (``-f json -o FILE``) into the sandbox's folder; the transcript
+keeps what it printed for a reader (its one-line summary).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sysconfig
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .advisory_service import HOST, AdvisoryService
+from .sandbox import _SEED, Outcome, Sandbox, _split
+
+_REPORT = "pip-audit.json"
+_CACHE = "pip-audit-cache"
+
+
+class AuditError(RuntimeError):
+    """pip-audit did not produce a report; the message quotes its last line of output."""
+
+
+@dataclass(frozen=True)
+class Vulnerability:
+    """One advisory pip-audit found for an installed package."""
+
+    id: str
+    """The advisory's id (``TOYSEC-2026-1``)."""
+    fix_versions: tuple[str, ...]
+    """The versions pip-audit names as fixed, lowest first."""
+    aliases: tuple[str, ...] = ()
+    """Other ids of the same advisory."""
+    description: str = ""
+    """Its summary line."""
+
+
+@dataclass(frozen=True)
+class AuditedPackage:
+    """One installed package, as pip-audit reported it."""
+
+    name: str
+    """Canonical name."""
+    version: str
+    """The installed version pip-audit saw."""
+    vulns: tuple[Vulnerability, ...] = ()
+    """The advisories that affect this version (empty: none known)."""
+
+
+@dataclass(frozen=True)
+class AuditFix:
+    """What ``pip-audit --fix`` did, or declined to do, for one package."""
+
+    name: str
+    """Canonical name."""
+    old_version: str
+    """The version before."""
+    new_version: str | None
+    """The version it installed, or ``None`` if it skipped the package."""
+    skip_reason: str | None = None
+    """Why it skipped it."""
+
+
+@dataclass(frozen=True, repr=False)  # shown as a transcript plus a table, like Completed
+class AuditReport:
+    """pip-audit's verdict on one sandbox."""
+
+    transcript: Outcome
+    """The command as a reader would type it, what it printed, its exit status, and what is
+    installed afterwards (``--fix`` changes that)."""
+    packages: tuple[AuditedPackage, ...]
+    """Every package pip-audit audited, seed packages (pip) left out."""
+    fixes: tuple[AuditFix, ...]
+    """What ``--fix`` did (empty without it)."""
+    report: Mapping[str, Any]
+    """pip-audit's JSON report, unchanged."""
+
+    @property
+    def vulnerable(self) -> tuple[AuditedPackage, ...]:
+        """The packages with at least one known vulnerability."""
+        return tuple(package for package in self.packages if package.vulns)
+
+    @property
+    def clean(self) -> bool:
+        """True if pip-audit found no known vulnerability."""
+        return not self.vulnerable
+
+    def __str__(self) -> str:
+        lines = [str(self.transcript), ""]
+        lines.append("audited: " + ", ".join(f"{p.name} {p.version}" for p in self.packages))
+        for package in self.vulnerable:
+            for vuln in package.vulns:
+                fixed = ", ".join(vuln.fix_versions) or "none"
+                lines.append(f"vulnerable: {package.name} {package.version}: {vuln.id} (fixed in {fixed})")
+        for fix in self.fixes:
+            if fix.new_version is None:
+                lines.append(f"not fixed: {fix.name} {fix.old_version}: {fix.skip_reason}")
+            else:
+                lines.append(f"fixed: {fix.name} {fix.old_version} -> {fix.new_version}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+        printer.text(str(self))
+
+
+def audit(sandbox: Sandbox, service: AdvisoryService, *args: str, runner: Sandbox | None = None) -> AuditReport:
+    """Run pip-audit on *sandbox*'s environment against *service*; *args* are extra options
+    (``"--fix"``, ``"--dry-run --fix"``), as one string or several.
+
+    With *runner*, pip-audit runs with that environment's interpreter instead and is pointed at
+    *sandbox* with ``PIPAPI_PYTHON_LOCATION``, the way a pip-audit installed elsewhere (pipx, a
+    tools venv) is: it then audits *sandbox*, but ``--fix`` installs into *runner*
+    (pypa/pip-audit#1030). Only for showing that trap.
+    """
+    if service.closed:
+        raise AuditError("the advisory service is closed: pip-audit would have nothing to ask")
+    extra = _split(args)
+    report_file = sandbox.path / _REPORT
+    report_file.unlink(missing_ok=True)
+    # Relative paths: pip-audit runs in the sandbox's folder, and the command reads shorter.
+    # No progress spinner: Jupyter kernels set FORCE_COLOR=1, and then rich (pip-audit's spinner)
+    # draws into the pipe, one line per frame, as many frames as the run takes.
+    options = ["-s", "osv", "--osv-url", service.url, "--cache-dir", _CACHE, "--progress-spinner", "off",
+               "-f", "json", "-o", _REPORT, *extra]
+    env = _without_proxies(sandbox._pip_env())
+    shown_port = f"http://{HOST}:<port>"
+    shown = ["pip-audit", *(option.replace(service.base_url, shown_port) for option in options)]
+    if runner is not None:
+        env["PIPAPI_PYTHON_LOCATION"] = str(sandbox.python)
+        shown.insert(0, "PIPAPI_PYTHON_LOCATION=<sandbox python>")
+    argv = [str((runner or sandbox).python), "-I", "-c", _bootstrap(), *options]
+    done = sandbox._run(argv, shown, env)
+    done = replace(done, output=done.output.replace(service.base_url, shown_port))
+    if not report_file.is_file():
+        last = (done.output.strip().splitlines() or ["no output"])[-1]
+        raise AuditError(f"pip-audit wrote no report (exit status {done.returncode}): {last}")
+    return _parse(done, json.loads(report_file.read_text(encoding="utf-8")))
+
+
+def _without_proxies(env: dict[str, str]) -> dict[str, str]:
+    """*env* with no proxy settings, and 127.0.0.1 exempt from any proxy the system names.
+
+    A lower-case ``no_proxy`` would take precedence over ``NO_PROXY`` in requests, so every
+    spelling is dropped first; one ``NO_PROXY`` is then enough (on Windows, names ignore case).
+    """
+    proxy_names = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+    kept = {key: value for key, value in env.items() if key.lower() not in proxy_names}
+    return {**kept, "NO_PROXY": HOST}
+
+
+def _bootstrap() -> str:
+    """Code for ``python -c`` that runs this kit's pip-audit under a sandbox's interpreter.
+
+    Sandboxes are made from the kit's own interpreter, so the kit's packages work in them.
+    """
+    spec = importlib.util.find_spec("pip_audit")
+    if spec is None or spec.origin is None:
+        raise AuditError("pip-audit is not installed beside pinlab: pip install pip-audit")
+    paths = [str(Path(spec.origin).parent.parent)]
+    for key in ("purelib", "platlib"):
+        location = sysconfig.get_paths()[key]
+        if location not in paths and os.path.isdir(location):
+            paths.append(location)
+    return (
+        "import runpy, sys; "
+        f"sys.path[:0] = {paths!r}; "
+        "runpy.run_module('pip_audit', run_name='__main__', alter_sys=True)"
+    )
+
+
+def _parse(transcript: Outcome, report: Mapping[str, Any]) -> AuditReport:
+    packages = []
+    for dependency in report.get("dependencies", []):
+        # Seed packages (pip) are audited too but are not part of any lesson; a package pip-audit
+        # skipped (an editable install) has no version to report, and sandboxes never hold one.
+        if dependency["name"] in _SEED or "skip_reason" in dependency:
+            continue
+        vulns = tuple(
+            Vulnerability(vuln["id"], tuple(vuln.get("fix_versions", [])), tuple(vuln.get("aliases", [])),
+                          vuln.get("description", ""))
+            for vuln in dependency.get("vulns", [])
+        )
+        packages.append(AuditedPackage(dependency["name"], dependency["version"], vulns))
+    fixes = tuple(
+        AuditFix(fix["name"], fix.get("old_version", fix.get("version", "")), fix.get("new_version"),
+                 fix.get("skip_reason"))
+        for fix in report.get("fixes", [])
+    )
+    return AuditReport(transcript, tuple(sorted(packages, key=lambda p: p.name)), fixes, report)

@@ -1,0 +1,150 @@
+"""The ``pinlab`` command (also ``python -m pinlab``): ``pinlab lint``, ``pinlab explain``.
+
+Exit status: 0 clean, 1 findings (lint) or a blocked fix (explain), 2 unusable input. Unusable
+input is reported in one line on standard error, naming the input and what is wrong with it,
+never as a traceback.
+
+Each subcommand is one entry of :data:`SUBCOMMANDS`: a name, a one-line help, a function that
+adds its arguments, and a function that runs it and returns the exit status. A new subcommand
+(``pinlab doctor``) is one more entry, its work in a module of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from .process import Completed, Placeholders, run
+from .requirements import UnusableInput
+
+USAGE_ERROR = 2
+"""The exit status for unusable input and for a command line argparse cannot parse."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line too (argparse prints the whole usage first)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# -- pinlab lint ------------------------------------------------------------------------------------
+
+def _add_lint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="*", metavar="PATH",
+                        help="a pyproject.toml, a folder holding one, a wheel or an sdist (default: .)")
+    parser.add_argument("--installed", action="append", default=[], metavar="NAME",
+                        help="an installed distribution to check (repeatable)")
+    parser.add_argument("--python", metavar="PATH", help="the interpreter --installed looks in (default: this one)")
+    parser.add_argument("--ignore", action="append", default=[], metavar="CODE",
+                        help="leave out findings with this code, e.g. PIN003 (repeatable)")
+    _add_format(parser)
+
+
+def _run_lint(args: argparse.Namespace) -> int:
+    from .environment import installed_source
+    from .lint import as_json, format_text, lint
+    from .requirements import read_source
+
+    paths = args.inputs or ([] if args.installed else ["."])
+    sources = [read_source(path) for path in paths]
+    sources += [installed_source(name, args.python) for name in args.installed]
+    report = lint(sources, ignore=args.ignore)
+    _print(report, args.format, format_text, as_json)
+    return report.exit_status
+
+
+# -- pinlab explain ---------------------------------------------------------------------------------
+
+def _add_explain(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--python", metavar="PATH", help="the environment's interpreter (default: this one)")
+    data = parser.add_mutually_exclusive_group(required=True)
+    data.add_argument("--audit-json", metavar="FILE", help="pip-audit's report (pip-audit -f json)")
+    data.add_argument("--advisories", metavar="DIR", help="a folder of OSV records (*.json)")
+    parser.add_argument("--find-links", metavar="DIR",
+                        help="a folder of wheels and sdists to look in for a newer release of a blocker")
+    _add_format(parser)
+
+
+def _run_explain(args: argparse.Namespace) -> int:
+    from .environment import read_environment
+    from .explain import as_json, explain, format_text, from_advisories, from_audit_json
+
+    environment = read_environment(args.python)
+    if args.audit_json:
+        vulnerabilities, notes = from_audit_json(args.audit_json, environment)
+    else:
+        vulnerabilities, notes = from_advisories(args.advisories, environment)
+    explanation = explain(environment, vulnerabilities, find_links=args.find_links, notes=notes)
+    _print(explanation, args.format, format_text, as_json)
+    return explanation.exit_status
+
+
+# -- the command ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``pinlab`` subcommand."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    """Runs it and returns the exit status; raises UnusableInput for unusable input."""
+
+
+SUBCOMMANDS = (
+    Subcommand("lint", "does a library's metadata pin its dependencies with ==, or cap them?", _add_lint, _run_lint),
+    Subcommand("explain", "which installed requirement keeps the fix for a vulnerability out?",
+               _add_explain, _run_explain),
+)
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+
+
+def _print(result: object, format: str, as_text: Callable, as_data: Callable) -> None:  # type: ignore[type-arg]
+    if format == "json":
+        print(json.dumps(as_data(result), indent=2))
+    else:
+        print(as_text(result))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pinlab", description="Find == pins in libraries, and what keeps a fix out of an environment.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for command in SUBCOMMANDS:
+        sub = commands.add_parser(command.name, help=command.help, description=command.help)
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``pinlab`` with *argv* (default: the command line); return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except UnusableInput as exc:
+        print(f"pinlab {args.command}: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+
+
+def run_pinlab(*args: str | Path, cwd: str | Path | None = None,
+               placeholders: Placeholders | Mapping[str | Path, str] | None = None) -> Completed:
+    """Run ``python -m pinlab ARGS`` in a subprocess, shown as a reader would type ``pinlab ARGS``.
+
+    Returns a :class:`~pinlab.process.Completed` (a ``$ pinlab ...`` transcript in a notebook).
+    *placeholders* hide machine paths: a sandbox's, or ``{index.path: "<index>"}``.
+    """
+    if placeholders is not None and not isinstance(placeholders, Placeholders):
+        placeholders = Placeholders({str(path): name for path, name in placeholders.items()})
+    argv = [str(arg) for arg in args]
+    return run([sys.executable, "-m", "pinlab", *argv], shown_as=["pinlab", *argv], cwd=cwd,
+               placeholders=placeholders)

@@ -1,0 +1,231 @@
+"""An installed environment as its own interpreter sees it: distributions, requirements, markers.
+
+The environment is read by running a short ``importlib.metadata`` script inside the target
+interpreter (any Python 3.8+, with or without pip), which prints JSON; nothing is scraped from
+human-readable text. Requirement markers are then evaluated with *that* interpreter's values
+(its Python version and platform), not with those of the Python running pinlab.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from .process import clean_env, run
+from .requirements import Source, UnusableInput, from_requires_dist
+
+# Runs in the target interpreter, standard library only. The marker environment is computed
+# the way packaging.markers.default_environment() does (PEP 508), because packaging may not be
+# installed there.
+_SCRIPT = r"""
+import sys
+del sys.path[0]  # "-c" puts the current folder first; it is not part of the environment
+import importlib.metadata as metadata, json, os, platform, re
+
+def full_version(info):
+    version = "%d.%d.%d" % (info.major, info.minor, info.micro)
+    return version if info.releaselevel == "final" else version + info.releaselevel[0] + str(info.serial)
+
+markers = {
+    "implementation_name": sys.implementation.name,
+    "implementation_version": full_version(sys.implementation.version),
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+seen, found = set(), []
+for dist in metadata.distributions():
+    name = dist.metadata["Name"]
+    key = re.sub(r"[-_.]+", "-", name or "").lower()
+    if not name or key in seen:
+        continue  # the first copy on sys.path is the one Python imports
+    seen.add(key)
+    direct_url = dist.read_text("direct_url.json")
+    found.append({"name": name, "version": dist.version, "requires": dist.requires or [],
+                  "direct_url": json.loads(direct_url).get("url") if direct_url else None})
+print(json.dumps({"markers": markers, "distributions": found}))
+"""
+
+
+@dataclass(frozen=True)
+class Installed:
+    """One installed distribution."""
+
+    name: str
+    """Its name, as its metadata writes it."""
+    version: str
+    """Its version."""
+    requires: tuple[str, ...]
+    """Its ``Requires-Dist`` lines, as written (markers and extras included)."""
+    direct_url: str | None = None
+    """The URL it was installed from directly (PEP 610 ``direct_url.json``), if any."""
+
+    @property
+    def key(self) -> str:
+        return canonicalize_name(self.name)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One active requirement of an installed distribution on another installed distribution."""
+
+    source: Installed
+    """The distribution that declares the requirement."""
+    requirement: Requirement
+    """The requirement, parsed."""
+    written: str
+    """The requirement as written in the declaring distribution's metadata."""
+    target: Installed
+    """The installed distribution it names."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """An interpreter's installed distributions and the values its markers are evaluated with."""
+
+    markers: Mapping[str, str]
+    """PEP 508 marker values of the target interpreter (``python_version``, ``sys_platform`` ...)."""
+    distributions: tuple[Installed, ...]
+    """Every installed distribution, one per name."""
+    edges: tuple[Edge, ...] = field(default=(), repr=False)
+    """Every requirement that applies in this environment and names an installed distribution."""
+
+    @classmethod
+    def of(cls, markers: Mapping[str, str], distributions: Iterable[Installed]) -> Environment:
+        """The environment made of *distributions*, its requirements evaluated with *markers*."""
+        distributions = tuple(sorted(distributions, key=lambda dist: dist.key))
+        return cls(dict(markers), distributions, _edges(distributions, markers))
+
+    def get(self, name: str) -> Installed | None:
+        key = canonicalize_name(name)
+        return next((dist for dist in self.distributions if dist.key == key), None)
+
+    def requirements_on(self, name: str) -> tuple[Edge, ...]:
+        """The active requirements naming *name*."""
+        key = canonicalize_name(name)
+        return tuple(edge for edge in self.edges if edge.target.key == key)
+
+    def roots(self) -> tuple[Installed, ...]:
+        """What the user installed directly: distributions nothing else requires, and those
+        installed from a direct URL (PEP 610).
+
+        The ``REQUESTED`` file is not used: uv writes it for every distribution it installs,
+        requested or not (astral-sh/uv#13278), and the current spec calls it tool-specific.
+        """
+        required = {edge.target.key for edge in self.edges if edge.source.key != edge.target.key}
+        return tuple(d for d in self.distributions if d.key not in required or d.direct_url)
+
+    def path_to(self, name: str) -> tuple[Installed, ...]:
+        """The shortest chain of requirements from a root to *name* (just *name* if it is a root)."""
+        target = self.get(name)
+        if target is None:
+            return ()
+        roots = self.roots()
+        # Breadth-first from every root at once, so the first chain found is a shortest one.
+        previous: dict[str, Installed | None] = {root.key: None for root in roots}
+        queue = list(roots)
+        while queue:
+            current = queue.pop(0)
+            if current.key == target.key:
+                chain = [current]
+                while (before := previous[chain[-1].key]) is not None:
+                    chain.append(before)
+                return tuple(reversed(chain))
+            for edge in self.edges:
+                if edge.source.key == current.key and edge.target.key not in previous:
+                    previous[edge.target.key] = current
+                    queue.append(edge.target)
+        return (target,)  # only reachable through a cycle: no root leads to it
+
+
+def read_environment(python: str | Path | None = None) -> Environment:
+    """The environment of *python* (default: the interpreter running pinlab)."""
+    python = Path(python) if python is not None else Path(sys.executable)
+    label = f"--python {python.as_posix()}"
+    if not python.exists():
+        raise UnusableInput(f"{label}: no such file")
+    try:
+        # -E: ignore PYTHON* variables; the user's site-packages stay visible, as they are to the user.
+        result = run([python.absolute(), "-E", "-c", _SCRIPT], env=clean_env(), merge_output=False)
+    except OSError as exc:
+        raise UnusableInput(f"{label}: cannot be run: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(result.output) if result.ok else None
+    except json.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        last = (result.output.strip().splitlines() or ["no output"])[-1]
+        raise UnusableInput(f"{label}: not a Python 3.8+ interpreter that can list its packages ({last})")
+    return Environment.of(data["markers"], (Installed(d["name"], d["version"], tuple(d["requires"]), d.get("direct_url"))
+                                            for d in data["distributions"]))
+
+
+def _edges(distributions: tuple[Installed, ...], markers: Mapping[str, str]) -> tuple[Edge, ...]:
+    """Requirements that apply here and name something installed.
+
+    A requirement behind an extra (``extra == "docs"``) applies only if another installed
+    distribution asks for that extra (``plugin[docs]``). Installers do not record which extras a
+    user asked for on the command line, so those are not known; like ``pip check``, pinlab then
+    leaves the extra's requirements out rather than blame a requirement that may not apply.
+    """
+    by_key = {dist.key: dist for dist in distributions}
+    parsed: dict[str, list[tuple[Requirement, str]]] = {}
+    for dist in distributions:
+        for written in dist.requires:
+            try:
+                parsed.setdefault(dist.key, []).append((Requirement(written), written))
+            except InvalidRequirement:
+                continue  # an installed package with broken metadata: pip skips it the same way
+    # Which extras of each distribution are asked for, found by repeating until nothing changes
+    # (an extra's requirements may themselves ask for other extras).
+    wanted: dict[str, set[str]] = {key: {""} for key in by_key}
+    active: set[tuple[str, int]] = set()
+    changed = True
+    while changed:
+        changed = False
+        for key, requirements in parsed.items():
+            for number, (requirement, _written) in enumerate(requirements):
+                target = by_key.get(canonicalize_name(requirement.name))
+                if (key, number) in active or target is None or not applies(requirement, markers, wanted[key]):
+                    continue
+                active.add((key, number))
+                if not requirement.extras <= wanted[target.key]:
+                    wanted[target.key] |= requirement.extras
+                changed = True
+    edges = []
+    for key, number in sorted(active):
+        requirement, written = parsed[key][number]
+        edges.append(Edge(by_key[key], requirement, written, by_key[canonicalize_name(requirement.name)]))
+    return tuple(edges)
+
+
+def applies(requirement: Requirement, markers: Mapping[str, str], extras: Iterable[str] = ("",)) -> bool:
+    """True if *requirement*'s marker holds with these marker values and one of *extras* asked for."""
+    if requirement.marker is None:
+        return True
+    return any(requirement.marker.evaluate({**markers, "extra": extra}) for extra in extras)
+
+
+def installed_source(name: str, python: str | Path | None = None) -> Source:
+    """The requirements of the installed distribution *name*, as a lint input."""
+    environment = read_environment(python)
+    dist = environment.get(name)
+    label = f"installed {name}"
+    if dist is None:
+        raise UnusableInput(f"--installed {name}: no distribution of that name is installed")
+    return from_requires_dist(dist.name, dist.version, list(dist.requires), label, "installed")

@@ -1,0 +1,40 @@
+"""Small real projects for the lint and explain tests, built by ``build`` + hatchling (no download)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pinlab.process import clean_env, run
+
+
+def write_project(folder: Path, name: str, version: str, dependencies: list[str],
+                  extras: dict[str, list[str]] | None = None, extra_toml: str = "") -> Path:
+    """A hatchling project in *folder* declaring *dependencies* (and optional *extras*)."""
+    package = name.replace("-", "_")
+    (folder / "src" / package).mkdir(parents=True, exist_ok=True)
+    (folder / "src" / package / "__init__.py").write_text("", encoding="utf-8")
+    lines = [
+        "[build-system]", 'requires = ["hatchling"]', 'build-backend = "hatchling.build"', "",
+        "[project]", f'name = "{name}"', f'version = "{version}"', f"dependencies = {_toml_list(dependencies)}",
+    ]
+    if extras:
+        lines += ["", "[project.optional-dependencies]"]
+        lines += [f"{extra} = {_toml_list(items)}" for extra, items in extras.items()]
+    lines += ["", "[tool.hatch.build.targets.wheel]", f'packages = ["src/{package}"]', "", extra_toml]
+    (folder / "pyproject.toml").write_text("\n".join(lines), encoding="utf-8")
+    return folder
+
+
+def build(folder: Path, outdir: Path, kind: str = "wheel") -> Path:
+    """Build a wheel or an sdist of the project in *folder* into *outdir*; return its path."""
+    result = run([sys.executable, "-m", "build", f"--{kind}", "--no-isolation", "--skip-dependency-check",
+                  "--outdir", str(outdir), str(folder)], env=clean_env())
+    assert result.ok, result.output
+    pattern = "*.whl" if kind == "wheel" else "*.tar.gz"
+    (built,) = sorted(outdir.glob(pattern))
+    return built
+
+
+def _toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(f"'{item}'" for item in items) + "]"
