@@ -105,3 +105,20 @@ def test_python_dash_m_pinlab_doctor_runs_it():
     done = run([sys.executable, "-m", "pinlab.doctor"], env=clean_env())
     assert done.returncode == 0, done.output
     assert done.output.splitlines()[-1].startswith("Ready: every step passed in ")
+
+
+def test_the_pinlab_command_runs_it():
+    from pinlab.cli import run_pinlab
+
+    done = run_pinlab("doctor")
+    assert done.command == ("pinlab", "doctor")
+    assert done.returncode == 0, done.output
+    assert done.output.splitlines()[-1].startswith("Ready: every step passed in ")
+
+
+def test_pinlab_doctor_with_an_argument_is_a_usage_error_in_one_line():
+    from pinlab.cli import run_pinlab
+
+    done = run_pinlab("doctor", "--fast")
+    assert done.returncode == 2
+    assert done.output == "pinlab: error: unrecognized arguments: --fast (see pinlab --help)\n"

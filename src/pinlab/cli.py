@@ -1,4 +1,4 @@
-"""The ``pinlab`` command (also ``python -m pinlab``): ``pinlab lint``, ``pinlab explain``.
+"""The ``pinlab`` command (also ``python -m pinlab``): ``pinlab lint``, ``pinlab explain``, ``pinlab doctor``.
 
 Exit status: 0 clean, 1 findings (lint) or a blocked fix (explain), 2 unusable input. Unusable
 input is reported in one line on standard error, naming the input and what is wrong with it,
@@ -84,6 +84,18 @@ def _run_explain(args: argparse.Namespace) -> int:
     return explanation.exit_status
 
 
+# -- pinlab doctor ----------------------------------------------------------------------------------
+
+def _add_doctor(parser: argparse.ArgumentParser) -> None:
+    pass  # it takes no arguments: it checks this machine, from the kit's folder
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from .doctor import main as doctor
+
+    return doctor([])
+
+
 # -- the command ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -101,6 +113,8 @@ SUBCOMMANDS = (
     Subcommand("lint", "does a library's metadata pin its dependencies with ==, or cap them?", _add_lint, _run_lint),
     Subcommand("explain", "which installed requirement keeps the fix for a vulnerability out?",
                _add_explain, _run_explain),
+    Subcommand("doctor", "is this machine ready for the workshop? (0 ready, 1 a problem was found)",
+               _add_doctor, _run_doctor),
 )
 
 

@@ -1,4 +1,4 @@
-"""``pinlab doctor``: is this machine ready for the workshop? (``python -m pinlab.doctor``)
+"""``pinlab doctor``: is this machine ready for the workshop? (also ``python -m pinlab.doctor``)
 
 It does, for real and offline, what the chapters will do: checks the Python version, builds the
 toy wheels with the real backend, makes a throwaway virtual environment, installs two toys into it

@@ -202,7 +202,7 @@ def verify(dest: Path, project: Path | None = None) -> Proof:
             raise WheelhouseError(f"installing from the wheelhouse failed: {_pip_error(installed.output)}")
         doctor = None
         if project is not None and "pinlab" in installed.installed:
-            done = run([sandbox.python, "-I", "-m", "pinlab.doctor"], shown_as=["pinlab", "doctor"],
+            done = run([sandbox.python, "-I", "-m", "pinlab", "doctor"], shown_as=["pinlab", "doctor"],
                        env=clean_env(), cwd=project, placeholders=sandbox.placeholders)
             doctor = str(done)
             if not done.ok:
@@ -252,7 +252,7 @@ From the pinlab folder (the one with book/ and examples/), with Python 3.10 or n
 
     python -m venv .venv
     .venv/bin/python -m pip install --no-index --find-links wheelhouse -r wheelhouse/requirements.txt
-    .venv/bin/python -m pinlab.doctor
+    .venv/bin/python -m pinlab doctor
     .venv/bin/jupyter lab --notebook-dir book
 
 On Windows, write .venv\\Scripts\\python.exe and .venv\\Scripts\\jupyter.exe instead.
