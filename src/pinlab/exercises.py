@@ -239,8 +239,6 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
 
 # -- chapter 2 ------------------------------------------------------------------------------
 
-# The advisory of chapter 2 (examples/advisories): toyhost is vulnerable before 1.0a28.
-HOST_FIX = Version("1.0a28")
 
 
 def read_requirements(copy: WorkingCopy, file: str = "requirements.txt") -> list[Requirement]:
@@ -273,6 +271,7 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
     also has the host's fix and the plugin's fixed release; then pip installs the learner's file
     over it, the way the owner would apply a change, and ``pip check`` looks for broken promises.
     """
+    from .advisories import load_advisories
     from .conflicts import parse_conflict
     from .index import toy_index
     from .sandbox import Sandbox
@@ -299,14 +298,16 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
                          "the plugin whose requirement admits the fix?", str(applied))
         host = Version(applied.installed.get("toyhost", "0"))
         plugin = applied.installed.get("toyhost-export", "?")
-        if host < HOST_FIX:
+        advisories = load_advisories().query("toyhost", host)  # chapter 2's, from examples/advisories
+        if advisories:
+            fix = min(advisories[0].fixed_versions("toyhost"))
             pin = _requirement_on(find_toy(f"toyhost-export=={plugin}"), "toyhost") if plugin != "?" else None
             hint = ("a plugin that admits the fix does not bring it: ask for the fixed host too"
-                    if pin is None or pin.specifier.contains(HOST_FIX, prereleases=True) else
+                    if pin is None or pin.specifier.contains(fix, prereleases=True) else
                     f"toyhost-export {plugin} still requires {pin}, which keeps the fix out: ask for the fixed "
                     "host, and for a plugin release that admits it")
             return Check(False, f"pip installed {shown}, but the host is still toyhost {host}, "
-                                f"which the advisory says is vulnerable (fixed in {HOST_FIX}).", hint, str(applied))
+                                f"which the advisory says is vulnerable (fixed in {fix}).", hint, str(applied))
         broken = sandbox.pip("check")
         if not broken.ok:
             return Check(False, f"the host is fixed (toyhost {host}), but pip check finds a broken promise: "
