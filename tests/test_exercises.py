@@ -6,7 +6,8 @@ with the solution applied (it must pass), and with a broken edit (one line namin
 
 import pytest
 
-from pinlab.exercises import Check, ExerciseError, WorkingCopy, check_loosened_pin, check_repaired_environment
+from pinlab.exercises import (Check, ExerciseError, WorkingCopy, check_lint_clean, check_loosened_pin,
+                              check_repaired_environment)
 from pinlab.toys import find_toy
 
 PLUGIN = "workspace/toyhost-export-0.3a1"
@@ -185,3 +186,49 @@ def test_chapter_2_an_option_line_is_named(app):
     _write(app, "--override overrides.txt", "toyhost-export")
     check = check_repaired_environment(app)
     assert check.message == f"{APP}, line 4: '--override': this exercise takes requirements only"
+
+
+# -- chapter 3: make pinlab lint pass on a library you maintain ------------------------------
+
+GALLERY = "workspace/toyhost-gallery"
+
+
+@pytest.fixture
+def gallery(tmp_path):
+    """A fresh working copy of toyhost-gallery, the exercise's plugin."""
+    return WorkingCopy.of_example("toyhost-gallery", workspace=tmp_path / "workspace").reset()
+
+
+def test_chapter_3_untouched_plugin_has_a_pin_and_a_cap(gallery):
+    assert check_lint_clean(gallery) == Check(
+        False, "pinlab lint still finds: PIN002 error toyhost==1.0a27; PIN003 warning toyhost-export>=0.3a2,<0.4.",
+        "an exact pin holds every user to one release: state the oldest release that works instead")
+
+
+def test_chapter_3_the_pin_alone_fixed_still_leaves_the_cap(gallery):
+    gallery.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
+    assert check_lint_clean(gallery) == Check(
+        False, "pinlab lint still finds: PIN003 warning toyhost-export>=0.3a2,<0.4.",
+        "a cap needs evidence of a break; without one, let newer releases in")
+
+
+def test_chapter_3_solution_passes(gallery):
+    gallery.edit('["toyhost==1.0a27", "toyhost-export>=0.3a2,<0.4"]', '["toyhost>=1.0a27", "toyhost-export>=0.3a2"]')
+    check = check_lint_clean(gallery)
+    assert check.passed, str(check)
+    assert check.message == ("pinlab lint finds nothing in your toyhost-gallery, source or wheel; pip installs it "
+                             "with toyhost 2.0, toyhost-export 0.3a2, the newest releases, and its tests pass.")
+
+
+def test_chapter_3_dropping_a_requirement_is_not_a_fix(gallery):
+    gallery.edit('"toyhost==1.0a27", ', "")
+    assert check_lint_clean(gallery) == Check(
+        False, f"{GALLERY}/pyproject.toml no longer requires toyhost, which the plugin imports.",
+        "keep the requirement on toyhost and change only its version specifier")
+
+
+def test_chapter_3_invalid_toml_is_one_line_naming_the_file(gallery):
+    gallery.edit('"toyhost-export>=0.3a2,<0.4"]', '"toyhost-export>=0.3a2,<0.4"')
+    check = check_lint_clean(gallery)
+    assert (check.passed, check.message) == (
+        False, f"{GALLERY}/pyproject.toml: invalid TOML: Unclosed array (at line 12, column 1)")

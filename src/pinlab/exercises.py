@@ -318,6 +318,64 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
                        "and pip check finds every requirement satisfied.")
 
 
+# -- chapter 3 ------------------------------------------------------------------------------
+
+# What toyhost-gallery's code imports, and the oldest release of each its tests were written for.
+_GALLERY_NEEDS = {"toyhost": "1.0a27", "toyhost-export": "0.3a2"}
+
+
+def check_lint_clean(gallery: WorkingCopy) -> Check:
+    """Chapter 3: does ``pinlab lint`` find nothing in the learner's toyhost-gallery, source and
+    wheel, while it still declares what its code needs and its tests pass with the newest releases?
+    """
+    from .index import toy_index
+    from .lint import lint
+    from .requirements import UnusableInput, read_source
+    from .sandbox import Sandbox
+
+    pyproject = f"{gallery.shown}/pyproject.toml"
+    try:
+        toy = gallery.load()
+        for project, oldest in _GALLERY_NEEDS.items():
+            requirement = _requirement_on(toy, project)
+            if requirement is None:
+                return Check(False, f"{pyproject} no longer requires {project}, which the plugin imports.",
+                             f"keep the requirement on {project} and change only its version specifier")
+            if not requirement.specifier.contains(oldest, prereleases=True):
+                return Check(False, f"{requirement} leaves out {project} {oldest}, the release the plugin was "
+                                    "written and tested for.", "state the oldest release that works as a lower bound")
+        wheel = gallery.build()
+        report = lint([read_source(gallery.path), read_source(wheel)])
+    except (ToyError, UnusableInput) as exc:
+        return _broken(gallery, ToyError(gallery._shown_paths(str(exc))))
+    if report.findings:
+        # The wheel repeats the source's findings (its specifiers in packaging's order): name each once.
+        first: dict[tuple[str, str], str] = {}
+        for f in report.findings:
+            first.setdefault((f.code, f.project), f"{f.code} {f.severity} {f.requirement}")
+        found = "; ".join(first.values())
+        codes = {finding.code for finding in report.findings}
+        hint = ("an exact pin holds every user to one release: state the oldest release that works instead"
+                if codes & {"PIN001", "PIN002"} else
+                "a cap needs evidence of a break; without one, let newer releases in")
+        return Check(False, f"pinlab lint still finds: {found}.", hint)
+
+    with toy_index("toyhost", "toyhost-export") as index, Sandbox(index) as sandbox:
+        index.add(wheel)
+        installed = sandbox.pip("install toyhost-gallery")
+        if not installed.ok:
+            return Check(False, f"pip cannot install your toyhost-gallery: {_last(installed.output)}",
+                         "compare your requirements with the original: gallery.diff()", str(installed))
+        tests = sandbox.test(toy)
+        chosen = ", ".join(f"{name} {version}" for name, version in installed.installed.items()
+                           if name != "toyhost-gallery")
+        if not tests.ok:
+            return Check(False, f"your toyhost-gallery installs (with {chosen}), but its own tests fail.",
+                         "did the edit touch more than the requirements? Compare with diff().", str(tests))
+    return Check(True, f"pinlab lint finds nothing in your toyhost-gallery, source or wheel; pip installs it "
+                       f"with {chosen}, the newest releases, and its tests pass.")
+
+
 def _last(output: str) -> str:
     lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no output"
