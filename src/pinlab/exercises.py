@@ -182,6 +182,20 @@ def _requirement_on(toy: Toy, project: str) -> Requirement | None:
     return None
 
 
+def _still_needs(toy: Toy, pyproject: str, needs: dict[str, str]) -> Check | None:
+    """A failed check if the edit dropped a requirement the code imports, or raised its lower
+    bound past the release the code was written for (*needs*: project -> that release)."""
+    for project, oldest in needs.items():
+        requirement = _requirement_on(toy, project)
+        if requirement is None:
+            return Check(False, f"{pyproject} no longer requires {project}, which the plugin imports.",
+                         f"keep the requirement on {project} and change only its version specifier")
+        if not requirement.specifier.contains(oldest, prereleases=True):
+            return Check(False, f"{requirement} leaves out {project} {oldest}, the release the plugin was "
+                                "written and tested for.", "state the oldest release that works as a lower bound")
+    return None
+
+
 def _broken(copy: WorkingCopy, exc: ToyError, file: str = "pyproject.toml") -> Check:
     if not copy.file(file).is_file():
         return Check(False, str(exc), "start again with reset()")
@@ -203,13 +217,10 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
     pyproject = f"{plugin.shown}/pyproject.toml"
     try:
         toy = plugin.load()
+        missing = _still_needs(toy, pyproject, {"toyhost": "1.0a27"})
+        if missing:
+            return missing
         host = _requirement_on(toy, "toyhost")
-        if host is None:
-            return Check(False, f"{pyproject} no longer requires toyhost, which the plugin imports.",
-                         "keep the requirement on toyhost and change only its version specifier")
-        if not host.specifier.contains("1.0a27", prereleases=True):
-            return Check(False, f"{host} leaves out toyhost 1.0a27, the release the plugin was written and tested for.",
-                         "state the oldest release that works as a lower bound")
         wheel = plugin.build()
     except ToyError as exc:
         return _broken(plugin, exc)
@@ -336,14 +347,9 @@ def check_lint_clean(gallery: WorkingCopy) -> Check:
     pyproject = f"{gallery.shown}/pyproject.toml"
     try:
         toy = gallery.load()
-        for project, oldest in _GALLERY_NEEDS.items():
-            requirement = _requirement_on(toy, project)
-            if requirement is None:
-                return Check(False, f"{pyproject} no longer requires {project}, which the plugin imports.",
-                             f"keep the requirement on {project} and change only its version specifier")
-            if not requirement.specifier.contains(oldest, prereleases=True):
-                return Check(False, f"{requirement} leaves out {project} {oldest}, the release the plugin was "
-                                    "written and tested for.", "state the oldest release that works as a lower bound")
+        missing = _still_needs(toy, pyproject, _GALLERY_NEEDS)
+        if missing:
+            return missing
         wheel = gallery.build()
         report = lint([read_source(gallery.path), read_source(wheel)])
     except (ToyError, UnusableInput) as exc:
