@@ -218,7 +218,7 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
     try:
         toy = plugin.load()
         missing = _still_needs(toy, pyproject, {"toyhost": "1.0a27"})
-        if missing:
+        if missing is not None:  # a failed Check is falsy
             return missing
         host = _requirement_on(toy, "toyhost")
         wheel = plugin.build()
@@ -348,7 +348,7 @@ def check_lint_clean(gallery: WorkingCopy) -> Check:
     try:
         toy = gallery.load()
         missing = _still_needs(toy, pyproject, _GALLERY_NEEDS)
-        if missing:
+        if missing is not None:  # a failed Check is falsy
             return missing
         wheel = gallery.build()
         report = lint([read_source(gallery.path), read_source(wheel)])
