@@ -83,3 +83,25 @@ def test_uv_04():
 
 def test_success_is_no_conflict():
     assert parse_conflict("Successfully installed toyhost-1.0a28") is None
+
+
+PIP_USER_REQUEST = """\
+ERROR: Cannot install toyhost-export==0.3a1 and toyhost==1.0a28 because these package versions have conflicting dependencies.
+
+The conflict is caused by:
+    The user requested toyhost==1.0a28
+    toyhost-export 0.3a1 depends on toyhost==1.0a27
+    The user requested (constraint) toyhost>=1.0a28
+
+ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts
+"""
+
+
+def test_pip_names_your_own_request_and_constraint_as_demands():
+    conflict = parse_conflict(PIP_USER_REQUEST)
+    assert [str(d) for d in conflict.demands] == [
+        "you requested toyhost==1.0a28",
+        "toyhost-export 0.3a1 requires toyhost==1.0a27",
+        "your constraint says toyhost>=1.0a28",
+    ]
+    assert conflict.contested == ("toyhost",)

@@ -14,6 +14,12 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 
+YOU = "(you)"
+"""The project name given to a demand that the user typed rather than a package declared."""
+YOUR_CONSTRAINT = "(your constraint)"
+"""... and to one from the user's constraints file (``pip install -c``)."""
+
+
 @dataclass(frozen=True)
 class Demand:
     """One installed-or-requested release's requirement on another project."""
@@ -31,6 +37,10 @@ class Demand:
         return canonicalize_name(Requirement(self.requirement).name)
 
     def __str__(self) -> str:
+        if self.project == YOU:
+            return f"you requested {self.requirement}"
+        if self.project == YOUR_CONSTRAINT:
+            return f"your constraint says {self.requirement}"
         return f"{self.project} {self.version} requires {self.requirement}"
 
 
@@ -57,8 +67,13 @@ class Conflict:
         return "\n".join(lines)
 
 
-# pip: "    toyhost-export 0.3a1 depends on toyhost==1.0a27"
-_PIP_CAUSE = re.compile(r"^\s+(?P<project>\S+) (?P<version>\S+) depends on (?P<requirement>.+?)\s*$", re.M)
+# pip: "    toyhost-export 0.3a1 depends on toyhost==1.0a27", "    The user requested toyhost==1.0a28",
+#      "    The user requested (constraint) toyhost>=1.0a28"
+_PIP_CAUSE = re.compile(
+    r"^\s+(?:The user requested (?P<constraint>\(constraint\) )?|(?P<project>\S+) (?P<version>\S+) depends on )"
+    r"(?P<requirement>.+?)\s*$",
+    re.M,
+)
 # uv: "toyhost-export==0.3a1 depends on toyhost==1.0a27", "all versions of toyhost-charts depend on toyhost>=1.0a28"
 _UV_CAUSE = re.compile(
     r"(?:all versions of (?P<any>[A-Za-z0-9._-]+) depend|"
@@ -70,7 +85,10 @@ _UV_CAUSE = re.compile(
 def parse_conflict(output: str) -> Conflict | None:
     """The conflict described by an installer's *output*, or ``None`` if it reports none."""
     if "ResolutionImpossible" in output or "conflicting dependencies" in output:
-        demands = [_demand(m["project"], m["version"], m["requirement"]) for m in _PIP_CAUSE.finditer(output)]
+        demands = [
+            _demand(m["project"] or (YOUR_CONSTRAINT if m["constraint"] else YOU), m["version"] or "", m["requirement"])
+            for m in _PIP_CAUSE.finditer(output)
+        ]
         return Conflict("pip", tuple(d for d in demands if d), output)
     if "No solution found when resolving dependencies" in output:
         demands = []

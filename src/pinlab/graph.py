@@ -28,7 +28,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .conflicts import Conflict, parse_conflict
+from .conflicts import YOU, Conflict, parse_conflict
 from .process import Completed, run
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,7 +45,6 @@ MEANING = {
 }
 
 #: The node that stands for the person who typed the install command.
-YOU = "(you)"
 
 
 @dataclass(frozen=True)

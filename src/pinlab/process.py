@@ -16,7 +16,11 @@ from typing import Mapping, Sequence
 # Variables that would let the caller's set-up change what an installer does or where a
 # Python looks for code. Dropped by prefix or by name before every run.
 _DROPPED_PREFIXES = ("PIP_", "PIPAPI_", "UV_", "VIRTUALENV_", "PYTHON", "CONDA_")
-_DROPPED_NAMES = frozenset({"VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "__PYVENV_LAUNCHER__"})
+_DROPPED_NAMES = frozenset({
+    "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "__PYVENV_LAUNCHER__",
+    # Jupyter kernels set these; tools then print colours and spinners into captured output.
+    "FORCE_COLOR", "CLICOLOR_FORCE",
+})
 
 # Terminal control sequences (colours, progress bars) that some tools print even into a pipe.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -97,11 +101,34 @@ class Completed:
         return self.returncode == 0
 
     def __str__(self) -> str:
-        return f"$ {' '.join(self.command)}\n{self.output.rstrip()}\n[exit status {self.returncode}]"
+        shown = " ".join(shell_quote(part) for part in self.command)
+        return f"$ {shown}\n{self.output.rstrip()}\n[exit status {self.returncode}]"
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
         # In a notebook, a result shows as the terminal transcript a reader would have seen.
         printer.text(str(self))
+
+
+_PLACEHOLDER = re.compile(r"<[\w .+-]+>")
+_SHELL_SAFE = re.compile(r"[\w@%+=:,./-]*")
+
+
+def shell_quote(argument: str) -> str:
+    """Quote *argument* so that a reader can paste the shown command into a shell.
+
+    ``toyhost>=1.0a27`` must be quoted (``>`` would redirect); placeholders such as ``<index>``
+    stand for paths and are left as they are. Double quotes are preferred when they read better.
+    """
+    bare = _PLACEHOLDER.sub("", argument)
+    if _SHELL_SAFE.fullmatch(bare):
+        return argument
+    if "'" not in argument:
+        return f"'{argument}'"
+    if not any(char in argument for char in '"$`\\!'):
+        return f'"{argument}"'
+    import shlex
+
+    return shlex.quote(argument)
 
 
 def run(
