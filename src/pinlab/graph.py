@@ -44,8 +44,6 @@ MEANING = {
     BLOCKING: "keeps a newer release out",
 }
 
-#: The node that stands for the person who typed the install command.
-
 
 @dataclass(frozen=True)
 class Node:
