@@ -58,11 +58,21 @@ class Sandbox(ThrowawayDir):
             self.close()
             raise
         self.placeholders = Placeholders({str(self.path): "<sandbox>", str(index.path): "<index>"})
+        self._site_packages: Path | None = None
 
     @property
     def python(self) -> Path:
         """The sandbox's interpreter (``Scripts\\python.exe`` on Windows, ``bin/python`` elsewhere)."""
         return self._python
+
+    @property
+    def site_packages(self) -> Path:
+        """Where the sandbox installs packages (asked of its interpreter, never guessed)."""
+        if self._site_packages is None:
+            done = run([self.python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                       env=clean_env(), merge_output=False)
+            self._site_packages = Path(done.output.strip())
+        return self._site_packages
 
     def add_placeholder(self, path: Path, name: str) -> None:
         """Show *path* as *name* in this sandbox's outputs (e.g. the examples folder)."""
@@ -89,6 +99,9 @@ class Sandbox(ThrowawayDir):
         """Run *toy*'s own unit tests with the sandbox's interpreter and installed packages."""
         tests = toy.source / "tests"
         self.add_placeholder(toy.source, f"<{toy.source.name}>")
+        # A traceback names the installed module's file; where site-packages lies depends on the
+        # platform and the Python version (lib/python3.11/ or Lib\), so show it by name.
+        self.add_placeholder(self.site_packages, "<site-packages>")
         argv = ["-I", "-m", "unittest", "discover", "--start-directory", str(tests), "--top-level-directory", str(tests)]
         return self._run([str(self.python), *argv], ["python", *argv], clean_env())
 
