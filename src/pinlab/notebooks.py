@@ -41,7 +41,6 @@ def clean(notebook) -> None:  # type: ignore[no-untyped-def]
         for output in cell.get("outputs", []):
             if "execution_count" in output:
                 output.execution_count = count
-            output.pop("metadata", None) if not output.get("metadata") else None
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,202 @@
+"""The dependency picture: its model, its text and its SVG (read as XML, never as pixels)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from pinlab import Sandbox
+from pinlab.conflicts import Conflict, Demand, parse_conflict
+from pinlab.graph import BLOCKING, BROKEN, CONFLICT, OK, Edge, Node, conflict_graph, draw, sandbox_graph
+
+from test_conflicts import PIP_26, UV_013
+
+SVG = "{http://www.w3.org/2000/svg}"
+RED = "#c62828"
+
+
+def svg_tree(graph):
+    return ET.fromstring(graph.svg())
+
+
+def drawn_edges(graph):
+    """(source, target, status, label, colour) of every edge as drawn in the SVG."""
+    found = []
+    for group in svg_tree(graph).iter(f"{SVG}g"):
+        classes = group.get("class", "").split()
+        if classes[:1] == ["edge"]:
+            line = group.find(f"{SVG}line")
+            found.append((group.get("data-source"), group.get("data-target"), classes[1],
+                          group.find(f"{SVG}text").text, line.get("stroke")))
+    return sorted(found)
+
+
+def drawn_nodes(graph):
+    """name -> (texts, highlighted, y) of every node as drawn in the SVG."""
+    found = {}
+    for group in svg_tree(graph).iter(f"{SVG}g"):
+        if group.get("class", "").startswith("node"):
+            texts = [text.text for text in group.iter(f"{SVG}text")]
+            found[group.get("data-name")] = (texts, "highlighted" in group.get("class"),
+                                             int(group.find(f"{SVG}rect").get("y")))
+    return found
+
+
+# -- a failed resolution ---------------------------------------------------------------------
+
+
+def test_pip_conflict_model():
+    graph = conflict_graph(parse_conflict(PIP_26))
+    assert graph.title == "pip cannot install this set: the demands on toyhost conflict"
+    assert graph.nodes == (
+        Node("toyhost", "", "no release satisfies all demands"),
+        Node("toyhost-charts", "0.1"),
+        Node("toyhost-export", "0.3a1"),
+    )
+    assert graph.edges == (
+        Edge("toyhost-charts", "toyhost", ">=1.0a28", CONFLICT),
+        Edge("toyhost-export", "toyhost", "==1.0a27", CONFLICT),
+    )
+    assert graph.highlighted == graph.edges
+
+
+def test_pip_conflict_as_text():
+    assert str(conflict_graph(parse_conflict(PIP_26))) == """\
+pip cannot install this set: the demands on toyhost conflict
+toyhost-charts 0.1
+  -> toyhost >=1.0a28  [conflict]
+toyhost-export 0.3a1
+  -> toyhost ==1.0a27  [conflict]
+toyhost  (no release satisfies all demands)"""
+
+
+def test_pip_conflict_svg_draws_both_demands_red_into_the_contested_host():
+    graph = conflict_graph(parse_conflict(PIP_26))
+    assert drawn_edges(graph) == [
+        ("toyhost-charts", "toyhost", "conflict", ">=1.0a28", RED),
+        ("toyhost-export", "toyhost", "conflict", "==1.0a27", RED),
+    ]
+    nodes = drawn_nodes(graph)
+    assert nodes["toyhost"][:2] == (["toyhost", "no release satisfies all demands"], True)
+    assert nodes["toyhost-export"][:2] == (["toyhost-export", "0.3a1"], False)
+    # The plugins sit above the host they require.
+    assert nodes["toyhost-export"][2] == nodes["toyhost-charts"][2] < nodes["toyhost"][2]
+    assert svg_tree(graph).find(f"{SVG}title").text == graph.title
+
+
+def test_uv_conflict_keeps_its_range_and_escapes_it():
+    graph = conflict_graph(parse_conflict(UV_013))
+    assert graph.node("toyhost-export") == Node("toyhost-export", "<=0.3a1")
+    assert "&lt;=0.3a1" in graph.svg()  # a bare "<" would make the SVG unreadable
+    assert drawn_nodes(graph)["toyhost-export"][0] == ["toyhost-export", "<=0.3a1"]
+    assert [edge[:4] for edge in drawn_edges(graph)] == [
+        ("toyhost-charts", "toyhost", "conflict", ">=1.0a28"),
+        ("toyhost-export", "toyhost", "conflict", "==1.0a27"),
+    ]
+
+
+def test_a_request_of_yours_is_drawn_from_you():
+    # pip: "The user requested toyhost==1.0a28" / "toyhost-export 0.3a1 depends on toyhost==1.0a27"
+    conflict = Conflict("pip", (Demand("toyhost-export", "0.3a1", "toyhost==1.0a27"),), "")
+    assert conflict_graph(conflict).highlighted == ()  # one demand alone conflicts with nothing
+    graph = conflict_graph(conflict, requested=["toyhost==1.0a28"])
+    assert graph.edges == (
+        Edge("(you)", "toyhost", "==1.0a28", CONFLICT),
+        Edge("toyhost-export", "toyhost", "==1.0a27", CONFLICT),
+    )
+    assert graph.node("(you)") == Node("(you)")
+
+
+def test_the_picture_does_not_depend_on_the_order_of_the_demands():
+    conflict = parse_conflict(PIP_26)
+    reordered = Conflict(conflict.installer, tuple(reversed(conflict.demands)), conflict.raw)
+    assert conflict_graph(reordered).svg() == conflict_graph(conflict).svg()
+    assert conflict_graph(reordered) == conflict_graph(conflict)
+
+
+def test_a_chain_is_drawn_in_layers_and_a_cycle_ends():
+    chain = Conflict("pip", (
+        Demand("toyapp", "1.0", "toyhost-export==0.3a1"),
+        Demand("toyhost-export", "0.3a1", "toyhost==1.0a27"),
+        Demand("toyhost-charts", "0.1", "toyhost>=1.0a28"),
+    ), "")
+    nodes = drawn_nodes(conflict_graph(chain))
+    assert nodes["toyapp"][2] < nodes["toyhost-export"][2] < nodes["toyhost"][2]
+    cycle = Conflict("pip", (Demand("a", "1", "b>=1"), Demand("b", "1", "a>=1")), "")
+    # Layering starts at "a", so the cycle is cut at the edge that closes it (a -> b): b is on top.
+    assert str(conflict_graph(cycle)).splitlines()[1:] == ["b 1", "  -> a >=1", "a 1", "  -> b >=1"]
+
+
+def test_labels_keep_extras_and_markers():
+    conflict = Conflict("pip", (Demand("toyhost-export", "0.3a1", 'toyhost[html]>=1.0a27; python_version >= "3.8"'),), "")
+    assert conflict_graph(conflict).edges[0].label == '[html]>=1.0a27; python_version >= "3.8"'
+    assert Edge("a", "b", "").label == "any version"
+
+
+# -- a sandbox -------------------------------------------------------------------------------
+
+
+def test_a_pin_that_keeps_the_fix_out_is_blocking(toys_index):
+    with Sandbox(toys_index) as sandbox:
+        sandbox.pip("install toyhost-export==0.3a1")
+        graph = sandbox_graph(sandbox, wanted=["toyhost==1.0a28"])
+        assert graph.nodes == (Node("toyhost", "1.0a27"), Node("toyhost-export", "0.3a1"))
+        assert graph.edges == (Edge("toyhost-export", "toyhost", "==1.0a27", BLOCKING, "keeps out 1.0a28"),)
+        assert str(graph) == """\
+installed in the sandbox: 1 requirement highlighted
+toyhost-export 0.3a1
+  -> toyhost ==1.0a27  [blocking: keeps out 1.0a28]
+toyhost 1.0a27"""
+        assert drawn_edges(graph) == [("toyhost-export", "toyhost", "blocking", "==1.0a27 (keeps out 1.0a28)", "#e65100")]
+        # By default the newest release in the sandbox's index is the one wanted: here toyhost 2.0.
+        assert draw(sandbox).edges[0].note == "keeps out 2.0"
+
+        # Forcing the fix in breaks the plugin's promise: the edge turns red and dashed.
+        sandbox.pip("install toyhost==1.0a28")
+        graph = draw(sandbox, wanted=["toyhost==1.0a28"])
+        assert graph.edges == (Edge("toyhost-export", "toyhost", "==1.0a27", BROKEN, "1.0a28 is installed"),)
+        assert 'stroke-dasharray="7 4"' in graph.svg()
+
+        # With the host gone, the requirement points at a project that is not there.
+        sandbox.pip("uninstall --yes toyhost")
+        graph = draw(sandbox)
+        assert graph.node("toyhost") == Node("toyhost", "", "not installed")
+        assert graph.edges == (Edge("toyhost-export", "toyhost", "==1.0a27", BROKEN, "not installed"),)
+
+
+def test_the_fixed_set_has_nothing_highlighted(toys_index):
+    with Sandbox(toys_index) as sandbox:
+        sandbox.pip("install toyhost-export==0.3a2 toyhost-charts")
+        graph = draw(sandbox, wanted=["toyhost==1.0a28"])
+        assert graph.title == "installed in the sandbox: every requirement satisfied"
+        assert graph.highlighted == ()
+        assert graph.edges == (
+            Edge("toyhost-charts", "toyhost", ">=1.0a28", OK),
+            Edge("toyhost-export", "toyhost", ">=1.0a27", OK),
+        )
+        assert [edge[2:] for edge in drawn_edges(graph)] == [("ok", ">=1.0a28", "#5f6368"), ("ok", ">=1.0a27", "#5f6368")]
+
+
+def test_draw_a_failed_install(toys_index):
+    with Sandbox(toys_index) as sandbox:
+        attempt = sandbox.pip("install toyhost-export==0.3a1 toyhost-charts")
+        assert draw(attempt) == conflict_graph(parse_conflict(attempt.output))
+        with pytest.raises(ValueError) as error:
+            draw(sandbox.pip("install toyhost==1.0a28"))
+        assert str(error.value) == "'$ pip install toyhost==1.0a28' reported no resolver conflict; draw the sandbox instead"
+
+
+def test_draw_refuses_what_it_cannot_draw(toys_index):
+    with pytest.raises(TypeError) as error:
+        draw("toyhost==1.0a27")
+    assert str(error.value) == "draw() takes a Conflict, an install's outcome or a Sandbox, not str"
+    with Sandbox(toys_index) as sandbox, pytest.raises(ValueError) as error:
+        sandbox_graph(sandbox, wanted=["toyhost>=1.0a28"])
+    assert str(error.value) == "wanted release 'toyhost>=1.0a28' must name one version, like 'toyhost==1.0a28'"
+
+
+def test_unknown_node():
+    with pytest.raises(KeyError) as error:
+        conflict_graph(parse_conflict(PIP_26)).node("toyhost-export-database")
+    assert error.value.args[0] == "no node 'toyhost-export-database' in this graph; it has toyhost, toyhost-charts, toyhost-export"
