@@ -106,8 +106,9 @@ class Sandbox(ThrowawayDir):
         return self._run([str(self.python), *argv], ["python", *argv], clean_env())
 
     def would_install(self, *args: str, installer: str = "pip") -> dict[str, str]:
-        """What *installer* would install for *args* (requirements, and options such as ``--pre``),
-        without installing anything: canonical name -> version.
+        """What *installer* would install for *args* (requirements, and options such as ``--pre``;
+        an option with a value is written ``--name=value``), without installing anything:
+        canonical name -> version.
 
         pip answers with the JSON report of ``pip install --dry-run --report``; uv with the pins
         of ``uv pip compile`` (a requirements file, read with ``packaging``). Raises
