@@ -27,6 +27,9 @@ html_theme_options = {
     "home_page_in_toc": True,
 }
 html_static_path = []
+# Without a default mode, a first visit (empty localStorage) logs "Got invalid theme mode: ."
+# as a console error (pydata/pydata-sphinx-theme#1635); tests/test_guide_in_browser.py checks.
+html_context = {"default_mode": "auto"}
 
 # Copy only the command, never the "$ " prompt or the output.
 copybutton_prompt_text = r"\$ |>>> "

@@ -10,6 +10,9 @@ so that CI, the workshop and your laptop see the same outputs; ``pyproject.toml`
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nox
@@ -33,9 +36,29 @@ def install_locked(session: nox.Session, *groups: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Unit tests and nbval over every notebook in book/ (args go to pytest)."""
-    install_locked(session, "test")
+    """Unit tests, nbval over every notebook in book/, the built guide in Chromium (args go to pytest)."""
+    install_locked(session, "test", "browser")
     session.run("pytest", "--nbval", *session.posargs)
+
+
+@nox.session
+def offline(session: nox.Session) -> None:
+    """The tests again with the network cut: a new network namespace with only loopback (Linux)."""
+    install_locked(session, "test", "browser")  # the last step that may use the network
+    if sys.platform != "linux" or not (shutil.which("unshare") and shutil.which("ip")):
+        session.skip("the offline proof needs Linux with unshare and ip (util-linux, iproute2)")
+    # As root a network namespace is enough; otherwise a user namespace makes us root inside it.
+    cut = ["unshare", "--net"] if os.geteuid() == 0 else ["unshare", "--net", "--map-root-user"]
+    probe = subprocess.run([*cut, "true"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        session.skip(f"cannot make a network namespace here: {probe.stderr.strip() or probe.returncode}")
+    # An empty wheel cache, so that the toys are built inside the namespace too. (Not in
+    # session.create_tmp(): that sets TMPDIR, and under a deep TMPDIR Chromium cannot start.)
+    cache = Path(session.virtualenv.location) / "toy-wheel-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    # The namespace's loopback starts down; Jupyter kernels and the guide's server need it.
+    session.run(*cut, "sh", "-c", 'ip link set lo up && exec pytest --nbval "$@"', "sh", *session.posargs,
+                external=True, env={"PINLAB_OFFLINE": "1", "PINLAB_CACHE": str(cache)})
 
 
 @nox.session
@@ -59,6 +82,13 @@ def book(session: nox.Session) -> None:
     session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "-c", ".", "book", str(BOOK_HTML),
                 *session.posargs)
     session.log(f"The guide is at {(BOOK_HTML / 'index.html').as_uri()}")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time pinlab beside bare virtualenv/venv/uv + pip commands, and the notebook suite (args go to the script)."""
+    install_locked(session, "test")
+    session.run("python", str(ROOT / "benchmarks" / "bench.py"), *session.posargs)
 
 
 @nox.session

@@ -1,0 +1,242 @@
+"""The built guide, read in a real browser: headless Chromium driven by Playwright.
+
+Needs the guide built into ``_build/html`` (``nox -s book``; ``.ci/run`` builds it before the
+tests) and a system Chromium (Debian: ``apt-get install chromium``; Playwright's own browser
+download is never used). Without either, the tests skip and say why, except under CI
+(``CI`` set), where a missing prerequisite is a failure: CI must not pass by skipping.
+
+The guide is served from 127.0.0.1 by a stdlib HTTP server; every request to any other host
+is refused and reported, so the guide is also shown to work offline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from functools import partial
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+HTML = ROOT / "_build" / "html"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chapters() -> list[str]:
+    """The guide's pages, named as Sphinx names them (``index``, ``01-the-conflict``)."""
+    sources = [p for p in BOOK.rglob("*") if p.suffix in {".ipynb", ".md"} and ".ipynb_checkpoints" not in p.parts]
+    return sorted(p.relative_to(BOOK).with_suffix("").as_posix() for p in sources)
+
+
+def find_chromium() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def missing(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (under CI this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        pass  # one line per request would bury pytest's output
+
+
+@pytest.fixture(scope="module")
+def guide():
+    """The base URL of the built guide, served on 127.0.0.1 for the module's tests."""
+    if not (HTML / "index.html").is_file():
+        missing(f"the guide is not built: no {HTML / 'index.html'} (run `nox -s book` first)")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(HTML)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser(guide, tmp_path_factory):
+    """A headless Chromium with a fresh profile that can reach nothing but the guide's server."""
+    chromium = find_chromium()
+    if chromium is None:
+        missing("no Chromium found at /usr/bin/chromium or on PATH (Debian: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("Playwright is not installed (dependency group 'browser': uv sync --group browser)")
+    # Chromium keeps a Unix socket in its TMPDIR, and such a path is at most ~107 bytes: under a
+    # deep TMPDIR (macOS's, or nox's in a deep checkout) it dies at launch ("Socket path too long").
+    short_temp = Path(tempfile.mkdtemp(prefix="chromium-", dir="/tmp" if Path("/tmp").is_dir() else None))
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            tmp_path_factory.mktemp("chromium-profile"), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
+            env={**os.environ, "TMPDIR": str(short_temp)},
+        )
+        outside: list[str] = []
+
+        def only_the_guide(route):  # type: ignore[no-untyped-def]
+            if route.request.url.startswith(guide):
+                route.continue_()
+            else:  # a guide that needs the internet is no use in a workshop with bad Wi-Fi
+                outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_the_guide)
+        context.outside = outside  # type: ignore[attr-defined]
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(short_temp, ignore_errors=True)
+
+
+class Visit:
+    """One page opened in the browser, with everything that went wrong while it loaded."""
+
+    def __init__(self, context, url: str) -> None:  # type: ignore[no-untyped-def]
+        self.page = context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console error: {m.text}"))
+        self.page.on("pageerror", lambda e: self.problems.append(f"uncaught JavaScript error: {e}"))
+        self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
+        self.page.goto(url, wait_until="load")
+
+    def close(self) -> None:
+        self.page.close()
+
+
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.ids.update(value for name, value in attrs if name in ("id", "name") and value)
+
+
+def ids_of(html: str) -> set[str]:
+    parser = _Ids()
+    parser.feed(html)
+    return parser.ids
+
+
+def test_the_guide_has_chapters():
+    assert "index" in chapters() and "01-the-conflict" in chapters()
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_page_loads_cleanly(browser, guide, chapter):
+    """No console error, no broken image, no broken internal link, nothing fetched from outside."""
+    visit = Visit(browser, f"{guide}{chapter}.html")
+    try:
+        page = visit.page
+        # decode() fails for an image that did not load or cannot be drawn (lazy ones load first).
+        broken_images = page.evaluate("""async () => {
+            const broken = [];
+            for (const img of document.images) {
+                img.loading = "eager";
+                try { await img.decode(); } catch (e) { broken.push(img.currentSrc || img.src); }
+                if (img.naturalWidth === 0 && !broken.includes(img.src)) broken.push(img.src);
+            }
+            return broken;
+        }""")
+        links = page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
+        problems = visit.problems + [f"broken image: {src}" for src in broken_images]
+    finally:
+        visit.close()
+
+    pages: dict[str, tuple[int, set[str]]] = {}
+    for link in sorted(set(links)):
+        if not link.startswith(guide):
+            continue  # an outside link (pip's documentation): not fetched, the guide must work offline
+        address, fragment = urldefrag(link)
+        address = address.split("?")[0]
+        if address not in pages:
+            response = browser.request.get(address)
+            html = response.text() if response.ok and address.endswith((".html", "/")) else ""
+            pages[address] = (response.status, ids_of(html))
+        status, ids = pages[address]
+        if status != 200:
+            problems.append(f"broken link: {link} (HTTP {status})")
+        elif fragment and address.endswith((".html", "/")) and fragment not in ids:
+            problems.append(f"broken link: {link} (no element with id {fragment!r} on {urlsplit(address).path})")
+    problems += [f"fetched from outside 127.0.0.1: {url}" for url in browser.outside]
+    browser.outside.clear()
+    assert problems == [], f"{chapter}.html:\n" + "\n".join(problems)
+
+
+def test_every_chapter_is_reachable_from_the_front_page(browser, guide):
+    visit = Visit(browser, guide + "index.html")
+    try:
+        linked = visit.page.evaluate(
+            "() => Array.from(document.querySelectorAll('.bd-sidebar-primary a.reference.internal, "
+            ".toctree-wrapper a.reference.internal'), a => a.href.split('#')[0])"
+        )
+    finally:
+        visit.close()
+    linked_pages = {urlsplit(url).path.lstrip("/").removesuffix(".html") for url in linked}
+    assert sorted(set(chapters()) - {"index"} - linked_pages) == []
+
+
+def test_search_finds_resolution_impossible(browser, guide):
+    visit = Visit(browser, guide + "search.html?q=ResolutionImpossible")
+    try:
+        page = visit.page
+        # Sphinx's search runs in the page's JavaScript and writes a summary when it is done.
+        page.wait_for_selector("#search-results .search-summary:not(:empty)", timeout=15_000)
+        summary = page.inner_text("#search-results .search-summary")
+        hits = page.evaluate("() => Array.from(document.querySelectorAll('#search-results ul.search li a'), "
+                             "a => new URL(a.href).pathname)")
+        problems = visit.problems
+    finally:
+        visit.close()
+    assert "/01-the-conflict.html" in hits, f"search for ResolutionImpossible: {summary!r}, hits {hits}"
+    assert problems == []
+
+
+def test_collapsed_parts_open_when_clicked(browser, guide):
+    """Every collapsed part of the guide (a hidden cell's input or output, a solution) opens on a click."""
+    opened = []
+    for chapter in chapters():
+        visit = Visit(browser, f"{guide}{chapter}.html")
+        try:
+            page = visit.page
+            every = page.locator("details")
+            for i in range(every.count()):
+                details = every.nth(i)
+                if details.evaluate("d => d.open"):
+                    continue  # shown open by design
+                summary = details.locator(":scope > summary")
+                content = details.locator(":scope > :not(summary)").first
+                title = summary.inner_text().strip()
+                assert not content.is_visible(), f"{chapter}: {title!r} is not collapsed at first"
+                summary.click()
+                assert details.evaluate("d => d.open"), f"{chapter}: {title!r} did not open when clicked"
+                content.wait_for(state="visible")
+                opened.append(f"{chapter}: {title}")
+            assert visit.problems == []
+        finally:
+            visit.close()
+    # Nothing to click would make this test prove nothing: the guide has collapsed parts.
+    assert opened, "no collapsed part (<details>) found in any chapter"
