@@ -80,3 +80,11 @@ def test_a_hash_checked_install_refuses_the_substitute_and_a_plain_pin_takes_it(
 def test_placeholders_replace_literal_texts_longest_first():
     shown = Placeholders(texts={"abc": "<short>", "abcdef": "<long>"}).apply("abcdef abc")
     assert shown == "<long> <short>"
+
+
+def test_the_toys_of_chapters_4_and_5_declare_what_the_chapters_say():
+    assert find_toy("toyhost-app==1.0").dependencies == ("toyhost-export>=0.3a2", "toyhost-charts>=0.1")
+    assert find_toy("toyhost-share==0.1").dependencies == ("toyhost>=1.0a28,<2.0",)
+    assert find_toy("toyhost-badges==0.1").dependencies == ("toyhost>=1.0a27",)
+    assert find_toy("toyhost-badges==0.2").dependencies == ("toyhost>=1.0a27,<2.0",)
+    assert find_toy("toyhost==0.9").dependencies == ()
