@@ -62,6 +62,23 @@ def offline(session: nox.Session) -> None:
 
 
 @nox.session
+def minimums(session: nox.Session) -> None:
+    """Unit tests at the lowest versions pyproject.toml allows (the lower bounds are claims; test them).
+
+    Not nbval: the chapters show the exact text of pip, uv and pip-audit at the versions in uv.lock,
+    and older tools word things differently, so the notebooks are validated by ``tests`` only.
+    Nor the guide-in-a-browser tests: they check the built guide (the ``book`` and ``browser``
+    groups, and Chromium), not pinlab at its lower bounds, and ``tests`` runs them.
+    """
+    # lowest-direct: pinlab's own dependencies (and the test group's) at their lower bounds, the
+    # packages they pull in at their newest, as a user who installs pinlab today would get them.
+    session.install("--resolution=lowest-direct", "-e", ".", "--group=test")
+    session.run("uv", "pip", "list", f"--python={session.virtualenv.location}", silent=False)
+    session.run("pytest", "tests", "-p", "no:cacheprovider", "--ignore=tests/test_guide_in_browser.py",
+                *session.posargs)
+
+
+@nox.session
 def book(session: nox.Session) -> None:
     """Build the guide into _build/html with warnings as errors."""
     install_locked(session, "book")

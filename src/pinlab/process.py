@@ -55,8 +55,13 @@ class Placeholders:
 
     paths: Mapping[str, str] = field(default_factory=dict)
     """Maps an absolute folder to its placeholder, e.g. ``{'/tmp/pinlab-sandbox-x1': '<sandbox>'}``."""
+    texts: Mapping[str, str] = field(default_factory=dict)
+    """Other machine-specific strings, replaced exactly as written: e.g. the sha256 of a toy wheel
+    built on this machine, ``{'9f2c...': '<hash of toyhost-1.0a28-py3-none-any.whl>'}``."""
 
     def apply(self, text: str) -> str:
+        for literal, name in sorted(self.texts.items(), key=lambda item: -len(item[0])):
+            text = text.replace(literal, name)
         # Longest first, so that a folder inside another gets its own placeholder.
         for path, name in sorted(self.paths.items(), key=lambda item: -len(item[0])):
             for spelling in _spellings(path):
@@ -67,7 +72,7 @@ class Placeholders:
         return _DURATION.sub(r"\1 <time>", _ANSI.sub("", text))
 
     def merged(self, other: Placeholders) -> Placeholders:
-        return Placeholders({**self.paths, **other.paths})
+        return Placeholders({**self.paths, **other.paths}, {**self.texts, **other.texts})
 
 
 def _forward_slashes(match: re.Match[str]) -> str:

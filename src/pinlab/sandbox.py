@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from .index import LocalIndex
@@ -40,6 +42,10 @@ class Outcome(Completed):
     """Canonical project name -> version, seed packages (pip) left out."""
 
 
+class ResolutionFailed(RuntimeError):
+    """An installer found no set of versions that satisfies the requirements."""
+
+
 class Sandbox(ThrowawayDir):
     """A virtual environment in a throwaway folder; use it in ``with`` or call ``close()``."""
 
@@ -52,11 +58,21 @@ class Sandbox(ThrowawayDir):
             self.close()
             raise
         self.placeholders = Placeholders({str(self.path): "<sandbox>", str(index.path): "<index>"})
+        self._site_packages: Path | None = None
 
     @property
     def python(self) -> Path:
         """The sandbox's interpreter (``Scripts\\python.exe`` on Windows, ``bin/python`` elsewhere)."""
         return self._python
+
+    @property
+    def site_packages(self) -> Path:
+        """Where the sandbox installs packages (asked of its interpreter, never guessed)."""
+        if self._site_packages is None:
+            done = run([self.python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                       env=clean_env(), merge_output=False)
+            self._site_packages = Path(done.output.strip())
+        return self._site_packages
 
     def add_placeholder(self, path: Path, name: str) -> None:
         """Show *path* as *name* in this sandbox's outputs (e.g. the examples folder)."""
@@ -83,8 +99,68 @@ class Sandbox(ThrowawayDir):
         """Run *toy*'s own unit tests with the sandbox's interpreter and installed packages."""
         tests = toy.source / "tests"
         self.add_placeholder(toy.source, f"<{toy.source.name}>")
+        # A traceback names the installed module's file; where site-packages lies depends on the
+        # platform and the Python version (lib/python3.11/ or Lib\), so show it by name.
+        self.add_placeholder(self.site_packages, "<site-packages>")
         argv = ["-I", "-m", "unittest", "discover", "--start-directory", str(tests), "--top-level-directory", str(tests)]
         return self._run([str(self.python), *argv], ["python", *argv], clean_env())
+
+    def would_install(self, *args: str, installer: str = "pip") -> dict[str, str]:
+        """What *installer* would install for *args* (requirements, and options such as ``--pre``;
+        an option with a value is written ``--name=value``), without installing anything:
+        canonical name -> version.
+
+        pip answers with the JSON report of ``pip install --dry-run --report``; uv with the pins
+        of ``uv pip compile`` (a requirements file, read with ``packaging``). Raises
+        :class:`ResolutionFailed` with the installer's text if it finds no solution.
+        """
+        argv = _split(args)
+        if installer == "pip":
+            command = [str(self.python), "-Im", "pip", "install", "--dry-run", "--ignore-installed",
+                       "--quiet", "--report", "-", *argv]
+            done = run(command, env=self._pip_env(), placeholders=self._placeholders(), cwd=self.path,
+                       merge_output=False)
+            if done.ok:
+                report = json.loads(done.output)
+                return {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"]
+                        for item in report["install"]}
+        elif installer == "uv":
+            options = [arg for arg in argv if arg.startswith("-")]
+            wanted = self.path / "would-install.in"  # uv pip compile reads requirements from a file
+            wanted.write_text("".join(f"{arg}\n" for arg in argv if not arg.startswith("-")), encoding="utf-8")
+            command = [uv_binary(), "pip", "compile", wanted.name, "--quiet", "--no-header", "--no-annotate",
+                       *options]
+            try:
+                done = run(command, env=self._uv_env(), placeholders=self._placeholders(), cwd=self.path,
+                           merge_output=False)
+            finally:
+                wanted.unlink()
+            if done.ok:
+                pins = [Requirement(line) for line in done.output.splitlines() if line.strip()]
+                return {canonicalize_name(pin.name): str(pin.specifier).removeprefix("==") for pin in pins}
+        else:
+            raise ValueError(f"unknown installer {installer!r}: expected 'pip' or 'uv'")
+        raise ResolutionFailed(f"{installer} found no solution for {' '.join(argv)}:\n{done.output.strip()}")
+
+    # -- files ------------------------------------------------------------------------------
+
+    def write_file(self, name: str, text: str) -> Path:
+        """Write *text* to the file *name* in the sandbox's folder (e.g. a ``requirements.in``)."""
+        target = self._file(name)
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    def read_file(self, name: str) -> str:
+        """The text of the file *name* in the sandbox's folder, as a reader sees it: machine
+        paths and the hashes of toy wheels replaced by their placeholders."""
+        return self._placeholders().apply(self._file(name).read_text(encoding="utf-8"))
+
+    def copy_file(self, name: str, to: Sandbox) -> Path:
+        """Copy the file *name* unchanged into sandbox *to*: a lock file going from the machine
+        that made it to one that installs from it."""
+        target = to._file(name)
+        shutil.copyfile(self._file(name), target)
+        return target
 
     def installed(self) -> dict[str, str]:
         """Canonical name -> version of what is installed, read by the sandbox's own interpreter."""
@@ -97,8 +173,17 @@ class Sandbox(ThrowawayDir):
     # -- plumbing ---------------------------------------------------------------------------
 
     def _run(self, argv: list[str], shown: list[str], env: dict[str, str]) -> Outcome:
-        done = run(argv, shown_as=shown, env=env, placeholders=self.placeholders, cwd=self.path)
+        done = run(argv, shown_as=shown, env=env, placeholders=self._placeholders(), cwd=self.path)
         return Outcome(done.command, done.returncode, done.output, self.installed())
+
+    def _placeholders(self) -> Placeholders:
+        # The index's, read at each run: it names the hash of a wheel added after we were made.
+        return self.placeholders.merged(self.index.placeholders)
+
+    def _file(self, name: str) -> Path:
+        if not name or Path(name).name != name or name in (".", ".."):
+            raise ValueError(f"{name!r} is not a plain file name: a sandbox's files live in its own folder")
+        return self.path / name
 
     def _pip_env(self, *, offline: bool = True) -> dict[str, str]:
         env = clean_env({
@@ -146,14 +231,23 @@ def _split(args: tuple[str, ...]) -> list[str]:
 
 
 def _create_venv(target: Path) -> Path:
-    from virtualenv import cli_run
+    # On Python < 3.12, importing virtualenv asks distutils for the install scheme, and distutils'
+    # check_environ() sets os.environ["PLAT"] as a side effect (seen on 3.10 by the tests' leak
+    # check). A sandbox must not change its caller's environment, so put it back as it was.
+    saved = dict(os.environ)
+    try:
+        from virtualenv import cli_run
 
-    # No download, no update check: virtualenv seeds pip from the wheels it ships with.
-    session = cli_run(
-        [str(target), "--no-download", "--no-periodic-update", "--no-setuptools", "--quiet"],
-        setup_logging=False,
-        env=clean_env(),
-    )
+        # No download, no update check: virtualenv seeds pip from the wheels it ships with.
+        session = cli_run(
+            [str(target), "--no-download", "--no-periodic-update", "--no-setuptools", "--quiet"],
+            setup_logging=False,
+            env=clean_env(),
+        )
+    finally:
+        for key in set(os.environ) - set(saved):
+            del os.environ[key]
+        os.environ.update(saved)
     return Path(session.creator.exe)
 
 

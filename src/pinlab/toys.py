@@ -115,6 +115,19 @@ def find_toy(key: str, examples: Path | None = None) -> Toy:
     raise ToyError(f"no toy release {key!r} in examples/toys")
 
 
+def find_substitute(key: str, examples: Path | None = None) -> Toy:
+    """A release from ``examples/substitutes``: the same name and version as the toy *key*,
+    other content (see chapter 4). ``find_toys()`` never returns these."""
+    name, _, version = key.partition("==")
+    folder = (examples or examples_dir()) / "substitutes"
+    for source in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if (source / "pyproject.toml").is_file():
+            toy = load_toy(source)
+            if canonicalize_name(toy.name) == canonicalize_name(name) and toy.version == Version(version or "0"):
+                return toy
+    raise ToyError(f"no substitute release {key!r} in examples/substitutes")
+
+
 def compare(old: str, new: str, file: str = "pyproject.toml") -> str:
     """A unified diff of *file* between two toy releases: what changed from *old* to *new*."""
     import difflib

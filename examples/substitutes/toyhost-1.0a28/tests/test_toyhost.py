@@ -1,0 +1,15 @@
+import unittest
+
+import toyhost
+
+
+class RenderTitle(unittest.TestCase):
+    def test_plain_title(self):
+        self.assertEqual(toyhost.render_title("Sales"), "<h1>Sales</h1>")
+
+    def test_version(self):
+        self.assertEqual(toyhost.__version__, "1.0a28")
+
+
+if __name__ == "__main__":
+    unittest.main()

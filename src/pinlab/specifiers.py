@@ -1,0 +1,86 @@
+"""Which versions a specifier admits, decided by ``packaging`` (the library pip itself uses).
+
+``admitted()`` applies PEP 440 the way an installer's finder does: a pre-release is admitted when
+the specifier mentions one (``>=1.0a27``), when pre-releases are asked for (``--pre``), or when
+no final release matches at all. :class:`Table` lays several specifiers side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+
+class SpecifierError(ValueError):
+    """A specifier that ``packaging`` cannot read; the message quotes it."""
+
+
+def admitted(spec: str, versions: Iterable[Version | str], prereleases: bool | None = None) -> list[Version]:
+    """The *versions* that *spec* admits, oldest first (``prereleases=True`` is pip's ``--pre``)."""
+    specifier = _specifier_set(spec)
+    candidates = sorted({Version(str(version)) for version in versions})
+    return list(specifier.filter(candidates, prereleases=prereleases))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One specifier and what it admits."""
+
+    spec: str
+    """The specifier as written, e.g. ``>=1.0a27`` (empty for a bare requirement)."""
+    admitted: tuple[Version, ...]
+    """The versions it admits, oldest first."""
+
+    @property
+    def newest(self) -> Version | None:
+        """What an installer picks when nothing else constrains it: the newest admitted."""
+        return self.admitted[-1] if self.admitted else None
+
+
+@dataclass(frozen=True)
+class Table:
+    """Several specifiers against one project's versions, as a reader would tabulate them."""
+
+    project: str
+    """The project the specifiers are for, e.g. ``toyhost``."""
+    versions: tuple[Version, ...]
+    """The versions available, oldest first (the columns)."""
+    rows: tuple[Row, ...]
+    """One row per specifier, in the order given."""
+
+    def newest(self) -> dict[str, str]:
+        """Requirement -> the version it would install, e.g. ``{'toyhost<2': '0.9'}``."""
+        return {f"{self.project}{row.spec}": str(row.newest) if row.newest else "nothing" for row in self.rows}
+
+    def __str__(self) -> str:
+        header = ["requirement", *map(str, self.versions), "newest admitted"]
+        body = [
+            [f"{self.project}{row.spec}", *("yes" if v in row.admitted else "-" for v in self.versions),
+             str(row.newest) if row.newest else "nothing"]
+            for row in self.rows
+        ]
+        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *body]]
+        lines.insert(1, "  ".join("-" * width for width in widths))
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+        printer.text(str(self))
+
+
+def table(project: str, specs: Iterable[str], versions: Iterable[Version | str],
+          prereleases: bool | None = None) -> Table:
+    """What each of *specs* admits among *versions* of *project*."""
+    columns = tuple(sorted({Version(str(version)) for version in versions}))
+    rows = tuple(Row(spec, tuple(admitted(spec, columns, prereleases))) for spec in specs)
+    return Table(project, columns, rows)
+
+
+def _specifier_set(spec: str) -> SpecifierSet:
+    try:
+        return SpecifierSet(spec)
+    except InvalidSpecifier as exc:
+        raise SpecifierError(f"invalid specifier {spec!r}: {exc}") from None
