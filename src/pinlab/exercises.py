@@ -210,7 +210,7 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
     The copy is built by the real backend and installed by pip, with toyhost-charts, into a
     sandbox whose index holds both host releases; then the plugin's own tests run there.
     """
-    from .conflicts import parse_conflict
+    from .conflicts import YOU, parse_conflict
     from .index import toy_index
     from .sandbox import Sandbox
 
@@ -283,7 +283,7 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
     over it, the way the owner would apply a change, and ``pip check`` looks for broken promises.
     """
     from .advisories import load_advisories
-    from .conflicts import parse_conflict
+    from .conflicts import YOU, parse_conflict
     from .index import toy_index
     from .sandbox import Sandbox
 
@@ -302,7 +302,8 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
         if not applied.ok:
             conflict = parse_conflict(applied.output)
             contested = {demand.target for demand in conflict.demands} if conflict else set()
-            why = [str(demand) for demand in conflict.demands] if conflict else [_last(applied.output)]
+            # The learner's own requests are named below as lines of their file, not as pip words them.
+            why = [str(d) for d in conflict.demands if d.project != YOU] if conflict else [_last(applied.output)]
             why += [f"your file asks for {r}" for r in requirements if canonicalize_name(r.name) in contested]
             return Check(False, f"pip refuses {shown}: {'; '.join(why)}.",
                          "a pinned plugin and the fixed host cannot both be installed; is there a release of "

@@ -53,26 +53,27 @@ class Sandbox(ThrowawayDir):
         super().__init__("sandbox")
         self.index = index
         try:
-            self._python = _create_venv(self.path / "venv")
+            venv = _create_venv(self.path / "venv")
         except BaseException:  # an error or Ctrl-C half-way: leave nothing behind
             self.close()
             raise
-        self.placeholders = Placeholders({str(self.path): "<sandbox>", str(index.path): "<index>"})
-        self._site_packages: Path | None = None
+        self._python, self.site_packages = venv.exe, venv.purelib
+        # Where site-packages lies and which Python runs differ by platform and version
+        # (lib/python3.11/ or Lib\); outputs name them, so that a chapter reads the same everywhere.
+        relative = venv.purelib.relative_to(self.path)
+        self.placeholders = Placeholders(
+            {str(self.path): "<sandbox>", str(index.path): "<index>", str(venv.purelib): "<site-packages>"},
+            {
+                f".{os.sep}{relative}": "<site-packages>",  # pip names it relative to the sandbox
+                f"./{relative.as_posix()}": "<site-packages>",
+                f"Python {venv.version} environment": "Python environment",  # uv's first line
+            },
+        )
 
     @property
     def python(self) -> Path:
         """The sandbox's interpreter (``Scripts\\python.exe`` on Windows, ``bin/python`` elsewhere)."""
         return self._python
-
-    @property
-    def site_packages(self) -> Path:
-        """Where the sandbox installs packages (asked of its interpreter, never guessed)."""
-        if self._site_packages is None:
-            done = run([self.python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                       env=clean_env(), merge_output=False)
-            self._site_packages = Path(done.output.strip())
-        return self._site_packages
 
     def add_placeholder(self, path: Path, name: str) -> None:
         """Show *path* as *name* in this sandbox's outputs (e.g. the examples folder)."""
@@ -99,9 +100,6 @@ class Sandbox(ThrowawayDir):
         """Run *toy*'s own unit tests with the sandbox's interpreter and installed packages."""
         tests = toy.source / "tests"
         self.add_placeholder(toy.source, f"<{toy.source.name}>")
-        # A traceback names the installed module's file; where site-packages lies depends on the
-        # platform and the Python version (lib/python3.11/ or Lib\), so show it by name.
-        self.add_placeholder(self.site_packages, "<site-packages>")
         argv = ["-I", "-m", "unittest", "discover", "--start-directory", str(tests), "--top-level-directory", str(tests)]
         return self._run([str(self.python), *argv], ["python", *argv], clean_env())
 
@@ -230,7 +228,17 @@ def _split(args: tuple[str, ...]) -> list[str]:
     return list(args)
 
 
-def _create_venv(target: Path) -> Path:
+@dataclass(frozen=True)
+class _Venv:
+    exe: Path
+    """The interpreter, as virtualenv made it (``Scripts\\python.exe`` or ``bin/python``)."""
+    purelib: Path
+    """Its site-packages folder."""
+    version: str
+    """Its Python version, e.g. ``3.11.7``."""
+
+
+def _create_venv(target: Path) -> _Venv:
     # On Python < 3.12, importing virtualenv asks distutils for the install scheme, and distutils'
     # check_environ() sets os.environ["PLAT"] as a side effect (seen on 3.10 by the tests' leak
     # check). A sandbox must not change its caller's environment, so put it back as it was.
@@ -248,7 +256,9 @@ def _create_venv(target: Path) -> Path:
         for key in set(os.environ) - set(saved):
             del os.environ[key]
         os.environ.update(saved)
-    return Path(session.creator.exe)
+    creator = session.creator
+    version = ".".join(str(part) for part in creator.interpreter.version_info[:3])
+    return _Venv(Path(creator.exe), Path(creator.purelib), version)
 
 
 def uv_binary() -> str:
