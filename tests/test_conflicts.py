@@ -105,3 +105,23 @@ def test_pip_names_your_own_request_and_constraint_as_demands():
         "your constraint says toyhost>=1.0a28",
     ]
     assert conflict.contested == ("toyhost",)
+
+
+PIP_RANGE = """\
+ERROR: Cannot install toyhost-share==0.1 and toyhost==2.0 because these package versions have conflicting dependencies.
+
+The conflict is caused by:
+    The user requested toyhost==2.0
+    toyhost-share 0.1 depends on toyhost<2.0 and >=1.0a28
+
+ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts
+"""
+
+
+def test_pip_words_a_range_with_and_and_it_is_read_as_one_requirement():
+    conflict = parse_conflict(PIP_RANGE)
+    assert [str(d) for d in conflict.demands] == [
+        "you requested toyhost==2.0",
+        "toyhost-share 0.1 requires toyhost<2.0,>=1.0a28",
+    ]
+    assert conflict.contested == ("toyhost",)

@@ -86,7 +86,9 @@ def parse_conflict(output: str) -> Conflict | None:
     """The conflict described by an installer's *output*, or ``None`` if it reports none."""
     if "ResolutionImpossible" in output or "conflicting dependencies" in output:
         demands = [
-            _demand(m["project"] or (YOUR_CONSTRAINT if m["constraint"] else YOU), m["version"] or "", m["requirement"])
+            # pip words a range of two specifiers as "toyhost<2.0 and >=1.0a28".
+            _demand(m["project"] or (YOUR_CONSTRAINT if m["constraint"] else YOU), m["version"] or "",
+                    m["requirement"].replace(" and ", ","))
             for m in _PIP_CAUSE.finditer(output)
         ]
         return Conflict("pip", tuple(d for d in demands if d), output)

@@ -12,6 +12,7 @@ Each chapter's check is a function here (``check_*``); the notebooks call them.
 from __future__ import annotations
 
 import difflib
+import re
 import shutil
 import textwrap
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .toys import _NOT_SOURCE, Toy, ToyError, build_wheel, examples_dir, find_toy, load_toy
+from .toys import _NOT_SOURCE, Toy, ToyError, build_wheel, examples_dir, find_substitute, find_toy, load_toy
 from .workdir import remove_tree
 
 WORKSPACE = "workspace"
@@ -210,7 +211,6 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
     The copy is built by the real backend and installed by pip, with toyhost-charts, into a
     sandbox whose index holds both host releases; then the plugin's own tests run there.
     """
-    from .conflicts import YOU, parse_conflict
     from .index import toy_index
     from .sandbox import Sandbox
 
@@ -230,8 +230,7 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
         with Sandbox(index) as sandbox:
             installed = sandbox.pip("install toyhost-export toyhost-charts")
             if not installed.ok:
-                conflict = parse_conflict(installed.output)
-                why = "; ".join(str(demand) for demand in conflict.demands) if conflict else "see .details"
+                why = _refusal(installed)
                 admitted = [v for v in ("1.0a27", "1.0a28") if host.specifier.contains(v, prereleases=True)]
                 return Check(False, f"pip cannot install your toyhost-export beside toyhost-charts: {why}.",
                              f"{host} admits {_releases(admitted)}; toyhost-charts "
@@ -252,26 +251,79 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
 
 
 
+@dataclass(frozen=True)
+class RequirementLine:
+    """One requirement of a requirements file, as pip reads it."""
+
+    number: int
+    """The line it starts on (a line ending in a backslash goes on to the next one)."""
+    requirement: Requirement
+    """What it asks for."""
+    hashes: tuple[str, ...] = ()
+    """Its ``--hash`` values, e.g. ``sha256:9f86...``."""
+
+
 def read_requirements(copy: WorkingCopy, file: str = "requirements.txt") -> list[Requirement]:
     """The requirements in *file* of the working copy; a line that does not parse raises
     :class:`ToyError` in one line naming the file, the line number and what is wrong."""
+    return [line.requirement for line in read_requirement_lines(copy, file)]
+
+
+_HASH_OPTION = re.compile(r"--hash(?:=|\s+)(\S*)")
+
+
+def read_requirement_lines(copy: WorkingCopy, file: str = "requirements.txt",
+                           hashes: bool = False) -> list[RequirementLine]:
+    """The lines of *file* that ask for something; with *hashes*, a line may carry ``--hash``
+    options, as in a lock file. Anything else (``-r``, ``--index-url``, a line that does not
+    parse) raises :class:`ToyError` in one line naming the file, the line and what is wrong."""
     shown = f"{copy.shown}/{file}"
     try:
         text = copy.file(file).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ToyError(f"{shown}: file not found") from None
-    requirements = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.split("#", 1)[0].strip()
+    found = []
+    for number, line in _logical_lines(text):
+        # pip's rule: a comment starts at a '#' at the start of a line or after whitespace.
+        line = re.sub(r"(^|\s)#.*$", "", line).strip()
         if not line:
             continue
         if line.startswith("-"):
-            raise ToyError(f"{shown}, line {number}: {line.split()[0]!r}: this exercise takes requirements only")
+            allowed = "requirements and their --hash options" if hashes else "requirements"
+            raise ToyError(f"{shown}, line {number}: {line.split()[0]!r}: this exercise takes {allowed} only")
+        written, _, options = line.partition(" --") if hashes else (line, "", "")
+        options = f"--{options}" if options else ""
+        values = _HASH_OPTION.findall(options)
+        leftover = _HASH_OPTION.sub("", options).split()
+        if leftover:
+            raise ToyError(f"{shown}, line {number}: {leftover[0]!r}: a lock line takes --hash options only")
+        for value in values:
+            if not re.fullmatch(r"[a-z0-9]+:[0-9a-f]+", value):
+                raise ToyError(f"{shown}, line {number}: {value!r} is not a hash: "
+                               "write --hash=sha256: and the file's 64 hexadecimal digits")
         try:
-            requirements.append(Requirement(line))
+            requirement = Requirement(written.strip())
         except InvalidRequirement as exc:
-            raise ToyError(f"{shown}, line {number}: invalid requirement {line!r}: {str(exc).splitlines()[0]}") from None
-    return requirements
+            raise ToyError(f"{shown}, line {number}: invalid requirement {written.strip()!r}: "
+                           f"{str(exc).splitlines()[0]}") from None
+        found.append(RequirementLine(number, requirement, tuple(values)))
+    return found
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Physical lines joined where one ends in a backslash, each with the number it starts on."""
+    joined: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        start, before = pending if pending else (number, "")
+        if line.rstrip().endswith("\\"):
+            pending = (start, before + line.rstrip()[:-1] + " ")
+            continue
+        pending = None
+        joined.append((start, before + line))
+    if pending:
+        joined.append(pending)
+    return joined
 
 
 def check_repaired_environment(app: WorkingCopy) -> Check:
@@ -355,17 +407,9 @@ def check_lint_clean(gallery: WorkingCopy) -> Check:
         report = lint([read_source(gallery.path), read_source(wheel)])
     except (ToyError, UnusableInput) as exc:
         return _broken(gallery, ToyError(gallery._shown_paths(str(exc))))
-    if report.findings:
-        # The wheel repeats the source's findings (its specifiers in packaging's order): name each once.
-        first: dict[tuple[str, str], str] = {}
-        for f in report.findings:
-            first.setdefault((f.code, f.project), f"{f.code} {f.severity} {f.requirement}")
-        found = "; ".join(first.values())
-        codes = {finding.code for finding in report.findings}
-        hint = ("an exact pin holds every user to one release: state the oldest release that works instead"
-                if codes & {"PIN001", "PIN002"} else
-                "a cap needs evidence of a break; without one, let newer releases in")
-        return Check(False, f"pinlab lint still finds: {found}.", hint)
+    unfinished = _lint_verdict(report)
+    if unfinished is not None:  # a failed Check is falsy
+        return unfinished
 
     with toy_index("toyhost", "toyhost-export") as index, Sandbox(index) as sandbox:
         index.add(wheel)
@@ -381,6 +425,227 @@ def check_lint_clean(gallery: WorkingCopy) -> Check:
                          "did the edit touch more than the requirements? Compare with diff().", str(tests))
     return Check(True, f"pinlab lint finds nothing in your toyhost-gallery, source or wheel; pip installs it "
                        f"with {chosen}, the newest releases, and its tests pass.")
+
+
+# -- chapter 4 ------------------------------------------------------------------------------
+
+# The application whose environment the learner locks, and the index it is deployed from.
+_APP = "toyhost-app==1.0"
+_APP_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export", "toyhost-charts", "toyhost-app")
+_SUBSTITUTED = "toyhost==1.0a28"  # the release examples/substitutes/ has an impostor of
+
+
+def check_hashed_lock(lock: WorkingCopy) -> Check:
+    """Chapter 4: does the learner's ``requirements.txt`` deploy the application from the genuine
+    index, and keep the substituted toyhost 1.0a28 out?
+
+    Both installs are chapter 4's deployment, ``pip install --require-hashes --no-deps -r``: from
+    an index of the genuine wheels (then the application itself, ``pip check`` and the
+    application's tests), and from the same index once toyhost 1.0a28 is replaced by the wheel
+    built from ``examples/substitutes/``, which pip must refuse. A file without a single hash is
+    installed as such a file is, without ``--require-hashes``, to show the learner what gets in.
+    """
+    from .index import toy_index
+    from .sandbox import Sandbox
+
+    shown = f"{lock.shown}/requirements.txt"
+    try:
+        lines = read_requirement_lines(lock, hashes=True)
+    except ToyError as exc:
+        return _broken(lock, exc, "requirements.txt")
+    if not lines:
+        return Check(False, f"{shown} has no requirements left.", "start again with reset()")
+    app = find_toy(_APP)
+    impostor = build_wheel(find_substitute(_SUBSTITUTED))
+    deploy = ("install", "--require-hashes", "--no-deps", "-r", str(lock.file("requirements.txt")))
+
+    if not any(line.hashes for line in lines):
+        accepted = _install_without_hashes(lock, impostor, app)
+        if accepted is not None:  # a failed Check is falsy
+            return accepted
+    with toy_index(*_APP_INDEX) as index:
+        with Sandbox(index) as server:
+            server.add_placeholder(lock.path, lock.shown)
+            deployed = server.pip(*deploy)
+            if not deployed.ok:
+                return _refused_lock(shown, deployed)
+            server.pip("install --no-deps toyhost-app")
+            broken = server.pip("check")
+            if not broken.ok:
+                return Check(False, f"pip installs {shown}, but pip check finds: {_last(broken.output)}",
+                             "a lock covers the whole environment: the packages your application's "
+                             "dependencies need belong in it too, pinned and hashed", str(broken))
+            tests = server.test(app)
+            if not tests.ok:
+                return Check(False, f"pip installs {shown}, but the application's tests fail.",
+                             "lock the versions the application was tested with", str(tests))
+        versions = ", ".join(f"{name} {version}" for name, version in deployed.installed.items())
+        index.substitute(impostor)
+        with Sandbox(index) as new_server:
+            new_server.add_placeholder(lock.path, lock.shown)
+            refused = new_server.pip(*deploy)
+    if refused.ok or "DO NOT MATCH THE HASHES" not in refused.output:
+        return Check(False, f"pip installs {shown} from the index where toyhost 1.0a28 was substituted.",
+                     "each line's hash must be the sha256 of the genuine file, and only that", str(refused))
+    return Check(True, f"Your lock deploys the application from the genuine index ({versions}), and its "
+                       "tests pass; from the index where toyhost 1.0a28 was substituted, pip refuses it: "
+                       "its hash is not the one in your lock.")
+
+
+def _install_without_hashes(lock: WorkingCopy, impostor: Path, app: Toy) -> Check | None:
+    """What a file with no hashes lets in: None if the substitute does not get installed."""
+    from .index import toy_index
+    from .sandbox import Sandbox
+
+    shown = f"{lock.shown}/requirements.txt"
+    with toy_index(*_APP_INDEX) as substituted, Sandbox(substituted) as sandbox:
+        substituted.substitute(impostor)
+        sandbox.add_placeholder(lock.path, lock.shown)
+        installed = sandbox.pip("install", "--no-deps", "-r", str(lock.file("requirements.txt")))
+        if installed.installed.get("toyhost") != "1.0a28":
+            return None
+        sandbox.pip("install --no-deps toyhost-app")
+        tests = sandbox.test(app)
+    harm = "and the application's tests fail" if not tests.ok else "and nothing tells it from the real one"
+    return Check(False, f"{shown} has no hashes: from an index where toyhost 1.0a28 was substituted, pip "
+                        f"installs the substitute (its name and version match), {harm}.",
+                 "give every line the sha256 of its file, --hash=sha256:...; "
+                 "uv pip compile --generate-hashes writes them", f"{installed}\n{tests}")
+
+
+def _refused_lock(shown: str, refused) -> Check:  # type: ignore[no-untyped-def]
+    """pip's refusal of a lock from the genuine index, as the learner can act on it."""
+    output = refused.output
+    # pip lists the requirements concerned on lines indented by four spaces, under its ERROR line.
+    named = ", ".join(dict.fromkeys(re.findall(r"^ {4}(\S+?)(?:\s|$)", output, re.M)))
+    if "missing from some requirements" in output:
+        return Check(False, f"pip refuses {shown}: no hash for {named}.",
+                     "a lock covers the whole environment: every line needs the sha256 of its file, "
+                     "the packages your application never names too", str(refused))
+    if "DO NOT MATCH THE HASHES" in output:
+        return Check(False, f"pip refuses {shown}: the hash for {named} is not that of the genuine file.",
+                     "let uv pip compile --generate-hashes write the hashes rather than typing them", str(refused))
+    if "pinned with ==" in output:
+        return Check(False, f"pip refuses {shown}: with hashes, every requirement must be pinned with ==, "
+                            f"and {named} is not.", "a lock pins the exact versions you tested", str(refused))
+    error = next((line for line in output.splitlines() if line.startswith("ERROR:")), _last(output))
+    return Check(False, f"pip refuses {shown}: {error.removeprefix('ERROR: ')}",
+                 "compare your file with the original: lock.diff('requirements.txt')", str(refused))
+
+
+# -- chapter 5 ------------------------------------------------------------------------------
+
+# What toyhost-share's code needs: the release its lower bound has always named.
+_SHARE_NEEDS = {"toyhost": "1.0a28"}
+# The host's releases in June: the old stable line and two alphas, the second the security fix.
+_BEFORE_2 = ("toyhost==0.9", "toyhost==1.0a27", "toyhost==1.0a28")
+
+
+def check_admits_the_patch(share: WorkingCopy) -> Check:
+    """Chapter 5: does the learner's toyhost-share get the patched host, and still let host 2.0 in?
+
+    Before 2.0 exists, pip and uv (dry runs, ``Sandbox.would_install``) must choose a host the
+    advisory does not name; once 2.0 is out, ``pip install toyhost==2.0 toyhost-share`` must
+    succeed and the plugin's tests pass; and ``pinlab lint`` must find no pin or cap left.
+    """
+    from .advisories import load_advisories
+    from .index import toy_index
+    from .lint import lint
+    from .requirements import UnusableInput, read_source
+    from .sandbox import ResolutionFailed, Sandbox
+
+    pyproject = f"{share.shown}/pyproject.toml"
+    try:
+        toy = share.load()
+        missing = _still_needs(toy, pyproject, _SHARE_NEEDS)
+        if missing is not None:  # a failed Check is falsy
+            return missing
+        host = _requirement_on(toy, "toyhost")
+        wheel = share.build()
+        report = lint([read_source(share.path)])
+    except (ToyError, UnusableInput) as exc:
+        return _broken(share, ToyError(share._shown_paths(str(exc))))
+
+    with toy_index(*_BEFORE_2) as index, Sandbox(index) as sandbox:
+        index.add(wheel)
+        try:
+            picks = {installer: sandbox.would_install("toyhost-share", installer=installer).get("toyhost", "none")
+                     for installer in ("pip", "uv")}
+        except ResolutionFailed as exc:
+            return Check(False, f"no host release satisfies {host}: {_last(str(exc))}",
+                         "state the patched release as the lower bound", str(exc))
+    advisories = load_advisories()  # chapter 2's, from examples/advisories
+    found = [advisory for version in set(picks.values()) if version != "none"
+             for advisory in advisories.query("toyhost", Version(version))]
+    if found:
+        fix = min(found[0].fixed_versions("toyhost"))
+        chosen = (f"pip and uv would install toyhost {picks['pip']}" if picks["pip"] == picks["uv"] else
+                  f"pip would install toyhost {picks['pip']} and uv toyhost {picks['uv']}")
+        named = any(Version(spec.version).is_prerelease for spec in host.specifier if not spec.version.endswith("*"))
+        hint = (f"{host} names no pre-release, so the installers skip the alphas, the patch among them: "
+                f"name the patched release in a lower bound" if not named else
+                "state the patched release as the lower bound")
+        return Check(False, f"{chosen} with your toyhost-share, which the advisory says is vulnerable "
+                            f"(fixed in {fix}).", hint)
+
+    with toy_index(*_BEFORE_2, "toyhost==2.0") as index, Sandbox(index) as sandbox:
+        index.add(wheel)
+        installed = sandbox.pip("install toyhost==2.0 toyhost-share")
+        if not installed.ok:
+            return _refused_beside_2(sandbox, toy, host, installed, report)
+        tests = sandbox.test(toy)
+        if not tests.ok:
+            return Check(False, "your toyhost-share installs beside toyhost 2.0, but its own tests fail.",
+                         "did the edit touch more than the requirement? Compare with diff().", str(tests))
+    unfinished = _lint_verdict(report)
+    if unfinished is not None:  # a failed Check is falsy
+        return unfinished
+    return Check(True, f"Your toyhost-share admits the patch: pip and uv pick toyhost {picks['pip']} before "
+                       "2.0 exists, and pip installs the plugin beside toyhost 2.0, where its tests pass.")
+
+
+def _refused_beside_2(sandbox, toy: Toy, host: Requirement, refused, report) -> Check:  # type: ignore[no-untyped-def]
+    """pip refused host 2.0 beside the plugin: say so, and whether the plugin works with 2.0 at all
+    (its tests, run with the plugin installed beside 2.0 by ``--no-deps``), which is the evidence
+    a cap would need."""
+    message = f"pip cannot install your toyhost-share beside toyhost 2.0: {_refusal(refused)}."
+    if {finding.code for finding in report.findings} & {"PIN001", "PIN002"}:
+        return Check(False, message, _PIN_HINT, str(refused))
+    sandbox.pip("install toyhost==2.0")
+    sandbox.pip("install --no-deps toyhost-share")
+    trial = sandbox.test(toy)
+    if trial.ok:
+        hint = (f"{host} caps the host, yet the plugin's own tests pass with toyhost 2.0 (installed with "
+                "--no-deps): a cap without evidence of a break refuses a working combination")
+    else:
+        hint = "the plugin's tests fail with toyhost 2.0 too: did the edit touch more than the requirement?"
+    return Check(False, message, hint, f"{refused}\n{trial}")
+
+
+# The hints for what pinlab lint finds, shared by the chapters whose exercise is a library's metadata.
+_PIN_HINT = "an exact pin holds every user to one release: state the oldest release that works instead"
+_CAP_HINT = "a cap needs evidence of a break; without one, let newer releases in"
+
+
+def _lint_verdict(report) -> Check | None:  # type: ignore[no-untyped-def]
+    """A failed check naming what ``pinlab lint`` still finds, or None if it finds nothing."""
+    if not report.findings:
+        return None
+    # A wheel repeats its source's findings (its specifiers in packaging's order): name each once.
+    first: dict[tuple[str, str], str] = {}
+    for f in report.findings:
+        first.setdefault((f.code, f.project), f"{f.code} {f.severity} {f.requirement}")
+    codes = {finding.code for finding in report.findings}
+    return Check(False, f"pinlab lint still finds: {'; '.join(first.values())}.",
+                 _PIN_HINT if codes & {"PIN001", "PIN002"} else _CAP_HINT)
+
+
+def _refusal(outcome) -> str:  # type: ignore[no-untyped-def]
+    """Why pip refused an install: the demands of its conflict, one after the other."""
+    from .conflicts import parse_conflict
+
+    conflict = parse_conflict(outcome.output)
+    return "; ".join(str(demand) for demand in conflict.demands) if conflict else "see .details"
 
 
 def _last(output: str) -> str:
