@@ -4,10 +4,12 @@ Each check is run as a learner would meet it: untouched (it must say "not yet" w
 with the solution applied (it must pass), and with a broken edit (one line naming the file).
 """
 
+import re
+
 import pytest
 
-from pinlab.exercises import (Check, ExerciseError, WorkingCopy, check_lint_clean, check_loosened_pin,
-                              check_repaired_environment)
+from pinlab.exercises import (Check, ExerciseError, WorkingCopy, check_admits_the_patch, check_hashed_lock,
+                              check_lint_clean, check_loosened_pin, check_repaired_environment)
 from pinlab.toys import find_toy
 
 PLUGIN = "workspace/toyhost-export-0.3a1"
@@ -232,3 +234,179 @@ def test_chapter_3_invalid_toml_is_one_line_naming_the_file(gallery):
     check = check_lint_clean(gallery)
     assert (check.passed, check.message) == (
         False, f"{GALLERY}/pyproject.toml: invalid TOML: Unclosed array (at line 12, column 1)")
+
+
+# -- chapter 4: lock it so a substituted wheel is refused ------------------------------------
+
+LOCK = "workspace/app-lock/requirements.txt"
+
+
+@pytest.fixture
+def lock(tmp_path):
+    """A fresh working copy of the application's pip-freeze record."""
+    return WorkingCopy.of_example("app-lock", workspace=tmp_path / "workspace").reset()
+
+
+def _compile(lock, *options):
+    """The solution, as a learner runs it: uv writes the lock over the record, from the genuine index."""
+    from pinlab import Sandbox, toy_index
+
+    frozen = lock.file("requirements.txt")
+    with toy_index("toyhost==1.0a28", "toyhost-export", "toyhost-charts") as genuine, Sandbox(genuine) as bench:
+        assert bench.uv("pip", "compile", str(frozen), *options, "-o", str(frozen)).ok
+
+
+def _drop_block(lock, project):
+    """Remove *project*'s line, its hash and its annotations from a lock uv wrote."""
+    text = lock.file("requirements.txt").read_text(encoding="utf-8")
+    blocks = re.split(r"\n(?=\S)", text)
+    kept = [block for block in blocks if not block.startswith(f"{project}==")]
+    lock.file("requirements.txt").write_text("\n".join(kept), encoding="utf-8")
+
+
+def test_chapter_4_the_freeze_record_lets_the_substitute_in(lock):
+    check = check_hashed_lock(lock)
+    assert (check.passed, check.message, check.hint) == (
+        False,
+        f"{LOCK} has no hashes: from an index where toyhost 1.0a28 was substituted, pip installs the "
+        "substitute (its name and version match), and the application's tests fail.",
+        "give every line the sha256 of its file, --hash=sha256:...; uv pip compile --generate-hashes writes them",
+    )
+    assert "attacker.invalid" in check.details  # the application's failing test, for the curious
+
+
+def test_chapter_4_solution_passes(lock):
+    _compile(lock, "--generate-hashes")
+    check = check_hashed_lock(lock)
+    assert check.passed, str(check)
+    assert check.message == (
+        "Your lock deploys the application from the genuine index (toyhost 1.0a28, toyhost-charts 0.1, "
+        "toyhost-export 0.3a2), and its tests pass; from the index where toyhost 1.0a28 was substituted, "
+        "pip refuses it: its hash is not the one in your lock.")
+
+
+def test_chapter_4_a_lock_compiled_without_hashes_is_still_a_freeze_record(lock):
+    _compile(lock)
+    assert check_hashed_lock(lock).message.startswith(f"{LOCK} has no hashes: ")
+
+
+def test_chapter_4_a_package_without_its_hash_is_demanded_by_pip(lock):
+    _compile(lock, "--generate-hashes")
+    _drop_block(lock, "toyhost")
+    lock.file("requirements.txt").write_text(lock.file("requirements.txt").read_text() + "\ntoyhost==1.0a28\n")
+    check = check_hashed_lock(lock)
+    assert (check.passed, check.message, check.hint) == (
+        False, f"pip refuses {LOCK}: no hash for toyhost==1.0a28.",
+        "a lock covers the whole environment: every line needs the sha256 of its file, the packages your "
+        "application never names too")
+
+
+def test_chapter_4_a_lock_of_the_direct_requirements_only_leaves_a_broken_environment(lock):
+    _compile(lock, "--generate-hashes")
+    _drop_block(lock, "toyhost")
+    check = check_hashed_lock(lock)
+    assert (check.passed, check.message, check.hint) == (
+        False, f"pip installs {LOCK}, but pip check finds: toyhost-charts 0.1 requires toyhost, which is not installed.",
+        "a lock covers the whole environment: the packages your application's dependencies need belong in it "
+        "too, pinned and hashed")
+
+
+def test_chapter_4_a_mistyped_hash_is_named(lock):
+    _compile(lock, "--generate-hashes")
+    text = lock.file("requirements.txt").read_text(encoding="utf-8")
+    # One digit of toyhost-export's hash off, as when a hash is typed by hand.
+    typo = re.sub(r"(toyhost-export==0\.3a2 \\\n\s+--hash=sha256:)([0-9a-f])",
+                  lambda m: m[1] + ("1" if m[2] == "0" else "0"), text)
+    assert typo != text
+    lock.file("requirements.txt").write_text(typo, encoding="utf-8")
+    check = check_hashed_lock(lock)
+    assert (check.passed, check.message, check.hint) == (
+        False, f"pip refuses {LOCK}: the hash for toyhost-export==0.3a2 is not that of the genuine file.",
+        "let uv pip compile --generate-hashes write the hashes rather than typing them")
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (("toyhost-charts==0.1", "toyhost-charts=>0.1 \\\n    --hash=sha256:abc"),
+     f"{LOCK}, line 5: invalid requirement 'toyhost-charts=>0.1': "
+     "Expected semicolon (after name with no version specifier) or end"),
+    (("toyhost==1.0a28", "toyhost==1.0a28 --hash=abc"),
+     f"{LOCK}, line 4: 'abc' is not a hash: write --hash=sha256: and the file's 64 hexadecimal digits"),
+    (("toyhost==1.0a28", "toyhost==1.0a28 --no-deps"),
+     f"{LOCK}, line 4: '--no-deps': a lock line takes --hash options only"),
+    (("toyhost==1.0a28", "--index-url https://example.invalid/simple\ntoyhost==1.0a28"),
+     f"{LOCK}, line 4: '--index-url': this exercise takes requirements and their --hash options only"),
+])
+def test_chapter_4_a_broken_line_is_one_line_naming_the_file_and_line(lock, edit, message):
+    lock.edit(*edit, "requirements.txt")
+    assert check_hashed_lock(lock) == Check(False, message, "fix that in the file and save it, or start again with reset()")
+
+
+# -- chapter 5: pick the specifier that admits the patch -------------------------------------
+
+SHARE = "workspace/toyhost-share-0.1"
+CAPPED = '"toyhost>=1.0a28,<2.0"'
+
+
+@pytest.fixture
+def share(tmp_path):
+    """A fresh working copy of toyhost-share 0.1, capped as a precaution."""
+    return WorkingCopy.of_toy("toyhost-share==0.1", workspace=tmp_path / "workspace").reset()
+
+
+def test_chapter_5_the_precautionary_cap_refuses_host_2_which_the_plugin_works_with(share):
+    check = check_admits_the_patch(share)
+    assert (check.passed, check.message, check.hint) == (
+        False,
+        "pip cannot install your toyhost-share beside toyhost 2.0: you requested toyhost==2.0; "
+        "toyhost-share 0.1 requires toyhost<2.0,>=1.0a28.",
+        "toyhost<2.0,>=1.0a28 caps the host, yet the plugin's own tests pass with toyhost 2.0 (installed with "
+        "--no-deps): a cap without evidence of a break refuses a working combination",
+    )
+
+
+def test_chapter_5_solution_passes(share):
+    share.edit(CAPPED, '"toyhost>=1.0a28"')
+    check = check_admits_the_patch(share)
+    assert check.passed, str(check)
+    assert check.message == ("Your toyhost-share admits the patch: pip and uv pick toyhost 1.0a28 before 2.0 "
+                             "exists, and pip installs the plugin beside toyhost 2.0, where its tests pass.")
+
+
+_SKIPPED = ("pip and uv would install toyhost 0.9 with your toyhost-share, which the advisory says is "
+            "vulnerable (fixed in 1.0a28).")
+
+
+@pytest.mark.parametrize(("specifier", "message", "hint"), [
+    ("toyhost", _SKIPPED,
+     "toyhost names no pre-release, so the installers skip the alphas, the patch among them: name the "
+     "patched release in a lower bound"),
+    ("toyhost<2", _SKIPPED,
+     "toyhost<2 names no pre-release, so the installers skip the alphas, the patch among them: name the "
+     "patched release in a lower bound"),
+    ("toyhost==1.0a28",
+     "pip cannot install your toyhost-share beside toyhost 2.0: you requested toyhost==2.0; "
+     "toyhost-share 0.1 requires toyhost==1.0a28.",
+     "an exact pin holds every user to one release: state the oldest release that works instead"),
+    ("toyhost~=1.0a28",
+     "pip cannot install your toyhost-share beside toyhost 2.0: you requested toyhost==2.0; "
+     "toyhost-share 0.1 requires toyhost~=1.0a28.",
+     "toyhost~=1.0a28 caps the host, yet the plugin's own tests pass with toyhost 2.0 (installed with "
+     "--no-deps): a cap without evidence of a break refuses a working combination"),
+    ("toyhost>=1.0a28,<3", "pinlab lint still finds: PIN003 warning toyhost>=1.0a28,<3.",
+     "a cap needs evidence of a break; without one, let newer releases in"),
+    ("toyhost>=1.0a29",
+     f"toyhost>=1.0a29 leaves out toyhost 1.0a28, the release the plugin was written and tested for.",
+     "state the oldest release that works as a lower bound"),
+])
+def test_chapter_5_the_tempting_answers_are_not_accepted(share, specifier, message, hint):
+    share.edit(CAPPED, f'"{specifier}"')
+    check = check_admits_the_patch(share)
+    assert (check.passed, check.message, check.hint) == (False, message, hint)
+
+
+def test_chapter_5_a_requirement_that_does_not_parse_is_one_line_naming_the_file(share):
+    share.edit(CAPPED, '"toyhost=>1.0a28"')
+    assert check_admits_the_patch(share) == Check(
+        False, f"{SHARE}/pyproject.toml: invalid requirement 'toyhost=>1.0a28': "
+               "Expected semicolon (after name with no version specifier) or end",
+        "fix that in the file and save it, or start again with reset()")
