@@ -17,6 +17,7 @@ import shutil
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -24,6 +25,10 @@ from packaging.version import Version
 
 from .toys import _NOT_SOURCE, Toy, ToyError, build_wheel, examples_dir, find_substitute, find_toy, load_toy
 from .workdir import remove_tree
+
+if TYPE_CHECKING:  # imported where used, so that importing the exercises stays light
+    from .lint import Report
+    from .sandbox import Outcome, Sandbox
 
 WORKSPACE = "workspace"
 """The folder, beside the notebooks, that holds the learners' working copies."""
@@ -203,6 +208,33 @@ def _broken(copy: WorkingCopy, exc: ToyError, file: str = "pyproject.toml") -> C
     return Check(False, str(exc), "fix that in the file and save it, or start again with reset()")
 
 
+@dataclass(frozen=True)
+class _Built:
+    """A library's working copy, read, built and linted, ready for the installers."""
+
+    toy: Toy
+    wheel: Path
+    report: Report
+    """What ``pinlab lint`` finds in the source and in the wheel (a :class:`pinlab.lint.Report`)."""
+
+
+def _build_library(copy: WorkingCopy, needs: dict[str, str]) -> _Built | Check:
+    """Read the learner's library, check it still needs what its code imports (*needs*), build it
+    and lint it; or the failed :class:`Check` that says what stops that, in one line."""
+    from .lint import lint
+    from .requirements import UnusableInput, read_source
+
+    try:
+        toy = copy.load()
+        missing = _still_needs(toy, f"{copy.shown}/pyproject.toml", needs)
+        if missing is not None:
+            return missing
+        wheel = copy.build()
+        return _Built(toy, wheel, lint([read_source(copy.path), read_source(wheel)]))
+    except (ToyError, UnusableInput) as exc:
+        return _broken(copy, ToyError(copy._shown_paths(str(exc))))
+
+
 # -- chapter 1 ------------------------------------------------------------------------------
 
 def check_loosened_pin(plugin: WorkingCopy) -> Check:
@@ -215,15 +247,10 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
     from .sandbox import Sandbox
 
     pyproject = f"{plugin.shown}/pyproject.toml"
-    try:
-        toy = plugin.load()
-        missing = _still_needs(toy, pyproject, {"toyhost": "1.0a27"})
-        if missing is not None:  # a failed Check is falsy
-            return missing
-        host = _requirement_on(toy, "toyhost")
-        wheel = plugin.build()
-    except ToyError as exc:
-        return _broken(plugin, exc)
+    built = _build_library(plugin, {"toyhost": "1.0a27"})
+    if isinstance(built, Check):
+        return built
+    toy, wheel, host = built.toy, built.wheel, _requirement_on(built.toy, "toyhost")
 
     with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-charts") as index:
         index.add(wheel)
@@ -393,21 +420,13 @@ def check_lint_clean(gallery: WorkingCopy) -> Check:
     wheel, while it still declares what its code needs and its tests pass with the newest releases?
     """
     from .index import toy_index
-    from .lint import lint
-    from .requirements import UnusableInput, read_source
     from .sandbox import Sandbox
 
-    pyproject = f"{gallery.shown}/pyproject.toml"
-    try:
-        toy = gallery.load()
-        missing = _still_needs(toy, pyproject, _GALLERY_NEEDS)
-        if missing is not None:  # a failed Check is falsy
-            return missing
-        wheel = gallery.build()
-        report = lint([read_source(gallery.path), read_source(wheel)])
-    except (ToyError, UnusableInput) as exc:
-        return _broken(gallery, ToyError(gallery._shown_paths(str(exc))))
-    unfinished = _lint_verdict(report)
+    built = _build_library(gallery, _GALLERY_NEEDS)
+    if isinstance(built, Check):
+        return built
+    toy, wheel = built.toy, built.wheel
+    unfinished = _lint_verdict(built.report)
     if unfinished is not None:  # a failed Check is falsy
         return unfinished
 
@@ -513,7 +532,7 @@ def _install_without_hashes(lock: WorkingCopy, impostor: Path, app: Toy) -> Chec
                  "uv pip compile --generate-hashes writes them", f"{installed}\n{tests}")
 
 
-def _refused_lock(shown: str, refused) -> Check:  # type: ignore[no-untyped-def]
+def _refused_lock(shown: str, refused: Outcome) -> Check:
     """pip's refusal of a lock from the genuine index, as the learner can act on it."""
     output = refused.output
     # pip lists the requirements concerned on lines indented by four spaces, under its ERROR line.
@@ -550,21 +569,13 @@ def check_admits_the_patch(share: WorkingCopy) -> Check:
     """
     from .advisories import load_advisories
     from .index import toy_index
-    from .lint import lint
-    from .requirements import UnusableInput, read_source
     from .sandbox import ResolutionFailed, Sandbox
 
-    pyproject = f"{share.shown}/pyproject.toml"
-    try:
-        toy = share.load()
-        missing = _still_needs(toy, pyproject, _SHARE_NEEDS)
-        if missing is not None:  # a failed Check is falsy
-            return missing
-        host = _requirement_on(toy, "toyhost")
-        wheel = share.build()
-        report = lint([read_source(share.path)])
-    except (ToyError, UnusableInput) as exc:
-        return _broken(share, ToyError(share._shown_paths(str(exc))))
+    built = _build_library(share, _SHARE_NEEDS)
+    if isinstance(built, Check):
+        return built
+    toy, wheel, report = built.toy, built.wheel, built.report
+    host = _requirement_on(toy, "toyhost")
 
     with toy_index(*_BEFORE_2) as index, Sandbox(index) as sandbox:
         index.add(wheel)
@@ -604,7 +615,7 @@ def check_admits_the_patch(share: WorkingCopy) -> Check:
                        "2.0 exists, and pip installs the plugin beside toyhost 2.0, where its tests pass.")
 
 
-def _refused_beside_2(sandbox, toy: Toy, host: Requirement, refused, report) -> Check:  # type: ignore[no-untyped-def]
+def _refused_beside_2(sandbox: Sandbox, toy: Toy, host: Requirement, refused: Outcome, report: Report) -> Check:
     """pip refused host 2.0 beside the plugin: say so, and whether the plugin works with 2.0 at all
     (its tests, run with the plugin installed beside 2.0 by ``--no-deps``), which is the evidence
     a cap would need."""
@@ -627,7 +638,7 @@ _PIN_HINT = "an exact pin holds every user to one release: state the oldest rele
 _CAP_HINT = "a cap needs evidence of a break; without one, let newer releases in"
 
 
-def _lint_verdict(report) -> Check | None:  # type: ignore[no-untyped-def]
+def _lint_verdict(report: Report) -> Check | None:
     """A failed check naming what ``pinlab lint`` still finds, or None if it finds nothing."""
     if not report.findings:
         return None
@@ -640,7 +651,7 @@ def _lint_verdict(report) -> Check | None:  # type: ignore[no-untyped-def]
                  _PIN_HINT if codes & {"PIN001", "PIN002"} else _CAP_HINT)
 
 
-def _refusal(outcome) -> str:  # type: ignore[no-untyped-def]
+def _refusal(outcome: Outcome) -> str:
     """Why pip refused an install: the demands of its conflict, one after the other."""
     from .conflicts import parse_conflict
 
