@@ -22,6 +22,8 @@ nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["tests", "book"]
 
 ROOT = Path(__file__).parent
+# pytest-xdist: one worker per core; a notebook's cells share a kernel, so a file stays on one worker.
+PARALLEL = ("-n", "auto", "--dist", "loadfile")
 BOOK_HTML = ROOT / "_build" / "html"
 
 
@@ -38,7 +40,7 @@ def install_locked(session: nox.Session, *groups: str) -> None:
 def tests(session: nox.Session) -> None:
     """Unit tests, nbval over every notebook in book/, the built guide in Chromium (args go to pytest)."""
     install_locked(session, "test", "browser")
-    session.run("pytest", "--nbval", *session.posargs)
+    session.run("pytest", "--nbval", *PARALLEL, *session.posargs)
 
 
 @nox.session
@@ -57,7 +59,7 @@ def offline(session: nox.Session) -> None:
     cache = Path(session.virtualenv.location) / "toy-wheel-cache"
     shutil.rmtree(cache, ignore_errors=True)
     # The namespace's loopback starts down; Jupyter kernels and the guide's server need it.
-    session.run(*cut, "sh", "-c", 'ip link set lo up && exec pytest --nbval "$@"', "sh", *session.posargs,
+    session.run(*cut, "sh", "-c", 'ip link set lo up && exec pytest --nbval "$@"', "sh", *PARALLEL, *session.posargs,
                 external=True, env={"PINLAB_OFFLINE": "1", "PINLAB_CACHE": str(cache)})
 
 
@@ -75,7 +77,7 @@ def minimums(session: nox.Session) -> None:
     session.install("--resolution=lowest-direct", "-e", ".", "--group=test")
     session.run("uv", "pip", "list", f"--python={session.virtualenv.location}", silent=False)
     session.run("pytest", "tests", "-p", "no:cacheprovider", "--ignore=tests/test_guide_in_browser.py",
-                *session.posargs)
+                *PARALLEL, *session.posargs)
 
 
 @nox.session

@@ -1,7 +1,9 @@
 """Hermetic tests: a temp folder of our own, no environment or cwd leaks, nothing left behind.
 
 The whole run (notebook kernels included, since they inherit the environment) uses a fresh temp
-folder; at the end no pinlab folder may remain in it, or the run fails.
+folder; at the end no pinlab folder may remain in it, or the run fails. Under pytest-xdist the
+controller makes the folder and checks it once every worker has finished; the workers, started
+after it, inherit the folder through the environment.
 """
 
 from __future__ import annotations
@@ -20,8 +22,14 @@ _run_temp: Path | None = None
 _saved_temp: dict[str, str | None] = {}
 
 
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _run_temp
+    if _is_xdist_worker(config):
+        return
     _run_temp = Path(tempfile.mkdtemp(prefix="pinlab-test-run-"))
     for name in _TEMP_VARS:
         _saved_temp[name] = os.environ.get(name)
@@ -30,6 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _run_temp is None:  # an xdist worker: the controller checks
+        return
     left = leftovers(_run_temp)
     if left:
         names = ", ".join(path.name for path in left)

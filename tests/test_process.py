@@ -5,10 +5,12 @@ from pinlab.process import Placeholders, clean_env, run
 
 
 def test_clean_env_drops_installer_and_python_settings(monkeypatch):
-    for name in ("PIP_INDEX_URL", "UV_INDEX_URL", "PYTHONPATH", "VIRTUAL_ENV", "VIRTUALENV_PYTHON", "PIPAPI_PYTHON_LOCATION"):
+    names = ("PIP_INDEX_URL", "UV_INDEX_URL", "PYTHONPATH", "VIRTUAL_ENV", "VIRTUALENV_PYTHON",
+             "PIPAPI_PYTHON_LOCATION", "FORCE_COLOR", "COLUMNS")
+    for name in names:
         monkeypatch.setenv(name, "hostile")
     env = clean_env()
-    assert not {"PIP_INDEX_URL", "UV_INDEX_URL", "PYTHONPATH", "VIRTUAL_ENV", "VIRTUALENV_PYTHON", "PIPAPI_PYTHON_LOCATION"} & set(env)
+    assert not set(names) & set(env)
     assert env["PYTHONUTF8"] == "1"
 
 

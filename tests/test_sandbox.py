@@ -91,6 +91,8 @@ def hostile(tmp_path, monkeypatch):
         "UV_FIND_LINKS": str(decoys),
         "PYTHONPATH": str(shadow),
         "VIRTUAL_ENV": str(other_venv),
+        "COLUMNS": "40",  # a narrow terminal: uv would wrap its explanation
+        "FORCE_COLOR": "1",  # as a Jupyter kernel sets it
         "PATH": str(other_venv / ("Scripts" if os.name == "nt" else "bin")) + os.pathsep + os.environ["PATH"],
     }
     for name, value in settings.items():
@@ -106,6 +108,7 @@ def _story(index):
         outcomes.append(sandbox.pip("install toyhost-export==0.3a2 toyhost-charts"))
         outcomes.append(sandbox.test(find_toy("toyhost-export==0.3a2")))
     with Sandbox(index) as sandbox:
+        outcomes.append(sandbox.uv("pip install toyhost-export==0.3a1 toyhost-charts"))
         outcomes.append(sandbox.uv("pip install toyhost-export==0.3a2 toyhost-charts"))
     return [(o.command, o.returncode, o.output, o.installed) for o in outcomes]
 
@@ -119,7 +122,7 @@ def test_a_hostile_environment_changes_nothing(hostile):
         clean = _story(index)
     assert with_hostile == clean
     assert clean[1][3] == {"toyhost": "1.0a28", "toyhost-charts": "0.1", "toyhost-export": "0.3a2"}
-    assert clean[3][3] == clean[1][3]
+    assert clean[4][3] == clean[1][3]
 
 
 def test_an_interrupt_while_creating_leaves_nothing(toys_index, monkeypatch):

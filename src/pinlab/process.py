@@ -20,6 +20,8 @@ _DROPPED_NAMES = frozenset({
     "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "__PYVENV_LAUNCHER__",
     # Jupyter kernels set these; tools then print colours and spinners into captured output.
     "FORCE_COLOR", "CLICOLOR_FORCE",
+    # A terminal's size (set by some shells and test runners) makes uv wrap its messages.
+    "COLUMNS", "LINES",
 })
 
 # Terminal control sequences (colours, progress bars) that some tools print even into a pipe.
