@@ -132,10 +132,12 @@ def time_notebooks(runs: int) -> Timing:
     seconds = []
     for _ in range(runs):
         start = time.perf_counter()
-        checked(run([sys.executable, "-m", "pytest", "--nbval", "-p", "no:cacheprovider", "-q", *notebooks],
+        # As nox -s tests runs them: one pytest-xdist worker per core, a notebook per worker.
+        checked(run([sys.executable, "-m", "pytest", "--nbval", "-p", "no:cacheprovider", "-q",
+                     "-n", "auto", "--dist", "loadfile", *notebooks],
                     env=clean_env({"PYTHONHASHSEED": "0"}), cwd=ROOT))
         seconds.append(time.perf_counter() - start)
-    return Timing(f"notebook suite: pytest --nbval over {len(notebooks)} chapter(s)", tuple(seconds))
+    return Timing(f"notebook suite: pytest --nbval -n auto over {len(notebooks)} chapter(s)", tuple(seconds))
 
 
 def versions() -> str:
