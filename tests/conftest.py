@@ -79,3 +79,13 @@ def toys_index():
 
     with toy_index() as index:
         yield index
+
+
+@pytest.fixture
+def pinned(toys_index):
+    """Chapter 2's blocked environment: a sandbox with the plugin that pins toyhost==1.0a27."""
+    from pinlab import Sandbox
+
+    with Sandbox(toys_index) as sandbox:
+        assert sandbox.pip("install toyhost-export==0.3a1").ok
+        yield sandbox

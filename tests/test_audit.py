@@ -30,13 +30,6 @@ def service():
         yield running
 
 
-@pytest.fixture
-def pinned(index):
-    """A sandbox with the pinned plugin, and so the vulnerable host."""
-    with Sandbox(index) as sandbox:
-        assert sandbox.uv("pip install toyhost-export==0.3a1").ok
-        yield sandbox
-
 
 def test_pip_audit_reports_the_vulnerable_host_and_its_fix(pinned, service):
     report = audit(pinned, service)

@@ -23,13 +23,6 @@ def explained(capsys, *args: str) -> tuple[int, dict]:
     return status, json.loads(capsys.readouterr().out)
 
 
-@pytest.fixture
-def pinned(toys_index):
-    """Chapter 2's blocked environment: the plugin pinning toyhost==1.0a27."""
-    with Sandbox(toys_index) as sandbox:
-        assert sandbox.pip("install toyhost-export==0.3a1").ok
-        yield sandbox
-
 
 def test_the_pinned_plugin_blocks_the_fix(pinned, capsys):
     status, data = explained(capsys, "--python", str(pinned.python), "--advisories", str(ADVISORIES))
