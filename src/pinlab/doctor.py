@@ -204,6 +204,12 @@ def main(argv: Sequence[str] | None = None, **overrides: object) -> int:
     if args:
         print(f"pinlab doctor: unexpected argument {args[0]!r} (it takes none)", file=sys.stderr)
         return 2
+    from .extras import lab_missing_message
+
+    without_lab = lab_missing_message("pinlab doctor")  # `pip install pinlab` alone: the commands, not the lab
+    if without_lab is not None:
+        print(without_lab, file=sys.stderr)
+        return 2
     start = time.perf_counter()
     steps = diagnose(**overrides)  # type: ignore[arg-type]
     print(report(steps, time.perf_counter() - start), flush=True)
