@@ -103,11 +103,16 @@ def test_ignore_leaves_out_a_code(tmp_path):
     assert lint([read_source(tmp_path)], ignore=["pin003"]).findings == ()
 
 
-def test_dynamic_dependencies_are_noted_not_passed_as_clean(tmp_path):
+def test_dynamic_dependencies_are_not_checked_and_never_all_clear(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "toylib"\nversion = "1"\ndynamic = ["dependencies"]\n')
-    (source,) = lint([read_source(tmp_path)]).sources
-    assert source.notes == ("dependencies are dynamic (computed when the project is built): "
-                            "lint the built wheel to check them",)
+    result = pinlab("lint", cwd=tmp_path)
+    # Before: a note, "All clear: nothing is pinned or capped." and exit status 0.
+    assert (result.returncode, result.output) == (1, (
+        "pyproject.toml (toylib 1: 0 requirements)\n"
+        "  not checked: dependencies are dynamic (computed when the project is built): "
+        "lint the built wheel to check them\n"
+        "No pins or caps in what could be read.\n"
+        "Not checked: pyproject.toml (see 'not checked' above), so this is not all clear.\n"))
 
 
 # -- built and installed distributions ----------------------------------------------------------------

@@ -39,23 +39,50 @@ def _add_lint(parser: argparse.ArgumentParser) -> None:
                         help="a pyproject.toml, a folder holding one, a wheel or an sdist (default: .)")
     parser.add_argument("--installed", action="append", default=[], metavar="NAME",
                         help="an installed distribution to check (repeatable)")
-    parser.add_argument("--python", metavar="PATH", help="the interpreter --installed looks in (default: this one)")
+    parser.add_argument("--all-installed", action="store_true",
+                        help="check every installed distribution (the environment is read once)")
+    parser.add_argument("--python", metavar="PATH",
+                        help="the interpreter --installed and --all-installed look in (default: this one)")
     parser.add_argument("--ignore", action="append", default=[], metavar="CODE",
                         help="leave out findings with this code, e.g. PIN003 (repeatable)")
-    _add_format(parser)
+    parser.add_argument("--format", choices=LINT_FORMATS, default="text",
+                        help="output format: text, json, sarif (GitHub code scanning) or github "
+                             "(workflow annotations) (default: text)")
+
+
+LINT_FORMATS = ("text", "json", "sarif", "github")
 
 
 def _run_lint(args: argparse.Namespace) -> int:
-    from .environment import installed_source
+    from .environment import installed_sources
     from .lint import as_json, format_text, lint
     from .requirements import read_source
 
-    paths = args.inputs or ([] if args.installed else ["."])
+    paths = args.inputs or ([] if args.installed or args.all_installed else ["."])
     sources = [read_source(path) for path in paths]
-    sources += [installed_source(name, args.python) for name in args.installed]
+    if args.installed or args.all_installed:
+        sources += installed_sources(None if args.all_installed else args.installed, args.python)
     report = lint(sources, ignore=args.ignore)
-    _print(report, args.format, format_text, as_json)
+    if args.format == "sarif":
+        from .sarif import as_sarif
+
+        print(json.dumps(as_sarif(report), indent=2))
+    elif args.format == "github":
+        from .annotations import as_annotations
+
+        print(as_annotations(report))
+    else:
+        _print(report, args.format, format_text, as_json)
     return report.exit_status
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"pinlab {version('pinlab')}"
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "pinlab (version unknown: not installed)"
 
 
 # -- pinlab explain ---------------------------------------------------------------------------------
@@ -131,6 +158,7 @@ def _print(result: object, format: str, as_text: Callable, as_data: Callable) ->
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pinlab", description="Find == pins in libraries, and what keeps a fix out of an environment.")
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for command in SUBCOMMANDS:
         sub = commands.add_parser(command.name, help=command.help, description=command.help)
