@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -23,6 +24,15 @@ from .index import LocalIndex
 from .process import Completed, Placeholders, clean_env, run
 from .toys import Toy
 from .workdir import ThrowawayDir
+
+# How unittest names a failing test before Python 3.11: "FAIL: test_page (module.Class)";
+# 3.11 and later add the method: "FAIL: test_page (module.Class.test_page)".
+_UNITTEST_TEST_NAME = re.compile(r"^((?:FAIL|ERROR): (\w+)) \(([\w.]+)\)$", re.MULTILINE)
+
+
+def _named_as_since_3_11(match: re.Match[str]) -> str:
+    heading, method, where = match.groups()
+    return match.group(0) if where.endswith(f".{method}") else f"{heading} ({where}.{method})"
 
 # Seed packages virtualenv puts in every environment; they are not part of any lesson.
 _SEED = frozenset({"pip", "setuptools", "wheel"})
@@ -101,7 +111,12 @@ class Sandbox(ThrowawayDir):
         tests = toy.source / "tests"
         self.add_placeholder(toy.source, f"<{toy.source.name}>")
         argv = ["-I", "-m", "unittest", "discover", "--start-directory", str(tests), "--top-level-directory", str(tests)]
-        return self._run([str(self.python), *argv], ["python", *argv], clean_env())
+        # A failing test must read the same on every Python the kit supports (the chapters show
+        # it, and nbval compares it): no carets under traceback lines (3.11 added them, 3.13
+        # moved them; -X no_debug_ranges turns them off, 3.10 ignores it, having none), and the
+        # test named as 3.11+ names it. The reader is shown the command as they would type it.
+        done = self._run([str(self.python), "-X", "no_debug_ranges", *argv], ["python", *argv], clean_env())
+        return replace(done, output=_UNITTEST_TEST_NAME.sub(_named_as_since_3_11, done.output))
 
     def would_install(self, *args: str | os.PathLike[str], installer: str = "pip") -> dict[str, str]:
         """What *installer* would install for *args* (requirements, and options such as ``--pre``;
