@@ -215,6 +215,9 @@ class _OsvHandler(BaseHTTPRequestHandler):
     database: AdvisoryDatabase
     server_version = "pinlab-advisories"
     timeout = CLIENT_TIMEOUT  # applied to the connection by socketserver
+    # http.server answers a request line it cannot read as HTTP/0.9 would: a body without status
+    # line or headers. No client speaks HTTP/0.9; answer such garbage with a proper 400.
+    default_request_version = "HTTP/1.0"
 
     def do_GET(self) -> None:  # noqa: N802 (the names http.server dispatches to)
         self._answer()
@@ -279,7 +282,9 @@ class _OsvHandler(BaseHTTPRequestHandler):
             data = self.rfile.read(length)
         except TimeoutError:
             raise _Refused(HTTPStatus.REQUEST_TIMEOUT,
-                           f"the body did not arrive: nothing came for {CLIENT_TIMEOUT} s") from None
+                           f"the body did not arrive: nothing came for {self.timeout} s") from None
+        if len(data) < length:  # the client stopped sending
+            raise _Refused(HTTPStatus.BAD_REQUEST, f"the body ended after {len(data)} of {length} bytes")
         try:
             return json.loads(data.decode("utf-8"), parse_int=_short_int)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
