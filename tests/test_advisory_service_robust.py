@@ -16,6 +16,7 @@ import time
 import pytest
 
 from pinlab import AdvisoryService
+from pinlab.advisories import AdvisoryDatabase, load_advisories
 
 # SO_LINGER on, for 0 s: close() then resets the connection. Windows' struct linger has two shorts.
 LINGER_0 = struct.pack("hh" if sys.platform == "win32" else "ii", 1, 0)
@@ -220,3 +221,20 @@ def test_nothing_listens_after_close_even_with_a_client_stalled(capfd):
     finally:
         stalled.close()
     assert capfd.readouterr().err == ""
+
+
+class BrokenDatabase(AdvisoryDatabase):
+    def query(self, name, version=None):
+        raise RuntimeError(f"cannot look up {name}")
+
+
+def test_a_bug_in_the_service_is_a_json_500_and_logged(caplog):
+    caplog.set_level(logging.DEBUG, logger="pinlab.advisory_service")
+    with AdvisoryService(BrokenDatabase(load_advisories().advisories)) as service:
+        assert post(service, query("toyhost", "1.0a27")) == (
+            500, {"code": 13, "message": "the service failed: RuntimeError: cannot look up toyhost"})
+        status, _, record = raw(service, b"GET /v1/vulns/TOYSEC-2026-1 HTTP/1.1\r\n\r\n")
+        assert (status, record["id"]) == (200, "TOYSEC-2026-1")
+    (logged,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert logged.getMessage() == "cannot answer 'POST /v1/query HTTP/1.1'"
+    assert "RuntimeError: cannot look up toyhost" in caplog.text

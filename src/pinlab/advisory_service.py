@@ -192,7 +192,7 @@ class _Server(ThreadingHTTPServer):
         # escapes a request. A client that hangs up or stalls is routine; anything else is a bug.
         error = sys.exc_info()[1]
         level = logging.DEBUG if isinstance(error, OSError) else logging.ERROR
-        log.log(level, "request from %s:%s ended early", *client_address[:2], exc_info=True)
+        log.log(level, "request from %s:%s failed", *client_address[:2], exc_info=True)
 
 
 def _handler_for(database: AdvisoryDatabase) -> type[BaseHTTPRequestHandler]:
@@ -237,9 +237,16 @@ class _OsvHandler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         try:
-            self._send(HTTPStatus.OK, self._route())
+            status, body, headers = HTTPStatus.OK, self._route(), {}
         except _Refused as refusal:
-            self._send(refusal.status, _error(refusal.status, refusal.message), refusal.headers)
+            status, body, headers = refusal.status, _error(refusal.status, refusal.message), refusal.headers
+        except OSError:
+            raise  # the client hung up or stalled: see _Server.handle_error
+        except Exception as exc:  # a bug here: the client still gets an answer, the log the traceback
+            log.error("cannot answer %r", self.requestline, exc_info=True)
+            status, body, headers = HTTPStatus.INTERNAL_SERVER_ERROR, _error(
+                HTTPStatus.INTERNAL_SERVER_ERROR, f"the service failed: {type(exc).__name__}: {exc}"), {}
+        self._send(status, body, headers)
 
     def _route(self) -> dict:
         path = urlsplit(self.path).path
@@ -324,6 +331,7 @@ _GRPC_CODES = {
     HTTPStatus.METHOD_NOT_ALLOWED: 12,  # UNIMPLEMENTED
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: 8,  # RESOURCE_EXHAUSTED
     HTTPStatus.REQUEST_TIMEOUT: 4,  # DEADLINE_EXCEEDED
+    HTTPStatus.INTERNAL_SERVER_ERROR: 13,  # INTERNAL
 }
 
 
