@@ -210,7 +210,8 @@ def locked_project(tmp_path, toys_index):
         (project / "pyproject.toml").write_text(
             f'[project]\nname = "site"\nversion = "1.0"\nrequires-python = ">=3.10"\n'
             f'dependencies = ["{requirement}"]\n', encoding="utf-8")
-        locked = uv("lock", "--offline", "--no-index", "--find-links", str(toys_index.path),
+        # A file: URL, not the path: uv splits --find-links at commas, even on the command line.
+        locked = uv("lock", "--offline", "--no-index", "--find-links", toys_index.path.as_uri(),
                     "--cache-dir", str(tmp_path / "uv-cache"), "--python", sys.executable, cwd=project)
         assert locked.returncode == 0, locked.stderr
         return project

@@ -204,7 +204,8 @@ class Sandbox(ThrowawayDir):
             "PIP_CONFIG_FILE": os.devnull,
             "PIP_NO_INDEX": "1",
             # A file: URL, never a bare path: pip splits this variable at whitespace (and uv
-            # its own at commas), and a Windows user name often holds a space; a URL has none.
+            # its own at commas, even on the command line), and a Windows user name often holds a
+            # space; a URL has neither.
             "PIP_FIND_LINKS": self.index.path.as_uri(),
             "PIP_NO_INPUT": "1",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
