@@ -1,7 +1,7 @@
 """Hermetic tests: a temp folder of our own, no environment or cwd leaks, nothing left behind.
 
 The whole run (notebook kernels included, since they inherit the environment) uses a fresh temp
-folder; at the end no pinlab folder may remain in it, or the run fails. Under pytest-xdist the
+folder, whose name holds a space, a comma and a non-ASCII letter; at the end no pinlab folder may remain in it, or the run fails. Under pytest-xdist the
 controller makes the folder and checks it once every worker has finished; the workers, started
 after it, inherit the folder through the environment.
 """
@@ -30,7 +30,9 @@ def pytest_configure(config: pytest.Config) -> None:
     global _run_temp
     if _is_xdist_worker(config):
         return
-    _run_temp = Path(tempfile.mkdtemp(prefix="pinlab-test-run-"))
+    # Named like a Windows profile folder ("José Kit"): a space, a comma and an accent in TEMP
+    # are ordinary on laptops, so every run, notebooks included, proves the kit copes with them.
+    _run_temp = Path(tempfile.mkdtemp(prefix="pinlab-test-run José Kit, "))
     for name in _TEMP_VARS:
         _saved_temp[name] = os.environ.get(name)
         os.environ[name] = str(_run_temp)

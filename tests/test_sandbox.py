@@ -1,5 +1,6 @@
 import os
 import sys
+import tempfile
 import textwrap
 
 import pytest
@@ -78,6 +79,10 @@ def hostile(tmp_path, monkeypatch):
     (shadow / "toyhost").mkdir(parents=True)
     (shadow / "toyhost" / "__init__.py").write_text("raise ImportError('shadowed by PYTHONPATH')\n")
     other_venv = tmp_path / "other-venv"
+    # A user's virtualenv.ini that would let every package of the base Python into a sandbox.
+    (tmp_path / "xdg-config" / "virtualenv").mkdir(parents=True)
+    (tmp_path / "xdg-config" / "virtualenv" / "virtualenv.ini").write_text(
+        "[virtualenv]\nsystem_site_packages = true\n")
     settings = {
         "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
         "PIP_EXTRA_INDEX_URL": "http://127.0.0.1:9/extra",
@@ -86,6 +91,10 @@ def hostile(tmp_path, monkeypatch):
         "PIP_REQUIRE_VIRTUALENV": "1",
         "PIP_CONFIG_FILE": str(pip_conf),
         "XDG_CONFIG_DIRS": str(tmp_path / "xdg"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+        "VIRTUALENV_SYSTEM_SITE_PACKAGES": "1",
+        "HATCH_BUILD_HOOKS_ONLY": "1",  # hatchling would build nothing but hooks: every toy fails
+        "HATCH_BUILD_CLEAN": "1",
         "UV_INDEX_URL": "http://127.0.0.1:9/simple",
         "UV_CONSTRAINT": str(constraint),
         "UV_FIND_LINKS": str(decoys),
@@ -113,7 +122,11 @@ def _story(index):
     return [(o.command, o.returncode, o.output, o.installed) for o in outcomes]
 
 
-def test_a_hostile_environment_changes_nothing(hostile):
+def test_a_hostile_environment_changes_nothing(hostile, tmp_path):
+    # A toy built now, under the hostile settings, not taken from the wheel cache.
+    built = tmp_path / "built-under-hostile-settings"
+    _build_into(find_toy("toyhost==1.0a28"), built)
+    assert [wheel.name for wheel in built.glob("*.whl")] == ["toyhost-1.0a28-py3-none-any.whl"]
     with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export", "toyhost-charts") as index:
         with_hostile = _story(index)
         for name in hostile:
@@ -152,3 +165,59 @@ def test_a_sandbox_left_open_is_removed_when_the_interpreter_exits(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.strip()
     assert leftovers(tmp_path) == []
+
+
+def test_a_fresh_sandbox_holds_nothing_but_its_seed_whatever_virtualenv_ini_says(hostile, toys_index):
+    with Sandbox(toys_index) as sandbox:
+        assert sandbox.installed() == {}
+
+
+# A Windows profile folder named after its user ("José Kit") puts a space in TEMP; pip splits
+# a list of find-links at whitespace, uv at commas.
+ODD_FOLDER = "José Kit, 2"
+
+
+def test_sandboxes_work_in_a_temp_folder_with_a_space_a_comma_and_accents(tmp_path, monkeypatch):
+    odd = tmp_path / ODD_FOLDER
+    odd.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(odd))
+    with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export", "toyhost-charts") as index:
+        assert index.path.parent == odd
+        with Sandbox(index) as sandbox:
+            by_pip = sandbox.pip("install toyhost-export==0.3a2 toyhost-charts")
+            assert by_pip.ok, by_pip.output
+            assert "Looking in links: <index>" in by_pip.output and ODD_FOLDER not in by_pip.output
+        with Sandbox(index) as sandbox:
+            by_uv = sandbox.uv("pip install toyhost-export==0.3a2 toyhost-charts")
+            assert by_uv.ok, by_uv.output
+    assert by_pip.installed == by_uv.installed == {"toyhost": "1.0a28", "toyhost-charts": "0.1",
+                                                   "toyhost-export": "0.3a2"}
+
+
+def test_a_path_with_a_space_is_passed_whole_as_an_argument_of_its_own(toys_index, tmp_path):
+    folder = tmp_path / ODD_FOLDER
+    folder.mkdir()
+    requirements = folder / "requirements.txt"
+    requirements.write_text("toyhost-export==0.3a2\n", encoding="utf-8")
+    with Sandbox(toys_index) as sandbox:
+        sandbox.add_placeholder(folder, "<app>")
+        result = sandbox.pip("install -r", requirements)
+        assert result.ok, result.output
+        assert result.command == ("pip", "install", "-r", "<app>/requirements.txt")
+        assert result.installed["toyhost-export"] == "0.3a2"
+
+
+@pytest.mark.parametrize("line", [
+    "install -r /srv/José Kit/requirements.txt",
+    "install -r C:\\Users\\José Kit\\requirements.txt",
+    "install --requirement=/srv/app/requirements.txt",
+    "install 'toyhost>=1.0a27'",
+])
+def test_a_path_or_a_quote_inside_one_string_is_refused_not_split_wrongly(toys_index, line):
+    with Sandbox(toys_index) as sandbox:
+        with pytest.raises(ValueError) as raised:
+            sandbox.pip(line)
+    assert str(raised.value) == (
+        f"cannot split {line!r} safely: pass a path or a quoted value as an argument of its own, "
+        "e.g. sandbox.pip('install -r', path)"
+    )

@@ -15,7 +15,8 @@ from typing import Mapping, Sequence
 
 # Variables that would let the caller's set-up change what an installer does or where a
 # Python looks for code. Dropped by prefix or by name before every run.
-_DROPPED_PREFIXES = ("PIP_", "PIPAPI_", "UV_", "VIRTUALENV_", "PYTHON", "CONDA_")
+# HATCH_: hatchling obeys HATCH_BUILD_* (HATCH_BUILD_HOOKS_ONLY=1 makes every toy build fail).
+_DROPPED_PREFIXES = ("PIP_", "PIPAPI_", "UV_", "VIRTUALENV_", "PYTHON", "CONDA_", "HATCH_")
 _DROPPED_NAMES = frozenset({
     "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "__PYVENV_LAUNCHER__",
     # Jupyter kernels set these; tools then print colours and spinners into captured output.

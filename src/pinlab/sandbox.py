@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
+import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -24,6 +24,15 @@ from .index import LocalIndex
 from .process import Completed, Placeholders, clean_env, run
 from .toys import Toy
 from .workdir import ThrowawayDir
+
+# How unittest names a failing test before Python 3.11: "FAIL: test_page (module.Class)";
+# 3.11 and later add the method: "FAIL: test_page (module.Class.test_page)".
+_UNITTEST_TEST_NAME = re.compile(r"^((?:FAIL|ERROR): (\w+)) \(([\w.]+)\)$", re.MULTILINE)
+
+
+def _named_as_since_3_11(match: re.Match[str]) -> str:
+    heading, method, where = match.groups()
+    return match.group(0) if where.endswith(f".{method}") else f"{heading} ({where}.{method})"
 
 # Seed packages virtualenv puts in every environment; they are not part of any lesson.
 _SEED = frozenset({"pip", "setuptools", "wheel"})
@@ -81,17 +90,18 @@ class Sandbox(ThrowawayDir):
 
     # -- installers ------------------------------------------------------------------------
 
-    def pip(self, *args: str) -> Outcome:
-        """Run pip in the sandbox: ``sandbox.pip("install toyhost==1.0a27")``."""
+    def pip(self, *args: str | os.PathLike[str]) -> Outcome:
+        """Run pip in the sandbox: ``sandbox.pip("install toyhost==1.0a27")``, or with a path
+        as an argument of its own: ``sandbox.pip("install -r", path)``."""
         argv = _split(args)
         return self._run([str(self.python), "-Im", "pip", *argv], ["pip", *argv], self._pip_env())
 
-    def uv(self, *args: str) -> Outcome:
+    def uv(self, *args: str | os.PathLike[str]) -> Outcome:
         """Run uv against the sandbox: ``sandbox.uv("pip install toyhost==1.0a27")``."""
         argv = _split(args)
         return self._run([uv_binary(), *argv], ["uv", *argv], self._uv_env())
 
-    def python_run(self, *args: str) -> Outcome:
+    def python_run(self, *args: str | os.PathLike[str]) -> Outcome:
         """Run the sandbox's interpreter, isolated from the caller's ``PYTHON*`` settings."""
         argv = _split(args)
         return self._run([str(self.python), "-I", *argv], ["python", *argv], clean_env())
@@ -101,9 +111,14 @@ class Sandbox(ThrowawayDir):
         tests = toy.source / "tests"
         self.add_placeholder(toy.source, f"<{toy.source.name}>")
         argv = ["-I", "-m", "unittest", "discover", "--start-directory", str(tests), "--top-level-directory", str(tests)]
-        return self._run([str(self.python), *argv], ["python", *argv], clean_env())
+        # A failing test must read the same on every Python the kit supports (the chapters show
+        # it, and nbval compares it): no carets under traceback lines (3.11 added them, 3.13
+        # moved them; -X no_debug_ranges turns them off, 3.10 ignores it, having none), and the
+        # test named as 3.11+ names it. The reader is shown the command as they would type it.
+        done = self._run([str(self.python), "-X", "no_debug_ranges", *argv], ["python", *argv], clean_env())
+        return replace(done, output=_UNITTEST_TEST_NAME.sub(_named_as_since_3_11, done.output))
 
-    def would_install(self, *args: str, installer: str = "pip") -> dict[str, str]:
+    def would_install(self, *args: str | os.PathLike[str], installer: str = "pip") -> dict[str, str]:
         """What *installer* would install for *args* (requirements, and options such as ``--pre``;
         an option with a value is written ``--name=value``), without installing anything:
         canonical name -> version.
@@ -188,7 +203,10 @@ class Sandbox(ThrowawayDir):
             # os.devnull as config file makes pip skip every config file (global, user, site).
             "PIP_CONFIG_FILE": os.devnull,
             "PIP_NO_INDEX": "1",
-            "PIP_FIND_LINKS": str(self.index.path),
+            # A file: URL, never a bare path: pip splits this variable at whitespace (and uv
+            # its own at commas, even on the command line), and a Windows user name often holds a
+            # space; a URL has neither.
+            "PIP_FIND_LINKS": self.index.path.as_uri(),
             "PIP_NO_INPUT": "1",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             "PIP_CACHE_DIR": str(self.path / "pip-cache"),
@@ -206,7 +224,7 @@ class Sandbox(ThrowawayDir):
         return clean_env({
             "UV_NO_CONFIG": "1",
             "UV_OFFLINE": "1",
-            "UV_FIND_LINKS": str(self.index.path),
+            "UV_FIND_LINKS": self.index.path.as_uri(),  # a URL: no comma or space to split at
             "UV_CACHE_DIR": str(self.path / "uv-cache"),
             "UV_PYTHON": str(self.python),
             "UV_PYTHON_DOWNLOADS": "never",
@@ -221,11 +239,33 @@ class Sandbox(ThrowawayDir):
         return f"Sandbox({state})"
 
 
-def _split(args: tuple[str, ...]) -> list[str]:
-    """Accept a command as one string, as typed in a terminal, or as separate arguments."""
-    if len(args) == 1:
-        return shlex.split(args[0])
-    return list(args)
+def _split(args: tuple[str | os.PathLike[str], ...]) -> list[str]:
+    """A command's arguments: the first may hold several plain words, the others are kept whole.
+
+    ``sandbox.pip("install toyhost==1.0a27")`` reads like the terminal line, and a path follows
+    as an argument of its own: ``sandbox.pip("install --no-deps -r", path)``. Only the first
+    argument is split, at spaces, and only if it holds no path: no way of splitting one string
+    is right for every path (POSIX shell rules lose the backslashes of ``C:\\Users\\...``,
+    a split at spaces cuts a folder named ``José Kit`` in two), so a first argument holding a
+    quote, a backslash or an absolute path is refused instead of being split wrongly.
+    """
+    if not args:
+        return []
+    first, rest = args[0], [os.fspath(arg) for arg in args[1:]]
+    if not isinstance(first, str):
+        return [os.fspath(first), *rest]
+    words = first.split()
+    if any(char in first for char in "'\"\\") or any(_is_absolute_path(word) for word in words):
+        raise ValueError(
+            f"cannot split {first!r} safely: pass a path or a quoted value as an argument of its own, "
+            f"e.g. sandbox.pip('install -r', path)"
+        )
+    return [*words, *rest]
+
+
+def _is_absolute_path(word: str) -> bool:
+    value = word.partition("=")[2] if word.startswith("-") else word  # --option=/some/path
+    return os.path.isabs(value) or Path(value).is_absolute()
 
 
 @dataclass(frozen=True)
@@ -250,7 +290,9 @@ def _create_venv(target: Path) -> _Venv:
         session = cli_run(
             [str(target), "--no-download", "--no-periodic-update", "--no-setuptools", "--quiet"],
             setup_logging=False,
-            env=clean_env(),
+            # No virtualenv.ini of the user's (system_site_packages = true would let every package
+            # of the base Python into the sandbox): virtualenv reads this file, which never exists.
+            env=clean_env({"VIRTUALENV_CONFIG_FILE": str(target.parent / "no-virtualenv.ini")}),
         )
     finally:
         for key in set(os.environ) - set(saved):
