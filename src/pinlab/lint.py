@@ -360,7 +360,8 @@ def format_text(report: Report) -> str:
             continue
         version = f" {source.version}" if source.version else ""
         count = len(source.declared)
-        lines.append(f"{source.label} ({source.project}{version}: {count} requirement{'s' * (count != 1)})")
+        named = f"{source.project}{version}: " if source.project else ""  # setup.py projects: no name here
+        lines.append(f"{source.label} ({named}{count} requirement{'s' * (count != 1)})")
         findings = [finding for finding in report.findings if finding.input == source.label]
         for finding in findings:
             lines.append(f"  {finding.code} {finding.severity:<7} {finding.requirement}  [{finding.where}]")

@@ -199,7 +199,7 @@ def _no_project(path: Path, label: str, data: dict) -> Source:
         where = " and ".join(setup) if setup else "its build backend"
         reason = (f"no [project] table: the requirements are computed by {where} when the package is built; "
                   "lint the built wheel to check them")
-        return Source(label, "pyproject", path.parent.name or label, None, (), unchecked=(reason,))
+        return Source(label, "pyproject", "", None, (), unchecked=(reason,))
     reason = f"only tool settings ({tools})" if tools else "no [project] table"
     return Source(label, "config", "", None, (), skipped=f"{reason}, no package metadata to check")
 
