@@ -79,6 +79,15 @@ def _location(source: Source, line: int | None) -> dict | None:
 def artifact_uri(source: Source) -> str | None:
     """The input as a URI relative to the current folder (GitHub resolves it from the checkout),
     percent-encoded; an absolute file: URI if it lies elsewhere; None for an installed one."""
+    path = relative_path(source)
+    if path is None:
+        return None
+    return Path(path).as_uri() if Path(path).is_absolute() else quote(path, safe="/")
+
+
+def relative_path(source: Source) -> str | None:
+    """The input's path relative to the current folder, with forward slashes; absolute if it lies
+    elsewhere; None for an installed distribution, which is no file."""
     if source.kind == "installed":
         return None
     path = Path(source.label)
@@ -86,8 +95,8 @@ def artifact_uri(source: Source) -> str | None:
         try:
             path = path.resolve().relative_to(Path.cwd().resolve())
         except ValueError:
-            return path.resolve().as_uri()
-    return quote(path.as_posix(), safe="/")
+            return path.resolve().as_posix()
+    return path.as_posix()
 
 
 def _installed_version() -> str | None:
