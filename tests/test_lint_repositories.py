@@ -202,7 +202,9 @@ def test_a_poetry_project_is_read_with_its_carets_and_tildes_as_caps(tmp_path):
     assert found == [
         ("PIN002", "error", 'toyhost = "1.0a27"', "dependencies"),
         ("PIN003", "warning", 'toyhost-export = "^0.3a2"', "dependencies"),
-        ("PIN003", "warning", "toyhost-badges = [", "dependencies"),
+        # One of a list of constraints, each shown on its own.
+        ("PIN003", "warning", 'toyhost-badges = {version = "~0.2", markers = "sys_platform == \'win32\'"}',
+         "dependencies"),
         ("PIN004", "warning", "requires-python >=3.8,<4", "requires-python"),
         ("PIN001", "info", 'pytest = "8.0.0"', "dependency group 'test' (poetry)"),
     ]
