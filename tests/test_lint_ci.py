@@ -133,6 +133,13 @@ def test_an_input_that_was_not_checked_is_in_the_sarif_invocation(tmp_path):
     }]
 
 
+def test_sarif_refuses_installed_distributions_whose_results_code_scanning_would_drop(tmp_path):
+    result = pinlab("lint", "--format", "sarif", "--all-installed", cwd=tmp_path)
+    assert (result.returncode, result.output) == (2, (
+        "pinlab lint: error: --format sarif: an installed distribution is no file of the repository, and GitHub "
+        "code scanning does not show results without one; use --format github, json or text\n"))
+
+
 def test_github_annotations_point_at_the_file_and_line(repo):
     result = pinlab("lint", "--format", "github", cwd=repo)
     assert result.returncode == 1

@@ -58,6 +58,10 @@ def _run_lint(args: argparse.Namespace) -> int:
     from .lint import as_json, format_text, lint
     from .requirements import read_source
 
+    if args.format == "sarif" and (args.installed or args.all_installed):
+        # Code scanning drops a result without a file, so an upload would look clean: refuse.
+        raise UnusableInput("--format sarif: an installed distribution is no file of the repository, and GitHub "
+                            "code scanning does not show results without one; use --format github, json or text")
     paths = args.inputs or ([] if args.installed or args.all_installed else ["."])
     sources = [read_source(path) for path in paths]
     if args.installed or args.all_installed:
