@@ -268,6 +268,10 @@ def test_a_lockstep_pin_is_informational_and_the_articles_pin_stays_an_error(tmp
     write_project(plugin, "toyhost-export", "0.3a1", ["toyhost==1.0a27"])
     (pin,) = lint([read_source(plugin)]).findings
     assert (pin.code, pin.severity) == ("PIN002", "error")
+    # Even when the plugin's version happens to equal its host's: a host is not a part of its plugin.
+    write_project(plugin, "toyhost-export", "1.0a27", ["toyhost==1.0a27"])
+    (pin,) = lint([read_source(plugin)]).findings
+    assert (pin.code, pin.severity) == ("PIN002", "error")
 
 
 ALLOW = '''
