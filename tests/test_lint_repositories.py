@@ -327,3 +327,25 @@ def test_an_unknown_code_in_ignore_is_a_usage_error(tmp_path):
     # Before: ignored silently, so a typo hid nothing and reported everything, exit 1.
     assert (result.returncode, result.output) == (
         2, "pinlab lint: error: --ignore PIN03: no such code (known: PIN001, PIN002, PIN003, PIN004, PIN005)\n")
+
+
+def test_poetry_2_reads_project_and_its_own_groups_not_the_enriching_table(tmp_path):
+    # Poetry 2 (poetry's own pyproject.toml): [project] holds the dependencies; the
+    # [tool.poetry.dependencies] entries only add a source, and are not a second declaration.
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "toylib"\nversion = "1.0"\nrequires-python = ">=3.10"\ndependencies = ["toyhost>=1.0a28"]\n'
+        '[tool.poetry.dependencies]\ntoyhost = {version = "1.0a27", source = "mirror"}\n'
+        '[tool.poetry.group.test.dependencies]\npytest = "8.0.0"\n')
+    found, report = findings_of(tmp_path)
+    assert found == [("PIN001", "info", 'pytest = "8.0.0"', "dependency group 'test' (poetry)")]
+    assert report.findings[0].line == 9
+
+
+def test_allow_as_an_array_of_tables_points_at_each_header(tmp_path):
+    write_project(tmp_path, "toylib", "1.0", ["toyhost==1.0"], extra_toml=(
+        '[[tool.pinlab.allow]]\ncode = "PIN001"\nrequirement = "toyhost"\nreason = "we ship together"\n\n'
+        '[[tool.pinlab.allow]]\ncode = "PIN009"\nrequirement = "toyhost"\nreason = "r"\n'))
+    result = run([sys.executable, "-m", "pinlab", "lint"], env=clean_env(), cwd=tmp_path)
+    assert (result.returncode, result.output) == (
+        2, "pinlab lint: error: pyproject.toml: [tool.pinlab] allow (line 18): no such code 'PIN009' "
+           "(known: PIN001, PIN002, PIN003, PIN004, PIN005)\n")
