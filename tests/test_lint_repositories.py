@@ -295,6 +295,15 @@ def test_an_allowed_finding_is_shown_with_its_reason_counted_and_left_out_of_the
         "All clear: nothing is pinned or capped (2 allowed).\n"))
 
 
+def test_the_allow_entries_of_a_project_cover_its_built_wheel_in_the_same_run(tmp_path):
+    write_project(tmp_path, "toylib", "1.0", ["toyhost-core==2.0", "toyhost-charts<0.2"], extra_toml=ALLOW)
+    wheel = build(tmp_path, tmp_path / "dist")
+    report = lint([read_source(tmp_path / "pyproject.toml"), read_source(wheel)])
+    assert (report.findings, len(report.allowed), report.exit_status) == ((), 4, 0)
+    alone = lint([read_source(wheel)])  # a wheel carries no [tool.pinlab]: its findings stand
+    assert [f.code for f in alone.findings] == ["PIN001", "PIN003"]
+
+
 def test_an_allow_entry_that_matches_nothing_is_noted(tmp_path):
     write_project(tmp_path, "toylib", "1.0", ["toyhost-core>=2.0", "toyhost-charts<0.2"], extra_toml=ALLOW)
     result = pinlab("lint", cwd=tmp_path)

@@ -170,21 +170,28 @@ def lint(sources: Iterable[Source], ignore: Iterable[str] = ()) -> Report:
     """
     sources = tuple(sources)
     ignored = {code.upper() for code in ignore}
-    for code in sorted(ignored - set(RULES)):
-        raise UnusableInput(f"--ignore {code}: no such code (known: {', '.join(RULES)})")
+    unknown = sorted(ignored - set(RULES))
+    if unknown:  # a typo would otherwise hide nothing and say nothing
+        raise UnusableInput(f"--ignore {unknown[0]}: no such code (known: {', '.join(RULES)})")
     findings, allowed, notes = [], [], []
+    # A project's allow entries also cover its wheel and sdist in the same run
+    # (``pinlab lint pyproject.toml dist/*``): the same metadata, built.
+    project_allows: dict[str, tuple[Allowance, ...]] = {}
     for source in sources:
         for allowance in source.allow:
             if allowance.code not in RULES:
                 at = f" (line {allowance.line})" if allowance.line else ""
                 raise UnusableInput(f"{source.label}: [tool.pinlab] allow{at}: no such code {allowance.code!r} "
                                     f"(known: {', '.join(RULES)})")
+        if source.allow:
+            project_allows[canonicalize_name(source.project)] = source.allow
+    for source in sources:
+        allows = source.allow or project_allows.get(canonicalize_name(source.project or "-"), ())
         found = [f for f in check_source(source) if f.code not in ignored]
         used: set[Allowance] = set()
         kept = []
         for finding in found:
-            allowance = next((a for a in source.allow if (a.code, a.requirement) == (finding.code, finding.project)),
-                             None)
+            allowance = next((a for a in allows if (a.code, a.requirement) == (finding.code, finding.project)), None)
             if allowance is None:
                 kept.append(finding)
             else:
