@@ -31,7 +31,8 @@ Findings are weighed as a maintainer would weigh them, one step down from the ta
   ``datasette==1.0a27`` in a Datasette plugin, is never one, whatever the versions: an error.
 
 A finding the maintainers accept is allowed with a written reason in the project's
-``pyproject.toml``; it is left out of the verdict and counted ("1 allowed")::
+``pyproject.toml`` (which also covers the project's wheel and sdist linted in the same run); it is
+left out of the verdict and counted ("1 allowed")::
 
     [tool.pinlab]
     allow = [
