@@ -35,6 +35,9 @@ class _Parser(argparse.ArgumentParser):
 # -- pinlab lint ------------------------------------------------------------------------------------
 
 def _add_lint(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("exit status: 0 when every input was checked and nothing published pins or caps; 1 for an "
+                     "error or a warning, or an input whose requirements could not be checked (never all clear); "
+                     "2 for unusable input. Allow a finding with its reason in [tool.pinlab] of pyproject.toml.")
     parser.add_argument("inputs", nargs="*", metavar="PATH",
                         help="a pyproject.toml, a folder holding one, a wheel or an sdist (default: .)")
     parser.add_argument("--installed", action="append", default=[], metavar="NAME",
