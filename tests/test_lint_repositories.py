@@ -42,15 +42,14 @@ def test_a_pyproject_of_tool_settings_is_skipped_and_the_other_files_still_check
     # Before: exit 2, "tools/pyproject.toml: no [project] table ...", and lib's pin was never shown.
     assert result.returncode == 1
     assert result.output.splitlines()[:3] == [
-        "tools/pyproject.toml (skipped: only tool settings ([tool.ruff], [tool.black]), no package metadata "
-        "to check)",
+        "tools/pyproject.toml: skipped, it holds only tool settings ([tool.ruff], [tool.black]), no package metadata",
         "lib/pyproject.toml (toylib 1.0: 1 requirement)",
         "  PIN002 error   toyhost==1.0a27  [dependencies]",
     ]
     assert result.output.endswith("Found 1 error and 0 warnings (1 skipped).\n")
     alone = pinlab("lint", "tools", cwd=tmp_path)
     assert (alone.returncode, alone.output) == (0, (
-        "tools/pyproject.toml (skipped: only tool settings ([tool.ruff], [tool.black]), no package metadata to check)\n"
+        "tools/pyproject.toml: skipped, it holds only tool settings ([tool.ruff], [tool.black]), no package metadata\n"
         "All clear: nothing is pinned or capped (1 skipped).\n"))
 
 

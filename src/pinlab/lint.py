@@ -374,7 +374,7 @@ def format_text(report: Report) -> str:
     lines = []
     for source in report.sources:
         if source.skipped:
-            lines.append(f"{source.label} (skipped: {source.skipped})")
+            lines.append(f"{source.label}: skipped, {source.skipped}")
             continue
         version = f" {source.version}" if source.version else ""
         count = len(source.declared)

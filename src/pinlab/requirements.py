@@ -196,8 +196,8 @@ def _no_project(path: Path, label: str, data: dict) -> Source:
         reason = (f"no [project] table: the requirements are computed by {where} when the package is built; "
                   "lint the built wheel to check them")
         return Source(label, "pyproject", "", None, (), unchecked=(reason,))
-    reason = f"only tool settings ({tools})" if tools else "no [project] table"
-    return Source(label, "config", "", None, (), skipped=f"{reason}, no package metadata to check")
+    reason = f"it holds only tool settings ({tools})" if tools else "it has no [project] table"
+    return Source(label, "config", "", None, (), skipped=f"{reason}, no package metadata")
 
 
 def _allowances(data: dict, label: str, lines: TomlLines) -> tuple[Allowance, ...]:
