@@ -30,6 +30,13 @@ def findings(requirement: str) -> list[tuple[str, str]]:
     ("toyhost==1.0rc1", [("PIN002", "==1.0rc1")]),
     ("toyhost==1.0.dev3", [("PIN002", "==1.0.dev3")]),
     ("toyhost===1.0a27", [("PIN002", "===1.0a27")]),
+    ("toyhost>=1.0,<=1.0", [("PIN001", "<=1.0,>=1.0")]),  # admits one release: an exact pin (was a cap)
+    ("toyhost>=1.0a27,<=1.0a27", [("PIN002", "<=1.0a27,>=1.0a27")]),
+    ("toyhost~=1.0,<=1.0", [("PIN001", "<=1.0,~=1.0")]),
+    ("toyhost>=1.0,<=1.0.0", [("PIN001", "<=1.0.0,>=1.0")]),  # 1.0 and 1.0.0 are one version
+    ("toyhost>=1.0,<=1.1", [("PIN003", "<=1.1")]),
+    ("toyhost @ https://example.invalid/toyhost-1.0.tar.gz",
+     [("PIN005", "@ https://example.invalid/toyhost-1.0.tar.gz")]),
     ("toyhost<2", [("PIN003", "<2")]),
     ("toyhost<=1.4", [("PIN003", "<=1.4")]),
     ("toyhost>=1.0a27,<2", [("PIN003", "<2")]),

@@ -9,7 +9,7 @@ message; also ``:`` and ``,`` in properties). The summary line ends the output, 
 from __future__ import annotations
 
 from .lint import RULES, Report, summary
-from .sarif import artifact_uri
+from .sarif import relative_path
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -18,20 +18,20 @@ def as_annotations(report: Report) -> str:
     by_label = {source.label: source for source in report.sources}
     lines = []
     for finding in report.findings:
-        properties = _properties(artifact_uri(by_label[finding.input]), finding.line,
+        properties = _properties(relative_path(by_label[finding.input]), finding.line,
                                  f"{finding.code} {RULES[finding.code].title}")
         message = f"{finding.requirement} [{finding.where}]: {finding.message} (see {finding.url})"
         lines.append(f"::{COMMANDS[finding.severity]} {properties}::{_escape(message)}")
     for source in report.unchecked:
         for reason in source.unchecked:
-            properties = _properties(artifact_uri(source), None, "pinlab: not checked")
+            properties = _properties(relative_path(source), None, "pinlab: not checked")
             lines.append(f"::warning {properties}::{_escape(f'{source.label}: not checked: {reason}')}")
     lines += summary(report)
     return "\n".join(lines)
 
 
 def _properties(file: str | None, line: int | None, title: str) -> str:
-    pairs = ([("file", file)] if file and not file.startswith("file:") else [])
+    pairs = [("file", file)] if file else []
     pairs += [("line", str(line))] if file and line else []
     pairs += [("title", title)]
     return ",".join(f"{key}={_escape(value, property=True)}" for key, value in pairs)

@@ -35,6 +35,9 @@ class _Parser(argparse.ArgumentParser):
 # -- pinlab lint ------------------------------------------------------------------------------------
 
 def _add_lint(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("exit status: 0 when every input was checked and nothing published pins or caps; 1 for an "
+                     "error or a warning, or an input whose requirements could not be checked (never all clear); "
+                     "2 for unusable input. Allow a finding with its reason in [tool.pinlab] of pyproject.toml.")
     parser.add_argument("inputs", nargs="*", metavar="PATH",
                         help="a pyproject.toml, a folder holding one, a wheel or an sdist (default: .)")
     parser.add_argument("--installed", action="append", default=[], metavar="NAME",
@@ -58,6 +61,10 @@ def _run_lint(args: argparse.Namespace) -> int:
     from .lint import as_json, format_text, lint
     from .requirements import read_source
 
+    if args.format == "sarif" and (args.installed or args.all_installed):
+        # Code scanning drops a result without a file, so an upload would look clean: refuse.
+        raise UnusableInput("--format sarif: an installed distribution is no file of the repository, and GitHub "
+                            "code scanning does not show results without one; use --format github, json or text")
     paths = args.inputs or ([] if args.installed or args.all_installed else ["."])
     sources = [read_source(path) for path in paths]
     if args.installed or args.all_installed:

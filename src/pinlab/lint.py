@@ -23,14 +23,16 @@ Findings are weighed as a maintainer would weigh them, one step down from the ta
   :data:`CONTRIBUTOR_EXTRAS` (``dev``, ``test``, ``docs``, ``docs-screenshots``, ``lint`` ...)
   and no other extra: an error becomes a warning, a warning ``info``. Users of the library do
   not install these extras; its contributors do.
-- a **lockstep pin**: an exact pin ``SIBLING==V`` where V equals the declaring package's own
-  version (compared as versions) and both names have the same first part (split at ``-``):
-  ``mlflow-skinny==3.18.0`` in mlflow 3.18.0, ``apache-airflow-core==3.3.2`` in apache-airflow
-  3.3.2. One project releases both together, so the pin follows every release: ``info``. A pin
-  on another project's release, like ``datasette==1.0a27`` in a Datasette plugin, stays an error.
+- a **lockstep pin**: an exact pin ``NAME==V`` where V equals the declaring package's own
+  version (compared as versions) and NAME is a part of the declarer (``mlflow-skinny==3.18.0`` in
+  mlflow 3.18.0, ``apache-airflow-core==3.3.2`` in apache-airflow 3.3.2) or a sibling (same first
+  part of the name, split at ``-``): one project releases both together, so the pin follows every
+  release: ``info`` (see :func:`is_lockstep`). A plugin's pin on its host, like
+  ``datasette==1.0a27`` in a Datasette plugin, is never one, whatever the versions: an error.
 
 A finding the maintainers accept is allowed with a written reason in the project's
-``pyproject.toml``; it is left out of the verdict and counted ("1 allowed")::
+``pyproject.toml`` (which also covers the project's wheel and sdist linted in the same run); it is
+left out of the verdict and counted ("1 allowed")::
 
     [tool.pinlab]
     allow = [
@@ -169,21 +171,28 @@ def lint(sources: Iterable[Source], ignore: Iterable[str] = ()) -> Report:
     """
     sources = tuple(sources)
     ignored = {code.upper() for code in ignore}
-    for code in sorted(ignored - set(RULES)):
-        raise UnusableInput(f"--ignore {code}: no such code (known: {', '.join(RULES)})")
+    unknown = sorted(ignored - set(RULES))
+    if unknown:  # a typo would otherwise hide nothing and say nothing
+        raise UnusableInput(f"--ignore {unknown[0]}: no such code (known: {', '.join(RULES)})")
     findings, allowed, notes = [], [], []
+    # A project's allow entries also cover its wheel and sdist in the same run
+    # (``pinlab lint pyproject.toml dist/*``): the same metadata, built.
+    project_allows: dict[str, tuple[Allowance, ...]] = {}
     for source in sources:
         for allowance in source.allow:
             if allowance.code not in RULES:
                 at = f" (line {allowance.line})" if allowance.line else ""
                 raise UnusableInput(f"{source.label}: [tool.pinlab] allow{at}: no such code {allowance.code!r} "
                                     f"(known: {', '.join(RULES)})")
+        if source.allow:
+            project_allows[canonicalize_name(source.project)] = source.allow
+    for source in sources:
+        allows = source.allow or project_allows.get(canonicalize_name(source.project or "-"), ())
         found = [f for f in check_source(source) if f.code not in ignored]
         used: set[Allowance] = set()
         kept = []
         for finding in found:
-            allowance = next((a for a in source.allow if (a.code, a.requirement) == (finding.code, finding.project)),
-                             None)
+            allowance = next((a for a in allows if (a.code, a.requirement) == (finding.code, finding.project)), None)
             if allowance is None:
                 kept.append(finding)
             else:
@@ -337,16 +346,25 @@ def is_contributor_extra(extra: str) -> bool:
 
 
 def is_lockstep(project: str, pinned: str, own_name: str, own_version: str | None) -> bool:
-    """True for ``project==pinned`` declared by *own_name* *own_version* when the pinned version is
-    the declarer's own and both names have the same first part: one project releasing both."""
-    if own_version is None or canonicalize_name(project) == canonicalize_name(own_name):
+    """True for ``project==pinned`` declared by *own_name* *own_version* when one project releases both.
+
+    That is: the pinned version is the declarer's own (compared as versions), and *project* is a
+    part of the declarer (its name starts with the declarer's and a ``-``: mlflow ->
+    mlflow-skinny) or a sibling (same first part of the name, neither a prefix of the other:
+    mlflow-skinny -> mlflow-tracing). A plugin pinning its host is neither, even at an equal
+    version: ``datasette-export`` names ``datasette`` as its start, so ``datasette==1.0a27`` in
+    it stays an error.
+    """
+    dependency, own = canonicalize_name(project), canonicalize_name(own_name)
+    if own_version is None or dependency == own or own.startswith(dependency + "-"):
         return False
     try:
         same_version = Version(pinned) == Version(own_version)
     except InvalidVersion:
         return False
-    family = canonicalize_name(project).split("-")[0] == canonicalize_name(own_name).split("-")[0]
-    return same_version and family
+    part_of_it = dependency.startswith(own + "-")
+    sibling = dependency.split("-")[0] == own.split("-")[0]
+    return same_version and (part_of_it or sibling)
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -356,11 +374,12 @@ def format_text(report: Report) -> str:
     lines = []
     for source in report.sources:
         if source.skipped:
-            lines.append(f"{source.label} (skipped: {source.skipped})")
+            lines.append(f"{source.label}: skipped, {source.skipped}")
             continue
         version = f" {source.version}" if source.version else ""
         count = len(source.declared)
-        lines.append(f"{source.label} ({source.project}{version}: {count} requirement{'s' * (count != 1)})")
+        named = f"{source.project}{version}: " if source.project else ""  # setup.py projects: no name here
+        lines.append(f"{source.label} ({named}{count} requirement{'s' * (count != 1)})")
         findings = [finding for finding in report.findings if finding.input == source.label]
         for finding in findings:
             lines.append(f"  {finding.code} {finding.severity:<7} {finding.requirement}  [{finding.where}]")

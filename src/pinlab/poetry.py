@@ -184,8 +184,9 @@ def read_poetry(poetry: dict, label: str, lines: TomlLines, main: bool = True,
             key_line = lines.key_line(table, name)
             subtable = lines.table_span(f"{table}.{name}")  # [tool.poetry.dependencies.NAME]
             line = key_line or (subtable[0] if subtable else None)
-            # As the reader wrote it, when it is written on one line.
-            shown = lines.lines[key_line - 1].strip() if key_line else _shown(name, value)
+            # As the reader wrote it, when it is written on one line; else rebuilt from its value.
+            text = lines.lines[key_line - 1].strip() if key_line else ""
+            one_line = isinstance(value, (str, dict)) and text.count("{") == text.count("}") and "[" not in text
             if name.lower() == "python" and group is None:
                 try:
                     requires_python, python_line = to_specifier(str(value)), line
@@ -208,6 +209,7 @@ def read_poetry(poetry: dict, label: str, lines: TomlLines, main: bool = True,
                     where, published = ", ".join(f"extra '{e}'" for e in sorted(in_extras)), True
                 else:
                     where, published, in_extras = "dependencies", True, frozenset()
+                shown = text if one_line else _shown(name, item)
                 declared.append(Declared(requirement, shown, where, published, in_extras, line))
     version = poetry.get("version") if isinstance(poetry.get("version"), str) else None
     return PoetryRequirements(tuple(declared), tuple(unchecked), version, requires_python, python_line)

@@ -161,32 +161,28 @@ def read_pyproject(path: Path, label: str | None = None) -> Source:
                                 key=extra)
     declared += _dependency_groups(data.get("dependency-groups", {}), label, lines)
 
+    python_line = lines.key_line("project", "requires-python") if requires_python else None
     unchecked: list[str] = []
-    uses_poetry = isinstance(poetry, dict) and ("project" not in data or "dependencies" in dynamic)
-    if uses_poetry:
+    # Poetry reads [tool.poetry.dependencies] when there is no [project] table, or when [project]
+    # says its dependencies are dynamic (Poetry 2); otherwise they only enrich [project]'s. Its
+    # groups are its own tables either way.
+    poetry_main = isinstance(poetry, dict) and ("project" not in data or "dependencies" in dynamic)
+    if isinstance(poetry, dict):
         from .poetry import read_poetry
 
-        found = read_poetry(poetry, label, lines, main=True, base=path.parent)
+        found = read_poetry(poetry, label, lines, main=poetry_main, base=path.parent)
         declared += found.declared
         unchecked += found.unchecked
         version = version or found.version
         if requires_python is None and found.requires_python is not None:
             requires_python, python_line = found.requires_python, found.requires_python_line
-        else:
-            python_line = lines.key_line("project", "requires-python")
-    else:
-        python_line = lines.key_line("project", "requires-python")
-        if isinstance(poetry, dict):  # poetry 2 with [project]: its groups are still its own tables
-            from .poetry import read_poetry
-
-            declared += read_poetry(poetry, label, lines, main=False, base=path.parent).declared
     unchecked += [
         f"{key} are dynamic (computed when the project is built): lint the built wheel to check them"
-        for key in ("dependencies", "optional-dependencies") if key in dynamic and not (uses_poetry and
-                                                                                       key == "dependencies")
+        for key in ("dependencies", "optional-dependencies")
+        if key in dynamic and not (poetry_main and key == "dependencies")
     ]
     return Source(label, "pyproject", name, version, tuple(declared), unchecked=tuple(unchecked),
-                  requires_python=requires_python, requires_python_line=python_line if requires_python else None,
+                  requires_python=requires_python, requires_python_line=python_line,
                   allow=_allowances(data, label, lines))
 
 
@@ -199,9 +195,9 @@ def _no_project(path: Path, label: str, data: dict) -> Source:
         where = " and ".join(setup) if setup else "its build backend"
         reason = (f"no [project] table: the requirements are computed by {where} when the package is built; "
                   "lint the built wheel to check them")
-        return Source(label, "pyproject", path.parent.name or label, None, (), unchecked=(reason,))
-    reason = f"only tool settings ({tools})" if tools else "no [project] table"
-    return Source(label, "config", "", None, (), skipped=f"{reason}, no package metadata to check")
+        return Source(label, "pyproject", "", None, (), unchecked=(reason,))
+    reason = f"it holds only tool settings ({tools})" if tools else "it has no [project] table"
+    return Source(label, "config", "", None, (), skipped=f"{reason}, no package metadata")
 
 
 def _allowances(data: dict, label: str, lines: TomlLines) -> tuple[Allowance, ...]:
@@ -286,15 +282,14 @@ class TomlLines:
         return start  # written some other way (a multi-line string): the key's line is the best we know
 
     def allow_line(self, number: int) -> int | None:
-        """The line of the *number*-th ``allow`` entry of ``[tool.pinlab]``."""
+        """The line of the *number*-th entry of ``[tool.pinlab] allow`` (an inline table each,
+        or ``[[tool.pinlab.allow]]`` headers)."""
         start = self.key_line("tool.pinlab", "allow")
         if start is not None:
-            entries = [n for n in range(start, len(self.lines) + 1) if "code" in self.lines[n - 1]
-                       and ("{" in self.lines[n - 1] or n == start)]
-            return entries[number] if number < len(entries) else start
-        span = self.table_span("tool.pinlab.allow")  # [[tool.pinlab.allow]] array of tables
-        headers = [n for n, name in self.headers if name == "tool.pinlab.allow"]
-        return headers[number] if span and number < len(headers) else None
+            tables = [n for n in range(start, len(self.lines) + 1) if "{" in self.lines[n - 1]]
+        else:
+            tables = [n for n, name in self.headers if name == "tool.pinlab.allow"]
+        return tables[number] if number < len(tables) else start
 
 
 def _parse_list(items: object, label: str, where: str, described: str, published: bool = True,

@@ -2,8 +2,9 @@
 
 One run, one tool (``pinlab``) with one rule per finding code; one result per finding, at the
 file and line it is written on: a pyproject.toml's line, else line 1 of the wheel or sdist. An
-installed distribution is no file of the repository, so its results carry no location (code
-scanning lists only results with one). Allowed findings are results too, with an ``inSource``
+installed distribution is no file of the repository: code scanning drops results without a
+location, so ``pinlab lint --format sarif`` refuses installed inputs rather than upload findings
+nobody would see (here such a result simply has no location). Allowed findings are results too, with an ``inSource``
 suppression carrying the maintainers' reason, as SARIF intends; what could not be checked is a
 ``toolExecutionNotification`` of the run's invocation, beside ``executionSuccessful``.
 
@@ -28,13 +29,18 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 def as_sarif(report: Report, version: str | None = None) -> dict:
     """The SARIF log of *report* (a dict to dump as JSON)."""
     codes = list(RULES)
-    rules = [
-        {"id": rule.code, "name": rule.title.title().replace(" ", "").replace("-", ""),
-         "shortDescription": {"text": rule.title},
-         "fullDescription": {"text": rule.explanation.format(project="the dependency", bound=" below a bound")},
-         "helpUri": rule.url, "defaultConfiguration": {"level": LEVELS[rule.severity]}}
-        for rule in RULES.values()
-    ]
+    rules = []
+    for rule in RULES.values():
+        described = rule.explanation.format(project="the dependency", bound=" below a bound")
+        rules.append({
+            "id": rule.code, "name": rule.title.title().replace(" ", "").replace("-", ""),
+            "shortDescription": {"text": rule.title},
+            "fullDescription": {"text": described},
+            # GitHub code scanning requires "help" on every rule (the SARIF multitool's GH2012).
+            "help": {"text": f"{rule.title}: {described}. See {rule.url}",
+                     "markdown": f"**{rule.title}**: {described}. See [the guide]({rule.url})."},
+            "helpUri": rule.url, "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        })
     by_label = {source.label: source for source in report.sources}
     results = [_result(finding, by_label[finding.input], codes) for finding in report.findings]
     results += [_result(finding, by_label[finding.input], codes) for finding in report.allowed]
@@ -79,6 +85,15 @@ def _location(source: Source, line: int | None) -> dict | None:
 def artifact_uri(source: Source) -> str | None:
     """The input as a URI relative to the current folder (GitHub resolves it from the checkout),
     percent-encoded; an absolute file: URI if it lies elsewhere; None for an installed one."""
+    path = relative_path(source)
+    if path is None:
+        return None
+    return Path(path).as_uri() if Path(path).is_absolute() else quote(path, safe="/")
+
+
+def relative_path(source: Source) -> str | None:
+    """The input's path relative to the current folder, with forward slashes; absolute if it lies
+    elsewhere; None for an installed distribution, which is no file."""
     if source.kind == "installed":
         return None
     path = Path(source.label)
@@ -86,8 +101,8 @@ def artifact_uri(source: Source) -> str | None:
         try:
             path = path.resolve().relative_to(Path.cwd().resolve())
         except ValueError:
-            return path.resolve().as_uri()
-    return quote(path.as_posix(), safe="/")
+            return path.resolve().as_posix()
+    return path.as_posix()
 
 
 def _installed_version() -> str | None:
