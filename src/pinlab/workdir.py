@@ -156,13 +156,13 @@ def sweep(root: Path | None = None, *, prefix: str = PREFIX) -> list[Path]:
     root = Path(root or tempfile.gettempdir())
     removed = []
     for folder in _candidates(root, prefix):
-        if folder in _reported or _alive(folder):
+        if folder in _reported or in_use(folder):
             continue
         try:
             remove_tree(folder)
         except OSError as exc:
             _reported.add(folder)
-            log.warning("pinlab: could not remove the leftover folder %s (%s); skipped", folder, _one_line(exc))
+            log.warning("pinlab: could not remove the leftover folder %s (%s); skipped", folder, _reason(exc))
             continue
         removed.append(folder)
     return removed
@@ -191,8 +191,9 @@ def _candidates(root: Path, prefix: str) -> list[Path]:
     return found
 
 
-def _alive(folder: Path) -> bool:
+def in_use(folder: Path) -> bool:
     """Whether some process, in this PID namespace or another, holds *folder*'s owner lock."""
+    folder = Path(folder)
     owner = folder / OWNER_FILE
     try:
         if not stat.S_ISREG(os.lstat(owner).st_mode):
@@ -209,7 +210,7 @@ def _alive(folder: Path) -> bool:
     except OSError as exc:
         if folder not in _reported:
             _reported.add(folder)
-            log.warning("pinlab: could not tell whether %s is in use (%s); skipped", folder, _one_line(exc))
+            log.warning("pinlab: could not tell whether %s is in use (%s); skipped", folder, _reason(exc))
         return True
     # Nobody held it: the owner is gone. Release before removal (Windows keeps locked files).
     lock.release(force=True)
@@ -231,5 +232,9 @@ def _owned(info: os.stat_result) -> bool:
     return info.st_uid == os.geteuid()
 
 
-def _one_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+def _reason(exc: OSError) -> str:
+    """What went wrong, and on which file by name (rmtree reports it relative to some subfolder,
+    depending on the Python version, so its full path would mislead)."""
+    if exc.strerror is None:
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return f"{exc.strerror}: {Path(exc.filename).name}" if exc.filename else exc.strerror
