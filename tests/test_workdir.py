@@ -55,13 +55,13 @@ def test_a_killed_process_leaves_a_folder_that_the_next_start_sweeps(tmp_path):
 
 
 def test_sweep_spares_live_owners_and_foreign_folders(tmp_path):
-    mine = tmp_path / "pinlab-sandbox-live"
-    mine.mkdir()
-    (mine / OWNER_FILE).write_text(json.dumps({"pid": os.getpid()}))
-    foreign = tmp_path / "pinlab-not-ours"  # no owner file: not made by pinlab, never touched
-    foreign.mkdir()
-    assert sweep(tmp_path) == []
-    assert mine.exists() and foreign.exists()
+    with ThrowawayDir("sandbox", parent=tmp_path) as mine:
+        foreign = tmp_path / "pinlab-not-ours"  # no mark file: not made by pinlab, never touched
+        foreign.mkdir()
+        (foreign / OWNER_FILE).write_text("")
+        assert sweep(tmp_path) == []
+        assert mine.path.exists() and foreign.exists()
+        assert leftovers(tmp_path) == [mine.path]
 
 
 # -- the sweep on a shared machine --------------------------------------------------------------
