@@ -31,7 +31,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 MINIMUM_PYTHON = (3, 10)
 # Windows' MAX_PATH: a path of 260 characters or more fails unless long paths are enabled.
@@ -213,7 +216,7 @@ def diagnose(
         step("clean", check_clean, needs=["sandbox"])
         step("pip", check_pip, needs=["sandbox"])
         step("uv", check_uv, needs=["sandbox"])
-        step("audit", check_audit, needs=["pip"])
+        step("audit", check_audit, needs=["sandbox", "pip"])
         step("paths", check_paths, needs=["sandbox"])
         step("kernel", kernel)
     finally:
@@ -262,15 +265,12 @@ def _writable_folder(path: str) -> bool:
         return False
 
 
-def isolation(sandbox: object) -> str:
+def isolation(sandbox: Sandbox) -> str:
     """The clean step: a fresh sandbox holds only what virtualenv seeded (pip), nothing else.
 
     A user's ``virtualenv.ini`` with ``system_site_packages = true``, or a stray ``.pth`` file in the
     base Python, would let other packages in, and every chapter's output would change.
     """
-    from .sandbox import Sandbox
-
-    assert isinstance(sandbox, Sandbox)
     config = sandbox.python.parent.parent / "pyvenv.cfg"
     system_site = False
     for line in config.read_text(encoding="utf-8").splitlines():
@@ -278,16 +278,16 @@ def isolation(sandbox: object) -> str:
         if key.strip() == "include-system-site-packages":
             system_site = value.strip().lower() == "true"
     foreign = sandbox.installed()
-    if system_site or foreign:
-        shown = ", ".join(f"{name} {version}" for name, version in list(foreign.items())[:3])
-        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-        holds = f"holds {len(foreign)} package{'s' if len(foreign) != 1 else ''} it did not install ({shown}{more})" \
-            if foreign else "installs nothing yet"
-        cause = ("it sees the base Python's site-packages (include-system-site-packages = true in its pyvenv.cfg: "
-                 "a virtualenv.ini with system_site_packages = true does this); remove that setting"
-                 if system_site else "they come from the base Python (a .pth file?); install the kit in a fresh "
-                 "virtual environment")
-        raise _Problem(f"a fresh sandbox {holds}: {cause}")
+    listed = ", ".join(f"{name} {version}" for name, version in list(foreign.items())[:3])
+    listed += f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+    holds = f"holds {len(foreign)} package{'s' if len(foreign) != 1 else ''} it did not install ({listed})"
+    if system_site:
+        sees = ("the base Python's site-packages (include-system-site-packages = true in its pyvenv.cfg, as a "
+                "virtualenv.ini with system_site_packages = true asks); remove that setting")
+        raise _Problem(f"a fresh sandbox {holds}: it sees {sees}" if foreign else f"a fresh sandbox sees {sees}")
+    if foreign:
+        raise _Problem(f"a fresh sandbox {holds}: they come from the base Python (a .pth file?); make the kit's "
+                       "environment from a Python without them")
     return "a fresh sandbox holds only pip, as virtualenv seeds it"
 
 
