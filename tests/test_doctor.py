@@ -169,8 +169,8 @@ def test_a_tmpdir_that_cannot_be_written_is_a_problem_naming_it(case, tmp_path, 
     with pytest.raises(doctor._Problem) as caught:
         doctor.temp_folder(None)
     assert str(caught.value) == (
-        f"TMPDIR={bad} is not a folder this user can write (Python falls back to {tempfile.gettempdir()}, uv and "
-        "the build tools do not): set TMPDIR to a folder of yours, or unset it")
+        f"TMPDIR={bad} is not a folder this user can write: Python quietly puts the kit's folders in "
+        f"{tempfile.gettempdir()} instead; set TMPDIR to a folder of yours, or unset it")
 
 
 def test_a_tmpdir_too_long_for_windows_paths_is_a_problem_with_its_fix(tmp_path, monkeypatch):

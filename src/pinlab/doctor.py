@@ -229,9 +229,9 @@ def diagnose(
 def temp_folder(limit: int | None) -> str:
     """The temp folder step: a folder this user can write, with room for a sandbox's paths.
 
-    An unusable ``TMPDIR`` is not always visible from Python, which quietly takes the next usable
-    folder (``TEMP``, ``TMP``, ``/tmp``...), but uv and the build tools, started with the same
-    variables, take it as it is. So each variable that is set is checked as well.
+    Python quietly skips a ``TMPDIR`` it cannot write and takes the next usable folder (``TEMP``,
+    ``TMP``, ``/tmp``..., in the end the current folder: on Windows, the kit's own folder), so each
+    variable that is set is checked too: the user meant that folder, and the kit would not use it.
     """
     from .workdir import ThrowawayDir
 
@@ -239,8 +239,8 @@ def temp_folder(limit: int | None) -> str:
     for name in ("TMPDIR", "TEMP", "TMP"):
         value = os.environ.get(name)
         if value and not _writable_folder(value):
-            raise _Problem(f"{name}={value} is not a folder this user can write (Python falls back to {folder}, "
-                           f"uv and the build tools do not): set {name} to a folder of yours, or unset it")
+            raise _Problem(f"{name}={value} is not a folder this user can write: Python quietly puts the kit's "
+                           f"folders in {folder} instead; set {name} to a folder of yours, or unset it")
     try:
         with ThrowawayDir("doctor") as probe:  # what every sandbox does first
             (probe.path / "probe.txt").write_text("written", encoding="utf-8")
