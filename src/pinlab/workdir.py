@@ -27,6 +27,7 @@ import stat
 import tempfile
 import weakref
 from pathlib import Path
+from typing import Any, Callable
 
 from filelock import FileLock, Timeout
 
@@ -89,7 +90,9 @@ def _hold_lock(path: Path) -> FileLock:
 
 
 def _release_and_remove(lock: FileLock, path: Path) -> None:
-    # Release first: on Windows an open (locked) file inside a folder keeps the folder from being deleted.
+    # Empty the folder while still holding the lock, so that no sweep takes it for a dead one
+    # meanwhile; then release (on Windows a locked file keeps its folder) and remove the rest.
+    _retrying(_empty, path, keep={OWNER_FILE, MARK_FILE})
     lock.release(force=True)
     remove_tree(path)
 
@@ -99,7 +102,9 @@ def remove_tree(path: Path) -> None:
 
     Read-only files (Windows refuses to delete those) and read-only folders (elsewhere, what is in
     them cannot be deleted) are made writable, but only inside *path*, and only real folders and
-    files owned by this user: a link is removed, never changed or followed.
+    files owned by this user: a link is removed, never changed or followed. The mark file goes
+    last, so that a folder that could only be removed in part is still known as pinlab's, and
+    swept once what stood in the way is gone.
     """
     path = Path(path)
     try:
@@ -108,13 +113,41 @@ def remove_tree(path: Path) -> None:
         return
     if not _is_real_dir(info):
         raise NotADirectoryError(f"{path} is not a real folder (a link?): left alone")
+    _retrying(_remove, path)
+
+
+def _remove(path: Path) -> None:
+    _empty(path, keep={MARK_FILE})
+    for remove, target in ((os.unlink, path / MARK_FILE), (os.rmdir, path)):
+        try:
+            remove(target)
+        except FileNotFoundError:  # removed meanwhile, by another sweep
+            pass
+
+
+def _empty(folder: Path, keep: set[str]) -> None:
+    """Remove everything in *folder* but the entries named in *keep*; links are removed, not followed."""
+    with os.scandir(folder) as entries:
+        remove = [entry for entry in entries if entry.name not in keep]
+    for entry in remove:
+        try:
+            if _is_real_dir(entry.stat(follow_symlinks=False)):
+                shutil.rmtree(entry.path)  # rmtree removes links inside without following them
+            else:
+                os.unlink(entry.path)  # a file or a link (on Windows also a link to a folder, a junction)
+        except FileNotFoundError:
+            pass
+
+
+def _retrying(action: Callable[..., None], path: Path, **kwargs: Any) -> None:
+    """Run *action* on *path*; if it fails, make what lies inside writable and try once more."""
     try:
-        shutil.rmtree(path)  # rmtree removes links inside without following them
-    except FileNotFoundError:  # removed meanwhile, by another sweep
+        action(path, **kwargs)
+    except FileNotFoundError:
         return
     except OSError:
         _make_writable(path)
-        shutil.rmtree(path)
+        action(path, **kwargs)
 
 
 def _make_writable(folder: Path) -> None:
