@@ -111,6 +111,8 @@ def test_a_missing_toy_is_named():
 
 # -- the wheel cache on real machines -----------------------------------------------------------
 
+@pytest.mark.skipif(os.name == "nt", reason="kill -9 of a process group is POSIX; on Windows the orphaned build "
+                    "backend would keep its files open")
 def test_a_build_killed_half_way_leaves_a_staging_folder_that_the_next_start_sweeps(private_examples, tmp_path):
     """kill -9 during a toy build (a kernel killed while a chapter builds its toys)."""
     examples, _ = private_examples

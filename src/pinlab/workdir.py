@@ -65,7 +65,7 @@ class ThrowawayDir:
         except BaseException:
             shutil.rmtree(self.path, ignore_errors=True)
             raise
-        # Removed at interpreter exit even if nobody calls close(); detach() on close.
+        # Removed at interpreter exit even if nobody calls close().
         self._finalizer = weakref.finalize(self, _release_and_remove, lock, self.path)
 
     def close(self) -> None:
@@ -92,8 +92,10 @@ def _hold_lock(path: Path) -> FileLock:
 def _release_and_remove(lock: FileLock, path: Path) -> None:
     # Empty the folder while still holding the lock, so that no sweep takes it for a dead one
     # meanwhile; then release (on Windows a locked file keeps its folder) and remove the rest.
-    _retrying(_empty, path, keep={OWNER_FILE, MARK_FILE})
-    lock.release(force=True)
+    try:
+        _retrying(_empty, path, keep={OWNER_FILE, MARK_FILE})
+    finally:
+        lock.release(force=True)
     remove_tree(path)
 
 
