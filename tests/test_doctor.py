@@ -1,5 +1,6 @@
 """``pinlab doctor`` on a healthy machine, on a hostile one that is still healthy, and on broken ones."""
 
+import json
 import logging
 import os
 import re
@@ -267,3 +268,21 @@ def test_the_summary_names_what_was_not_ready_or_not_tried():
     assert doctor.summary(steps[:1] + steps[3:], 9.8, (3, 13, 1)).startswith(
         "pinlab doctor: READY (kernel not tried) · Python 3.13.1 · ")
     assert doctor.summary(steps[:1] + steps[3:], 9.8, (3, 13, 1)).endswith(" · 9.8 s")
+
+
+def test_a_kernel_spec_left_by_a_deleted_environment_is_a_problem_naming_it(tmp_path, monkeypatch):
+    """JupyterLab starts the python3 kernel a spec names, and a spec outlives the venv it was made in."""
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    gone = tmp_path / "old-venv" / "bin" / "python"
+    (spec / "kernel.json").write_text(json.dumps(
+        {"argv": [str(gone), "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python 3",
+         "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    with pytest.raises(doctor._Problem) as caught:
+        doctor.kernel()
+    missing = "[WinError 2] The system cannot find the file specified" if os.name == "nt" else \
+        f"[Errno 2] No such file or directory: '{gone}'"
+    assert str(caught.value) == (
+        f"the python3 kernel did not start: {missing}; JupyterLab could not run the chapters: check the kernel "
+        f"spec in {spec}")

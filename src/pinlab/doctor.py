@@ -303,6 +303,13 @@ def kernel() -> str:
         lab = f"JupyterLab {importlib.metadata.version('jupyterlab')}"
     except importlib.metadata.PackageNotFoundError:
         lab = "no JupyterLab here"
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        # Where JupyterLab's "Python 3" comes from: a kernel spec left by an old environment wins.
+        spec_folder = KernelSpecManager().get_kernel_spec("python3").resource_dir
+    except NoSuchKernel:
+        raise _Problem("Jupyter knows no python3 kernel: install ipykernel beside the kit") from None
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_log:
         try:
             # The kernel's own messages (e.g. "running over TCP") go to a log, not into the report.
@@ -310,9 +317,11 @@ def kernel() -> str:
                                                stdout=kernel_log, stderr=kernel_log)
         except Exception as exc:  # whatever stops a kernel, the user sees it in one line
             kernel_log.seek(0)
-            said = _last_line(kernel_log.read())
-            raise _Problem(f"no Jupyter kernel started: {_one_line(exc)} (the kernel said: {said}); "
-                           "JupyterLab could not run the chapters") from None
+            said = [line.strip() for line in kernel_log.read().splitlines() if line.strip()]
+            raise _Problem(f"the python3 kernel did not start: {_one_line(exc)}"
+                           + (f" (it said: {said[-1]})" if said else "")
+                           + f"; JupyterLab could not run the chapters: check the kernel spec in {spec_folder}") \
+                from None
         try:
             printed: list[str] = []
 
