@@ -48,13 +48,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # The wheel cache is shared with other runs on this machine: only dead staging folders made
     # since this run started are its own leftovers.
     left += [folder for folder in leftovers(cache_dir() / "wheels", prefix=STAGING_PREFIX)
-             if folder.stat().st_mtime >= _run_started and not in_use(folder)]
+             if _made_since(folder, _run_started) and not in_use(folder)]
     if left:
         names = ", ".join(path.name for path in left)
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(
             f"FAILED nothing-left-behind: the run left pinlab folders in the temp folder: {names}", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _made_since(folder: Path, start: float) -> bool:
+    try:
+        return folder.stat().st_mtime >= start
+    except FileNotFoundError:  # swept meanwhile
+        return False
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
