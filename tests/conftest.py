@@ -52,7 +52,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if left:
         names = ", ".join(path.name for path in left)
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(
-            f"FAILED nothing-left-behind: the run left pinlab folders in the temp folder or the wheel cache: {names}", red=True
+            f"FAILED nothing-left-behind: the run left pinlab folders in the temp folder or the wheel cache: {names}",
+            red=True,
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

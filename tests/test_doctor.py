@@ -31,8 +31,8 @@ def test_a_healthy_machine_passes_every_step_and_exits_0(capsys):
     assert all(line.startswith("✔ ") for line in lines[1:-2]), lines
     assert re.fullmatch(r"✔ python  Python \d+\.\d+\.\d+ \(3\.10 or newer needed\) at .+  \(\d+\.\d s\)", lines[1])
     assert lines[5].startswith("✔ clean   a fresh sandbox holds only pip, as virtualenv seeds it  (")
-    assert re.fullmatch(r"✔ audit   pip-audit \d\S* found TOYSEC-2026-1 in toyhost 1\.0a27, asking the local advisory "
-                        r"service  \(\d+\.\d s\)", lines[8])
+    assert re.fullmatch(r"✔ audit   pip-audit \d\S* found TOYSEC-2026-1 in toyhost 1\.0a27, asking the local "
+                        r"advisory service  \(\d+\.\d s\)", lines[8])
     assert re.fullmatch(r"✔ kernel  a python3 kernel started and imported pinlab, at .+ \(jupyter_client \S+; "
                         r"(JupyterLab \S+|no JupyterLab here)\)  \(\d+\.\d s\)", lines[10])
     assert re.fullmatch(r"Ready: every step passed in \d+\.\d s\.", lines[-2])
