@@ -34,14 +34,14 @@ from pinlab import LocalIndex, Sandbox
 from pinlab.process import clean_env, run
 
 ROOT = Path(__file__).resolve().parents[1]
-LAB = {"build", "hatchling", "pip-audit", "platformdirs", "uv", "virtualenv"}
+LAB = {"build", "filelock", "hatchling", "pip-audit", "platformdirs", "uv", "virtualenv"}
 """What the lab extra brings: toy builds, sandboxes, uv beside pip, pip-audit."""
 LIGHT = ["packaging", "dependency-groups", *(["tomli"] if sys.version_info < (3, 11) else [])]
 """What ``pip install pinlab`` may bring besides pinlab, on this Python."""
-WITHOUT_LAB = ("pinlab doctor: needs pinlab's lab extra; missing here: build, hatchling, pip-audit, platformdirs, "
+WITHOUT_LAB = ("pinlab doctor: needs pinlab's lab extra; missing here: build, filelock, hatchling, pip-audit, platformdirs, "
                "uv, virtualenv; install it with: pip install 'pinlab[lab]'")
 # Top-level modules of the lab's dependencies, and pinlab's own lab modules: the commands need none.
-HEAVY = {"build", "hatchling", "pip_audit", "platformdirs", "uv", "virtualenv"}
+HEAVY = {"build", "filelock", "hatchling", "pip_audit", "platformdirs", "uv", "virtualenv"}
 LAB_MODULES = {"pinlab.advisory_service", "pinlab.auditing", "pinlab.exercises", "pinlab.graph", "pinlab.index",
                "pinlab.sandbox", "pinlab.toys", "pinlab.workdir"}
 
