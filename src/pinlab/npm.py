@@ -65,6 +65,13 @@ QUIET_FLAGS = ("--no-fund", "--no-update-notifier", "--no-progress", "--logs-max
 log = logging.getLogger(__name__)
 
 
+def npm_versions() -> str:
+    """``node v20.20.2, npm 11.19.1``: the versions that run here (npm words its messages by version)."""
+    node = run([shutil.which("node") or "node", "--version"], env=npm_env())
+    npm = run([npm_binary(), "--version"], env=npm_env())
+    return f"node {node.output.strip()}, npm {npm.output.strip()}"
+
+
 def npm_missing() -> str | None:
     """Why npm cannot run here (Node.js or npm not found), or None when it can."""
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
@@ -438,8 +445,10 @@ class NpmProject(ThrowawayDir):
         return json.loads((self.app / name).read_text(encoding="utf-8"))
 
     def edit_package_json(self, **fields: Any) -> dict[str, Any]:
-        """Set top-level fields of the app's ``package.json`` (e.g. ``overrides={...}``); returns it."""
+        """Set top-level fields of the app's ``package.json`` (e.g. ``overrides={...}``); a ``None``
+        value removes the field. Returns the new ``package.json``."""
         manifest = {**self.read_json("package.json"), **fields}
+        manifest = {key: value for key, value in manifest.items() if value is not None}
         (self.app / "package.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         return manifest
 
