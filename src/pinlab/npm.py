@@ -471,3 +471,38 @@ def scoped_path(name: str) -> str:
     return "/" + quote(name, safe="@")
 
 
+
+
+# -- the chapter's exercise ------------------------------------------------------------------------
+
+FIXED_HOST = "1.0.0-alpha.28"
+_HOST = "@pinlab-toys/host"
+
+
+def check_scoped_override(overrides: dict[str, Any], registry: NpmRegistry) -> Any:
+    """Chapter 6: do the learner's ``overrides`` lift the export plugin's pin, and only that one?
+
+    A fresh copy of the toy application gets them in its ``package.json`` and is installed from
+    *registry*; then every copy of the host must be the fixed one, and ``npm explain`` must show
+    that charts' own requirement (``>=1.0.0-alpha.28``) was left as it is.
+    """
+    from .exercises import Check
+
+    with NpmProject(registry) as trial:
+        trial.edit_package_json(overrides=overrides)
+        installing = trial.npm("install")
+        if not installing.ok:
+            error = next((line for line in installing.output.splitlines() if "error" in line), installing.output.strip())
+            return Check(False, f"npm refused these overrides: {error}",
+                         "overrides is an object: package names as keys, versions (or objects) as values")
+        hosts = {folder: version for folder, version in trial.installed().items() if folder.endswith(_HOST)}
+        old = sorted(set(hosts.values()) - {FIXED_HOST})
+        if old:
+            return Check(False, f"the application still has host {', '.join(old)}",
+                         "an override can apply under one package only: an object under that package's name, "
+                         f"holding what replaces {_HOST}")
+        explained = trial.npm("explain", _HOST).output
+        if '(was ">=1.0.0-alpha.28")' in explained:
+            return Check(False, "every plugin gets the fixed host, but charts' own requirement was overridden too",
+                         "scope the override to the export plugin: an object under its name")
+    return Check(True, f"only the export plugin's pin is overridden: one host, {FIXED_HOST}; charts' range stands")
