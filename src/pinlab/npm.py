@@ -44,7 +44,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterable
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .advisories import Advisory, load_advisories
 from .process import Completed, Placeholders, clean_env, run
@@ -468,7 +468,7 @@ class NpmProject(ThrowawayDir):
 
 def scoped_path(name: str) -> str:
     """How npm asks for a package: ``@pinlab-toys/host`` -> ``/@pinlab-toys%2fhost``."""
-    return "/" + quote(name, safe="@")
+    return "/" + name.replace("/", "%2f")  # npm's own spelling: lower-case, the @ left as it is
 
 
 
