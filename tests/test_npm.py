@@ -110,6 +110,9 @@ def test_the_audit_endpoint_answers_npms_gzipped_bulk_body(registry):
     }]}
     status, answer = _post(registry.url.rstrip("/") + AUDIT_PATH, b"not json", {"Content-Type": "application/json"})
     assert (status, answer) == (400, {"error": "the audit body is not JSON: Expecting value: line 1 column 1 (char 0)"})
+    status, answer = _post(registry.url.rstrip("/") + AUDIT_PATH, b"{}", {"Content-Encoding": "gzip"})
+    assert (status, answer) == (400, {"error": "the audit body is not gzip, as its Content-Encoding says: "
+                                               "Not a gzipped file (b'{}')"})
 
 
 @needs_npm

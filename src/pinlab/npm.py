@@ -221,7 +221,7 @@ class NpmRegistry:
         """Every request answered, as ``"GET /@pinlab-toys%2fhost"``, in order."""
         self._storage = ThrowawayDir("npm-registry")
         try:
-            self._server = ThreadingHTTPServer((HOST, 0), _handler_for(self))
+            self._server = _Server((HOST, 0), _handler_for(self))
         except BaseException:
             self._storage.close()
             raise
@@ -320,6 +320,13 @@ def _stop(server: ThreadingHTTPServer, thread: threading.Thread, storage: Throwa
     storage.close()
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        # socketserver would print a traceback into the learner's notebook for a client that
+        # hung up; that is routine, so it goes to the debug log.
+        log.debug("request from %s:%s failed", *client_address[:2], exc_info=True)
+
+
 def _handler_for(registry: NpmRegistry) -> type[BaseHTTPRequestHandler]:
     class Handler(_RegistryHandler):
         pass
@@ -347,6 +354,12 @@ class _RegistryHandler(BaseHTTPRequestHandler):
             status, body, kind = self._route(unquote(path))
         except ValueError as exc:
             status, body, kind = HTTPStatus.BAD_REQUEST, _json({"error": str(exc)}), "application/json"
+        except OSError:
+            raise  # the client hung up: socketserver's handle_error, logged below
+        except Exception as exc:  # a bug here: npm still gets an answer, the log the traceback
+            log.error("cannot answer %r", self.requestline, exc_info=True)
+            status, body, kind = (HTTPStatus.INTERNAL_SERVER_ERROR,
+                                  _json({"error": f"the registry failed: {type(exc).__name__}: {exc}"}), "application/json")
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
@@ -379,7 +392,10 @@ class _RegistryHandler(BaseHTTPRequestHandler):
             raise ValueError(f"the audit body must be 1 to {MAX_BODY} bytes, not {length}")
         data = self.rfile.read(length)
         if self.headers.get("Content-Encoding", "").lower() == "gzip":  # npm gzips its audit body
-            data = gzip.decompress(data)
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError) as exc:
+                raise ValueError(f"the audit body is not gzip, as its Content-Encoding says: {exc}") from None
         try:
             return json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -411,18 +427,18 @@ class NpmProject(ThrowawayDir):
         self.placeholders = Placeholders({str(self.app): "<app>", str(self.path): "<project>"})
 
     def npm(self, *args: str) -> Completed:
-        """Run npm in the app folder: ``project.npm("install")``, ``project.npm("ls", "--all")``.
+        """Run npm in the app folder: ``project.npm("ls --all")``, ``project.npm("explain", name)``.
 
         The command is shown as typed; the isolation flags are added behind it.
         """
-        argv = [word for arg in args for word in arg.split()]
+        argv = _words(args)
         hidden = [*_isolation(self.path), "--registry", self.registry.url, *QUIET_FLAGS]
         return run([npm_binary(), *argv, *hidden], shown_as=["npm", *argv], env=npm_env(),
                    placeholders=self._placeholders(), cwd=self.app)
 
     def npm_json(self, *args: str) -> Any:
         """Run npm with ``--json`` and return what it printed, parsed (whatever the exit status)."""
-        argv = [word for arg in args for word in arg.split()]
+        argv = _words(args)
         hidden = [*_isolation(self.path), "--registry", self.registry.url, *QUIET_FLAGS, "--json"]
         done = run([npm_binary(), *argv, *hidden], env=npm_env(), placeholders=self._placeholders(),
                    cwd=self.app, merge_output=False)
@@ -464,6 +480,12 @@ class NpmProject(ThrowawayDir):
         copies = ", ".join(f"{folder} {version}" for folder, version in self.installed().items()) \
             if (self.app / "package-lock.json").is_file() else "nothing installed"
         return f"NpmProject({copies})"
+
+
+def _words(args: tuple[str, ...]) -> list[str]:
+    """``("install --save", path)`` -> ``["install", "--save", path]``: only the first argument is
+    split at spaces, as it reads like a terminal line; a path follows as an argument of its own."""
+    return [*args[0].split(), *args[1:]] if args else []
 
 
 def scoped_path(name: str) -> str:
