@@ -320,3 +320,20 @@ def test_a_wrapped_line_is_copied_as_one_line(browser, guide, chapter):
         assert visit.problems == []
     finally:
         visit.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_one_search_field(browser, guide, width):
+    """One search field on the page, not two (the theme's sidebar field and a header bar's)."""
+    visit = Visit(browser, f"{guide}01-the-conflict.html", width)
+    try:
+        page = visit.page
+        if width < 992:  # pydata-sphinx-theme's breakpoint: below it, the sidebar opens from a button
+            page.click("button.primary-toggle:visible, label.sidebar-toggle.primary-toggle:visible")
+            page.wait_for_timeout(500)
+        shown = page.evaluate("""() => Array.from(document.querySelectorAll(
+            ".search-button-field, .search-button, form.bd-search input[type=search]"
+        )).filter(field => field.checkVisibility()).map(field => field.outerHTML.slice(0, 80))""")
+    finally:
+        visit.close()
+    assert len(shown) == 1, f"at {width} px, {len(shown)} search fields are shown: {shown}"
