@@ -11,6 +11,7 @@ is refused and reported, so the guide is also shown to work offline.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -337,3 +338,42 @@ def test_one_search_field(browser, guide, width):
     finally:
         visit.close()
     assert len(shown) == 1, f"at {width} px, {len(shown)} search fields are shown: {shown}"
+
+
+def _package_names(svg: str) -> list[str]:
+    """The projects drawn in one of pinlab's pictures (its nodes), the user's own ``(you)`` aside."""
+    import xml.etree.ElementTree as ET
+
+    nodes = ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")
+    return [g.get("data-name") for g in nodes if g.get("class", "").split()[:1] == ["node"] and g.get("data-name") != "(you)"]
+
+
+def test_every_picture_says_what_it_shows(browser, guide):
+    """A screen reader reads a picture's alt text: it must describe the picture, naming every project in it,
+    not be the picture's file name (issue 12, item 2)."""
+    problems, seen = [], 0
+    for chapter in chapters():
+        visit = Visit(browser, f"{guide}{chapter}.html")
+        try:
+            images = visit.page.evaluate(
+                "() => Array.from(document.querySelectorAll('article.bd-article img'), i => [i.getAttribute('alt'), i.src])"
+            )
+        finally:
+            visit.close()
+        for alt, src in images:
+            seen += 1
+            shown = f"{chapter}: the picture {src[:60]!r}"
+            if not alt or re.search(r"(^|/)_images/|\.(svg|png|jpe?g|gif)$", alt.strip()):
+                problems.append(f"{shown} has the alt text {alt!r}")
+                continue
+            if src.startswith("data:image/svg+xml;base64,"):
+                svg = base64.b64decode(src.partition(",")[2]).decode("utf-8")
+            elif src.endswith(".svg"):
+                svg = browser.request.get(src).text()
+            else:
+                continue
+            unnamed = [name for name in _package_names(svg) if name not in alt]
+            if unnamed:
+                problems.append(f"{shown}: its alt text {alt!r} does not name {', '.join(unnamed)}")
+    assert seen, "no picture found in the guide: the test would prove nothing"
+    assert problems == []
