@@ -2,9 +2,10 @@
 
 A :class:`Graph` is a plain model (frozen :class:`Node` and :class:`Edge` records) drawn as a
 small layered SVG by hand. No Graphviz (a workshop laptop has no ``dot``), no JavaScript and no
-fonts to download: JupyterLab shows the SVG inline, MyST-NB puts it in the guide, and nbval
-compares it, so the drawing is deterministic (sorted input, integer coordinates, no ids).
-Where no picture can be shown, the same graph prints as readable text.
+fonts to download: a notebook shows it as an image whose alt text is the graph in words
+(:attr:`Graph.description`), MyST-NB puts that image in the guide, and nbval compares it, so the
+drawing is deterministic (sorted input, integer coordinates, no ids). Where no picture can be
+shown, the same graph prints as readable text.
 
 Two sources of graphs:
 
