@@ -161,8 +161,10 @@ class Stopped(RuntimeError):
     """A command went past its time limit (``timeout``) or printed more than ``max_output``, and
     was killed. The message says which command and which limit."""
 
-    def __init__(self, message: str, command: tuple[str, ...], output: str) -> None:
-        super().__init__(message)
+    def __init__(self, command: tuple[str, ...], reason: str, output: str) -> None:
+        super().__init__(f"{' '.join(command)}: stopped, {reason}")
+        self.reason = reason
+        """Which limit: ``it had not finished after 60 s``, ``it printed more than 1000 bytes``."""
         self.command = command
         """The command as shown (placeholders applied)."""
         self.output = output
@@ -220,7 +222,7 @@ def run(
         why = f"it printed more than {max_output} bytes"
     texts = [placeholders.apply(reader.text()) for reader in readers]
     if why is not None:
-        raise Stopped(f"{' '.join(shown)}: stopped, {why}", shown, "".join(texts))
+        raise Stopped(shown, why, "".join(texts))
     output = texts[0]
     if not merge_output and proc.returncode != 0 and texts[1]:
         output += texts[1]
