@@ -34,6 +34,7 @@ def test_the_pinned_plugin_blocks_the_fix(pinned, capsys):
         "blockers": [{"distribution": "toyhost-export 0.3a1", "requirement": "toyhost==1.0a27",
                       "path": ["toyhost-export 0.3a1"], "way_out": None}],
         "path": ["toyhost-export 0.3a1", "toyhost 1.0a27"],
+        "each_advisory": [{"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True}],
     }
     assert data["blocked"] == 1
 
@@ -45,7 +46,7 @@ def test_find_links_shows_the_way_out(pinned, toys_index, capsys):
         "toyhost 1.0a27 is vulnerable: TOYSEC-2026-1 (alias TOY-CVE-2026-0027)\n"
         "  fixed in: 1.0a28\n"
         "  path: toyhost-export 0.3a1 (installed directly) -> toyhost 1.0a27\n"
-        "  BLOCKED: 1.0a28 is excluded by\n"
+        "  BLOCKED: 1.0a28 or 2.0 is excluded by\n"  # the folder has toyhost 2.0 too, which TOYSEC does not affect
         "    toyhost-export 0.3a1 requires toyhost==1.0a27\n"
         "      path: toyhost-export 0.3a1 (installed directly)\n"
         "      way out: upgrade to toyhost-export 0.3a2 (toyhost_export-0.3a2-py3-none-any.whl), "
@@ -110,11 +111,16 @@ def test_a_real_pip_audit_report_gives_the_same_verdict_and_a_stale_one_is_noted
     assert (verdict["advisories"], verdict["fixed"], verdict["blockers"][0]["requirement"]) == (
         ["TOYSEC-2026-1"], ["1.0a28"], "toyhost==1.0a27")
 
-    # Forcing the fix in (chapter 2) leaves the report out of date; explain says so.
+    # Forcing the fix in (chapter 2) leaves the report out of date: what it did not audit is not
+    # checked, and that is not "all clear" (it was exit status 0).
     assert pinned.pip("install toyhost==1.0a28").ok
     status, data = explained(capsys, "--python", str(pinned.python), "--audit-json", str(audit_json))
-    assert (status, data["vulnerable"], data["notes"]) == (0, [], [
-        "pip-audit's report names toyhost 1.0a27, but 1.0a28 is installed: run pip-audit again"])
+    assert (status, data["vulnerable"], data["notes"], data["not_checked"]) == (1, [], [], [
+        "toyhost 1.0a28: the report audited 1.0a27: run pip-audit again"])
+    assert main(["explain", "--python", str(pinned.python), "--audit-json", str(audit_json)]) == 1
+    assert capsys.readouterr().out == (
+        "not checked: toyhost 1.0a28: the report audited 1.0a27: run pip-audit again\n"
+        "No known vulnerability in what was checked, 1 not checked.\n")
 
 
 # -- the verdict, on environments described directly ---------------------------------------------------
@@ -162,7 +168,8 @@ def test_a_cap_that_excludes_the_fix_blocks_and_one_that_admits_it_does_not():
     ("1.0a27", [["1.0a28"]], ["1.0a28"]),
     ("1.0a27", [["0.9.5", "1.0a28"]], ["1.0a28"]),           # an older branch's fix does not help
     ("1.0a27", [["1.0a28", "1.0"], ["1.0"]], ["1.0"]),      # the fix must fix both advisories
-    ("1.0a27", [["1.0a28"], []], []),                        # one advisory has no fix at all
+    ("1.0a27", [["1.0a28"], []], ["1.0a28"]),                # one has no fix: it hides nothing (it was [])
+    ("1.0a27", [["1.0a28"], ["0.9.5"]], ["1.0a28"]),         # nor one fixed only on an older branch
     ("1.0a27", [["1.0a26"]], []),
 ])
 def test_fixed_versions_are_the_newer_ones_that_fix_every_advisory(installed, fixes, expected):
@@ -174,9 +181,10 @@ def test_fixed_versions_are_the_newer_ones_that_fix_every_advisory(installed, fi
 @pytest.mark.parametrize("args, message", [
     (["--audit-json", "nosuch.json"], "--audit-json nosuch.json: no such file"),
     (["--audit-json", "broken.json"], "--audit-json broken.json: invalid JSON: Expecting value: line 1 column 1 (char 0)"),
-    (["--audit-json", "list.json"], '--audit-json list.json: not a pip-audit JSON report (no "dependencies" list)'),
-    (["--audit-json", "partial.json"],
-     "--audit-json partial.json: not a pip-audit JSON report (an entry lacks name, version or vulns)"),
+    (["--audit-json", "list.json"], '--audit-json list.json: neither a pip-audit JSON report (no "dependencies" list) '
+                                    'nor a uv audit one (no "vulnerabilities" list and "summary")'),
+    (["--audit-json", "partial.json"], "--audit-json partial.json: dependencies[0].version is missing "
+                                       "(it must be a non-empty string)"),
     (["--advisories", "nosuch"], "--advisories nosuch: not a folder"),
     (["--advisories", "empty"], "--advisories empty: no OSV records (*.json) in this folder"),
     (["--advisories", "bad"], "--advisories bad: no record could be loaded "

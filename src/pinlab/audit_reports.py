@@ -139,7 +139,7 @@ def read_uv_audit(data: dict, label: str) -> AuditData:
     summary = fields.object(data.get("summary"), "summary")
     audited = summary.get("audited_packages")
     if not isinstance(audited, int) or isinstance(audited, bool):
-        raise UnusableInput(f"{label}: summary.audited_packages must be a number, not {_shown(audited)}")
+        raise fields._wrong("summary.audited_packages", "a number", audited)
     by_package: dict[tuple[str, str], list[Vulnerability]] = {}
     for number, entry in enumerate(fields.list(data, "vulnerabilities", "")):
         where = f"vulnerabilities[{number}]"
@@ -161,6 +161,8 @@ class _Fields:
         self.label = label
 
     def _wrong(self, where: str, expected: str, value: object) -> UnusableInput:
+        if value is None:
+            return UnusableInput(f"{self.label}: {where} is missing (it must be {expected})")
         return UnusableInput(f"{self.label}: {where} must be {expected}, not {_shown(value)}")
 
     def object(self, value: object, where: str) -> dict:
@@ -201,5 +203,5 @@ def _at(where: str, key: str) -> str:
 
 def _shown(value: Any) -> str:
     """The value as the JSON file writes it (``"1.0a28"``, ``null``), cut short if long."""
-    text = "missing" if value is None else json.dumps(value)
+    text = json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
