@@ -2,8 +2,10 @@
 
 import http.client
 import json
+import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -12,7 +14,10 @@ from nbclient import NotebookClient
 from pinlab import AdvisoryService
 from pinlab.advisories import load_advisories
 from pinlab.process import clean_env, run
+from pinlab.sandbox import has_uv, uv_binary
 from pinlab.toys import examples_dir
+
+UV_AUDIT_SAMPLE = Path(__file__).parent / "data" / "uv-audit-sample.json"
 
 
 def post(service_or_port, body, path="/v1/query", method="POST"):
@@ -93,10 +98,43 @@ def test_a_bad_request_gets_400_with_a_message_and_the_service_keeps_serving(ser
     assert post(service, query("toyhost", "1.0a28")) == (200, {})
 
 
+def test_a_batch_gets_ids_and_modified_times_in_the_order_asked(service):
+    body = {"queries": [query("toyhost-export", "0.3a1"), query("toyhost", "1.0a27"), query("toyhost", "1.0a28"),
+                        {"package": {"name": "toyhost", "ecosystem": "PyPI"}}]}
+    assert post(service, body, path="/v1/querybatch") == (200, {"results": [
+        {},
+        {"vulns": [{"id": "TOYSEC-2026-1", "modified": "2026-06-20T09:00:00Z"}]},
+        {},
+        {"vulns": [{"id": "TOYSEC-2026-1", "modified": "2026-06-20T09:00:00Z"}]},
+    ]})
+    assert post(service, {"queries": []}, path="/v1/querybatch") == (200, {"results": []})
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ([], "the body must be a JSON object with a 'queries' list"),
+    ({"queries": {}}, "the body must be a JSON object with a 'queries' list"),
+    ({"queries": [query("toyhost", "1.0a27"), query("toyhost", "soon")]}, "queries[1]: invalid PyPI version 'soon'"),
+    ({"queries": [query("toyhost", "1.0")] * 1001}, "a batch holds at most 1000 queries, not 1001"),
+])
+def test_a_bad_batch_gets_400_naming_the_query(service, body, message):
+    assert post(service, body, path="/v1/querybatch") == (400, {"code": 3, "message": message})
+
+
+def test_a_record_is_served_by_id(service):
+    record = json.loads((examples_dir() / "advisories" / "TOYSEC-2026-1.json").read_text(encoding="utf-8"))
+    assert post(service, b"", path="/v1/vulns/TOYSEC-2026-1", method="GET") == (200, record)
+    assert post(service, b"", path="/v1/vulns/TOYSEC-2026-9", method="GET") == (
+        404, {"code": 5, "message": "no advisory with id 'TOYSEC-2026-9'"})
+
+
 def test_other_paths_and_methods_are_refused(service):
-    assert post(service, query("toyhost", "1.0"), path="/v1/querybatch") == (
-        404, {"code": 5, "message": "no such endpoint '/v1/querybatch': POST /v1/query"})
-    assert post(service, b"", method="GET") == (405, {"code": 3, "message": "use POST /v1/query"})
+    endpoints = "POST /v1/query, POST /v1/querybatch, GET /v1/vulns/<id>"
+    # What uv audit asks for when given the query URL instead of the base URL.
+    assert post(service, {"queries": []}, path="/v1/v1/querybatch") == (
+        404, {"code": 5, "message": f"no such endpoint '/v1/v1/querybatch': the service answers {endpoints}"})
+    assert post(service, b"", method="GET") == (405, {"code": 12, "message": "use POST /v1/query"})
+    assert post(service, query("toyhost", "1.0a27"), path="/v1/vulns/TOYSEC-2026-1") == (
+        405, {"code": 12, "message": "use GET /v1/vulns/TOYSEC-2026-1"})
 
 
 def test_it_listens_on_loopback_only_and_says_where(service):
@@ -141,3 +179,63 @@ def test_nothing_listens_after_a_notebook_kernel_ends(tmp_path):
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     port = int(notebook.cells[0].outputs[0]["data"]["text/plain"])
     assert refuses_connections(port)
+
+
+# --- the real uv audit against the service -------------------------------------------------------
+
+def uv_env():
+    """The caller's uv settings and proxies dropped: uv must reach 127.0.0.1 directly."""
+    env = clean_env({"UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"})
+    env = {key: value for key, value in env.items()
+           if key.lower() not in {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}}
+    return {**env, "NO_PROXY": "127.0.0.1"}
+
+
+def uv(*args, cwd):
+    return subprocess.run([uv_binary(), *args], cwd=cwd, env=uv_env(), capture_output=True, encoding="utf-8",
+                          stdin=subprocess.DEVNULL, timeout=300, check=False)
+
+
+@pytest.fixture
+def locked_project(tmp_path, toys_index):
+    """Lock a project that depends on *requirement*, from the toy index, offline; return its folder."""
+    if not has_uv():
+        pytest.skip("uv is not installed")
+    if uv("audit", "--help", cwd=tmp_path).returncode != 0:
+        pytest.skip("this uv has no audit command (uv audit came with uv 0.13)")
+
+    def lock(requirement):
+        project = tmp_path / "project"
+        project.mkdir()
+        (project / "pyproject.toml").write_text(
+            f'[project]\nname = "site"\nversion = "1.0"\nrequires-python = ">=3.10"\n'
+            f'dependencies = ["{requirement}"]\n', encoding="utf-8")
+        locked = uv("lock", "--offline", "--no-index", "--find-links", str(toys_index.path),
+                    "--cache-dir", str(tmp_path / "uv-cache"), "--python", sys.executable, cwd=project)
+        assert locked.returncode == 0, locked.stderr
+        return project
+
+    return lock
+
+
+def uv_audit(project, service):
+    # A fresh cache: uv keeps query answers for 30 minutes and records for an hour.
+    done = uv("audit", "--frozen", "--service-url", service.base_url, "--output-format", "json",
+              "--cache-dir", str(project / "audit-cache"), cwd=project)
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_uv_audit_finds_the_advisory_through_the_service(service, locked_project):
+    project = locked_project("toyhost-export==0.3a1")  # chapter 2's plugin, which pins toyhost==1.0a27
+    status, report = uv_audit(project, service)
+    # The sample other tests read as "what uv audit says": it must be what it really says.
+    assert (status, report) == (1, json.loads(UV_AUDIT_SAMPLE.read_text(encoding="utf-8")))
+    assert [(v["dependency"], v["id"], v["fix_versions"]) for v in report["vulnerabilities"]] == [
+        ({"name": "toyhost", "version": "1.0a27"}, "TOYSEC-2026-1", ["1.0a28"])]
+
+
+def test_uv_audit_finds_nothing_once_the_fix_is_locked(service, locked_project):
+    project = locked_project("toyhost-export==0.3a2")  # the ranged plugin: toyhost 2.0 is locked
+    status, report = uv_audit(project, service)
+    assert (status, report["summary"], report["vulnerabilities"]) == (
+        0, {"audited_packages": 2, "vulnerabilities": 0, "adverse_statuses": 0}, [])
