@@ -503,3 +503,56 @@ def test_records_that_name_no_pypi_version_are_counted_in_a_note(pinned, tmp_pat
     assert data["notes"] == ["2 records name no PyPI version they affect (no PyPI 'affected' entry, or only GIT or "
                              "SEMVER ranges), so they were not used: GHSA-toy-git, PYSEC-toy-none"]
     assert data["not_checked"] == ["toyhost-export 0.3a1: GHSA-toy-git names it but no version it affects"]
+
+
+# -- uv audit's report as input ---------------------------------------------------------------------------
+
+def uv_audit(project, index, service) -> dict:
+    """The real uv audit's JSON report on *project*, locked from the toys' index, asking the local service."""
+    from pinlab.sandbox import uv_binary
+
+    settings = ["--no-config", "--cache-dir", str(project / "uv-cache")]
+    locked = run([uv_binary(), "lock", *settings, "--offline", "--no-index", "--find-links", str(index.path),
+                  "--prerelease", "allow"], cwd=project, env=clean_env())
+    assert locked.ok, locked.output
+    done = run([uv_binary(), "audit", *settings, "--frozen", "--preview-features", "audit-command,json-output",
+                "--service-url", service.base_url, "--output-format", "json"], cwd=project, env=clean_env(),
+               merge_output=False)
+    report, _end = json.JSONDecoder().raw_decode(done.output)  # uv audit exits 1 when it finds something
+    return report
+
+
+def write_uv_project(folder, dependencies):
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text(
+        "[project]\nname = 'toyhost-site'\nversion = '1'\nrequires-python = '>=3.10'\n"
+        f"dependencies = {json.dumps(dependencies)}\n", encoding="utf-8")
+    return folder
+
+
+def test_a_real_uv_audit_report_gives_the_same_verdict(pinned, toys_index, tmp_path, capsys):
+    project = write_uv_project(tmp_path / "site", ["toyhost-export==0.3a1"])
+    with AdvisoryService() as service:
+        report = uv_audit(project, toys_index, service)
+    assert report["summary"]["audited_packages"] == 2
+    (tmp_path / "uv-audit.json").write_text(json.dumps(report), encoding="utf-8")
+    status, data = explained(capsys, "--python", str(pinned.python), "--audit-json", str(tmp_path / "uv-audit.json"))
+    (verdict,) = data["vulnerable"]
+    assert (status, verdict["advisories"], verdict["fixed"], [b["requirement"] for b in verdict["blockers"]]) == (
+        1, ["TOYSEC-2026-1"], ["1.0a28"], ["toyhost==1.0a27"])
+    assert data["notes"] == ["uv audit lists only the vulnerable packages of what it audited (a project's lock, "
+                             "2 packages): that it audited this environment cannot be checked"]
+
+
+def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinned, toys_index, tmp_path):
+    empty = write_uv_project(tmp_path / "empty", [])
+    other = write_uv_project(tmp_path / "other", ["toyhost==0.9"])
+    with AdvisoryService() as service:
+        (tmp_path / "empty.json").write_text(json.dumps(uv_audit(empty, toys_index, service)), encoding="utf-8")
+        (tmp_path / "other.json").write_text(json.dumps(uv_audit(other, toys_index, service)), encoding="utf-8")
+    assert run_explain(tmp_path, "--python", str(pinned.python), "--audit-json", "empty.json") == (2, (
+        "pinlab explain: error: --audit-json empty.json: uv audit audited nothing: the report lists no package\n"))
+    assert run_explain(tmp_path, "--python", str(pinned.python), "--audit-json", "other.json") == (2, (
+        "pinlab explain: error: --audit-json other.json: made for another environment: 1 of the 1 packages it "
+        "names are not installed here at that version (e.g. toyhost 0.9: 1.0a27 is installed); "
+        "run uv audit on this environment, or give explain its --python\n"))
