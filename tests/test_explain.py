@@ -240,12 +240,12 @@ def test_an_advisory_with_no_fix_does_not_hide_the_blocked_fix_of_another(pinned
     assert capsys.readouterr().out == (
         "toyhost 1.0a27 is vulnerable: TOYSEC-2026-1, TOYSEC-2026-2 (alias TOY-CVE-2026-0027)\n"
         "  TOYSEC-2026-1 fixed in: 1.0a28\n"
-        "  TOYSEC-2026-2 fixed in: no fixed version is known\n"
+        "  TOYSEC-2026-2 fixed in: no release newer than 1.0a27 is known\n"
         "  path: toyhost-export 0.3a1 (installed directly) -> toyhost 1.0a27\n"
         "  BLOCKED: 1.0a28 is excluded by\n"
         "    toyhost-export 0.3a1 requires toyhost==1.0a27\n"
         "      path: toyhost-export 0.3a1 (installed directly)\n"
-        "  (no release fixes TOYSEC-2026-2 yet: the verdict is for the others)\n"
+        "  (no newer release is known to fix TOYSEC-2026-2: the verdict is for the others)\n"
         "1 vulnerable package, 1 blocked.\n"
     )
     # The real pip-audit, asked about the same two records, gives the same verdict through its report.

@@ -564,7 +564,7 @@ def format_text(explanation: Explanation) -> str:
             lines.append(f"  fixed in: {', '.join(only.fixed) or 'no fixed version is known'}")
         else:
             for advisory in v.each_advisory:
-                fixed = ", ".join(advisory.fixed) if advisory.fixable else "no fixed version is known"
+                fixed = ", ".join(advisory.fixed) if advisory.fixable else f"no release newer than {v.version} is known"
                 lines.append(f"  {advisory.id} fixed in: {fixed}")
         lines.append(f"  path: {_chain(v.path)}")
         if v.verdict == "upgradable":
@@ -582,7 +582,7 @@ def format_text(explanation: Explanation) -> str:
             lines.append("  no fix: no release fixes it yet")
         unfixed = [a.id for a in v.each_advisory if not a.fixable]
         if unfixed and len(v.each_advisory) > 1 and v.verdict != "no fix":
-            lines.append(f"  (no release fixes {', '.join(unfixed)} yet: the verdict is for the others)")
+            lines.append(f"  (no newer release is known to fix {', '.join(unfixed)}: the verdict is for the others)")
     for note in explanation.notes:
         lines.append(f"note: {note}")
     for item in explanation.not_checked:
