@@ -87,3 +87,23 @@ def test_a_child_killed_by_a_signal_is_reported_as_such():
 def test_newlines_read_as_text_mode_reads_them():
     result = run([sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'a\\r\\nb\\rc\\n')"])
     assert result.output == "a\nb\nc\n"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a shell script stands for a misbehaving program")
+def test_a_time_limit_also_ends_what_the_command_started(tmp_path):
+    import time
+
+    script = tmp_path / "hang.sh"
+    script.write_text(f"#!/bin/sh\nsleep 60 &\necho $! > '{tmp_path / 'pid'}'\nwait\n", encoding="utf-8")
+    script.chmod(0o755)
+    with pytest.raises(Stopped):
+        run([script], shown_as=["hang.sh"], timeout=1)
+    pid = int((tmp_path / "pid").read_text())
+    for _ in range(50):  # the orphaned sleep is reaped by init shortly after its kill
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the command's child {pid} still runs")

@@ -194,6 +194,9 @@ def run(
     placeholders = placeholders or Placeholders()
     shown = tuple(placeholders.apply(part) for part in
                   (shown_as if shown_as is not None else [os.fspath(arg) for arg in args]))
+    # A limited command gets a process group of its own (POSIX), so that a kill also ends what it
+    # started (a shell script's `sleep`), which would otherwise keep the pipes open.
+    limited = timeout is not None or max_output is not None
     proc = subprocess.Popen(
         [os.fspath(arg) for arg in args],
         stdout=subprocess.PIPE,
@@ -201,18 +204,20 @@ def run(
         stdin=subprocess.DEVNULL,
         env=dict(env) if env is not None else clean_env(),
         cwd=cwd,
+        start_new_session=limited and os.name != "nt",
     )
+    kill = _killer(proc, group=limited and os.name != "nt")
     # One thread per pipe, so that neither pipe fills up and blocks the child while the other is read.
-    readers = [_Reader(pipe, max_output, proc) for pipe in (proc.stdout, proc.stderr) if pipe is not None]
+    readers = [_Reader(pipe, max_output, kill) for pipe in (proc.stdout, proc.stderr) if pipe is not None]
     why = None
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         why = f"it had not finished after {timeout:g} s"
-        proc.kill()
+        kill()
         proc.wait()
     except BaseException:  # Ctrl-C in a notebook: do not leave the child running
-        proc.kill()
+        kill()
         proc.wait()
         raise
     for reader in readers:
@@ -229,12 +234,24 @@ def run(
     return Completed(command=shown, returncode=proc.returncode, output=output)
 
 
+def _killer(proc: subprocess.Popen, group: bool):  # type: ignore[no-untyped-def, type-arg]
+    def kill() -> None:
+        try:
+            if group:
+                os.killpg(proc.pid, signal.SIGKILL)  # type: ignore[attr-defined]  # POSIX only
+            else:
+                proc.kill()
+        except ProcessLookupError:
+            pass  # it had already ended
+    return kill
+
+
 class _Reader(threading.Thread):
     """Reads one pipe to its end; past *limit* bytes it kills the child and keeps nothing more."""
 
-    def __init__(self, pipe: IO[bytes], limit: int | None, proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    def __init__(self, pipe: IO[bytes], limit: int | None, kill) -> None:  # type: ignore[no-untyped-def]
         super().__init__(daemon=True)
-        self.pipe, self.limit, self.proc = pipe, limit, proc
+        self.pipe, self.limit, self.kill = pipe, limit, kill
         self.chunks: list[bytes] = []
         self.size = 0
         self.overflowed = False
@@ -246,7 +263,7 @@ class _Reader(threading.Thread):
                 if self.limit is not None and self.size + len(chunk) > self.limit:
                     self.chunks.append(chunk[: self.limit - self.size])
                     self.overflowed = True
-                    self.proc.kill()
+                    self.kill()
                     break
                 self.chunks.append(chunk)
                 self.size += len(chunk)
