@@ -66,7 +66,10 @@ class WayOut:
     """False for an sdist whose metadata does not say its requirements (Metadata-Version before
     2.2, or Requires-Dist dynamic): only building it tells."""
     collisions: tuple[str, ...] = ()
-    """Its other requirements that what is installed does not satisfy (``b>=2 (b 1.0 is installed)``)."""
+    """Its other requirements that another installed requirement contradicts
+    (``b>=2, but c 1.0 requires b<2``): following this way out means changing that one too."""
+    upgrades: tuple[str, ...] = ()
+    """What else it needs newer than installed (``b>=2 (b 1.0 is installed)``), nothing installed against it."""
 
 
 @dataclass(frozen=True)
@@ -359,13 +362,27 @@ def _consider(release: _Release, edge: Edge, found: list[Vulnerability], fixable
         admits: str | None = str(admitted[0])
     else:
         written, admits = None, str(escaping[0])
-    collisions = tuple(
-        f"{w} ({dist} is installed)" for r, w in active
-        if canonicalize_name(r.name) != edge.target.key
-        and (dist := environment.get(r.name)) is not None
-        and not _installed_satisfies(r.specifier, dist.version)
-    )
-    return WayOut(name, release.file.name, written, admits, True, collisions)
+    collisions, upgrades = [], []
+    for requirement, text in active:
+        dist = environment.get(requirement.name)
+        if canonicalize_name(requirement.name) == edge.target.key or dist is None \
+                or _installed_satisfies(requirement.specifier, dist.version):
+            continue
+        against = _contradicting(requirement, environment, dist, edge.source)
+        if against:
+            collisions.append(f"{text}, but {'; '.join(f'{e.source} requires {e.written}' for e in against)}")
+        else:
+            upgrades.append(f"{text} ({dist} is installed)")
+    return WayOut(name, release.file.name, written, admits, True, tuple(collisions), tuple(upgrades))
+
+
+def _contradicting(requirement: Requirement, environment: Environment, dist: Installed, blocker: Installed) -> list[Edge]:
+    """The installed requirements on *dist* (other than the blocker's own) that admit none of the
+    versions *requirement* admits, among the versions either of them names."""
+    others = [e for e in environment.requirements_on(dist.name) if e.source.key not in (blocker.key, dist.key)]
+    named = _named_by(requirement.specifier) | {v for e in others for v in _named_by(e.requirement.specifier)}
+    wanted = [v for v in named if _admits(requirement.specifier, v)]
+    return [e for e in others if wanted and not any(_admits(e.requirement.specifier, v) for v in wanted)]
 
 
 def _installed_satisfies(specifier: SpecifierSet, version: str) -> bool:
@@ -609,8 +626,10 @@ def _way_out_lines(out: WayOut, package: str) -> list[str]:
     else:
         admits = f"which no longer requires {package}"
     lines = [f"      way out: upgrade to {out.release} ({out.file}), {admits}"]
+    if out.upgrades:
+        lines.append(f"        it also needs newer: {', '.join(out.upgrades)}")
     for collision in out.collisions:
-        lines.append(f"        but it also requires {collision}")
+        lines.append(f"        COLLIDES: it also requires {collision}")
     return lines
 
 
