@@ -51,6 +51,18 @@ __all__ = ["Vulnerability", "explain", "from_audit_json", "from_advisories", "fo
 
 
 @dataclass(frozen=True)
+class Upgrade:
+    """Something else a way out needs newer than installed, with nothing installed against it."""
+
+    name: str
+    """The installed distribution's name."""
+    installed: str
+    """Its installed version."""
+    requirement: str
+    """What the way out requires of it, as written."""
+
+
+@dataclass(frozen=True)
 class WayOut:
     """A newer release of a blocker, in the ``--find-links`` folder, that lets a fix in."""
 
@@ -68,8 +80,8 @@ class WayOut:
     collisions: tuple[str, ...] = ()
     """Its other requirements that another installed requirement contradicts
     (``b>=2, but c 1.0 requires b<2``): following this way out means changing that one too."""
-    upgrades: tuple[str, ...] = ()
-    """What else it needs newer than installed (``b>=2 (b 1.0 is installed)``), nothing installed against it."""
+    upgrades: tuple[Upgrade, ...] = ()
+    """What else it needs newer than installed, with nothing installed against it."""
 
 
 @dataclass(frozen=True)
@@ -372,7 +384,7 @@ def _consider(release: _Release, edge: Edge, found: list[Vulnerability], fixable
         if against:
             collisions.append(f"{text}, but {'; '.join(f'{e.source} requires {e.written}' for e in against)}")
         else:
-            upgrades.append(f"{text} ({dist} is installed)")
+            upgrades.append(Upgrade(dist.name, dist.version, text))
     return WayOut(name, release.file.name, written, admits, True, tuple(collisions), tuple(upgrades))
 
 
@@ -627,7 +639,7 @@ def _way_out_lines(out: WayOut, package: str) -> list[str]:
         admits = f"which no longer requires {package}"
     lines = [f"      way out: upgrade to {out.release} ({out.file}), {admits}"]
     if out.upgrades:
-        lines.append(f"        it also needs newer: {', '.join(out.upgrades)}")
+        lines.append(f"        it also needs a newer {', '.join(u.name for u in out.upgrades)} than installed")
     for collision in out.collisions:
         lines.append(f"        COLLIDES: it also requires {collision}")
     return lines
