@@ -561,3 +561,24 @@ def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinne
         "pinlab explain: error: --audit-json other.json: made for another environment: 1 of the 1 packages it "
         "names are not installed here at that version (e.g. toyhost 0.9: 1.0a27 is installed); "
         "run uv audit on this environment, or give explain its --python\n"))
+
+
+def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it(pinned, tmp_path, capsys):
+    # With its default service (PyPI) pip-audit skips the project installed to be audited (CI recipe):
+    # no public advisory can name it. Skipped for another reason (--skip-editable), it was not checked.
+    with AdvisoryService() as service:
+        report = audit(pinned, service)
+    for reason, status, where in (
+        ("Dependency not found on PyPI and could not be audited: toyhost-export (0.3a1)", 1, "notes"),
+        ("distribution marked as editable", 1, "not_checked"),
+    ):
+        data = json.loads(json.dumps(report.report))
+        entry = next(d for d in data["dependencies"] if d["name"] == "toyhost-export")
+        entry.clear()
+        entry.update({"name": "toyhost-export", "skip_reason": reason})
+        (tmp_path / "audit.json").write_text(json.dumps(data), encoding="utf-8")
+        got_status, got = explained(capsys, "--python", str(pinned.python), "--audit-json", str(tmp_path / "audit.json"))
+        assert (got_status, got["blocked"]) == (status, 1)
+        expected = ("pip-audit skipped toyhost-export 0.3a1: not on PyPI (a local or private package)" if where == "notes"
+                    else f"toyhost-export 0.3a1: pip-audit skipped it ({reason})")
+        assert got[where] == [expected]

@@ -491,6 +491,10 @@ def from_audit_json(path: str | Path, environment: Environment) -> Vulnerabiliti
     return _from_audit(data, environment, label)
 
 
+# pip-audit's skip reason for a package its PyPI service does not know (pip_audit/_service/pypi.py).
+_NOT_ON_PYPI = "not found on PyPI"
+
+
 def _from_audit(data: AuditData, environment: Environment, label: str) -> Vulnerabilities:
     if data.audited == 0:
         skipped = [p for p in data.packages if p.skip_reason is not None]
@@ -513,7 +517,11 @@ def _from_audit(data: AuditData, environment: Environment, label: str) -> Vulner
     for package in data.packages:
         if package.skip_reason is not None:
             dist = environment.get(package.name)
-            if dist is not None:
+            if dist is not None and _NOT_ON_PYPI in package.skip_reason:
+                # The project itself, installed to be audited, or a private package: no public
+                # advisory can name what PyPI does not have, so this leaves nothing unchecked.
+                notes.append(f"{data.tool} skipped {dist}: not on PyPI (a local or private package)")
+            elif dist is not None:
                 not_checked.append(f"{dist}: {data.tool} skipped it ({package.skip_reason})")
             continue
         dist = environment.get(package.name)
