@@ -582,3 +582,12 @@ def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it
         expected = ("pip-audit skipped toyhost-export 0.3a1: not on PyPI (a local or private package)" if where == "notes"
                     else f"toyhost-export 0.3a1: pip-audit skipped it ({reason})")
         assert got[where] == [expected]
+
+
+def test_where_the_interpreter_tags_are_unknown_wheels_are_not_checked_and_a_note_says_so(tmp_path):
+    env = environment(HOST, ("toyhost-export", "0.3a1", ("toyhost==1.0a27",)))  # described directly: no tags known
+    folder = folder_of(tmp_path, ("toyhost-export", "0.3a2", ["toyhost>=1.0a27"], ""))
+    explanation = explain(env, [TOYSEC], find_links=folder)
+    assert explanation.verdicts[0].blockers[0].way_out.release == "toyhost-export 0.3a2"
+    assert "note: --find-links: this interpreter's wheel tags are not known (neither packaging nor a known platform): " \
+           "wheels were not checked against them" in format_text(explanation)

@@ -338,6 +338,9 @@ def _consider(release: _Release, edge: Edge, found: list[Vulnerability], fixable
         notes.append(f"--find-links: {release.file.name} is not for this interpreter "
                      f"(Python {environment.markers.get('python_full_version', '?')}): skipped")
         return None
+    if release.tags is not None and environment.tags is None:
+        notes.append("--find-links: this interpreter's wheel tags are not known (neither packaging nor a known "
+                     "platform): wheels were not checked against them")
     try:
         metadata = _core_metadata(release.file)
     except UnusableInput as exc:
