@@ -158,6 +158,11 @@ def describe_status(returncode: int) -> str:
     return f"exit status {returncode}"
 
 
+TIME_LIMIT = 600.0
+"""Seconds any command pinlab runs may take (:func:`run`'s default). A toy install takes about a
+second; a slow laptop scanning every new file may take a hundred times that, never more."""
+
+
 class Stopped(RuntimeError):
     """A command went past its time limit (``timeout``) or printed more than ``max_output``, and
     was killed. The message says which command and which limit."""
@@ -180,7 +185,7 @@ def run(
     placeholders: Placeholders | None = None,
     cwd: str | os.PathLike[str] | None = None,
     merge_output: bool = True,
-    timeout: float | None = None,
+    timeout: float | None = TIME_LIMIT,
     max_output: int | None = None,
 ) -> Completed:
     """Run *args*, capture its output as utf-8 and hide machine paths behind placeholders.
@@ -188,9 +193,10 @@ def run(
     With ``merge_output=False`` only standard output is kept (for tools that print JSON),
     and standard error is appended after it only if the command failed.
 
-    With *timeout* (seconds) or *max_output* (bytes of output), a command that runs longer or
-    prints more is killed and :class:`Stopped` is raised: for running something pinlab does not
-    control (a ``--python`` given by the user), which may hang or print without end.
+    A command that runs longer than *timeout* seconds (default :data:`TIME_LIMIT`), or prints
+    more than *max_output* bytes, is killed and :class:`Stopped` is raised: nobody waits for
+    ever on a pip that hangs, and a ``--python`` given by the user may hang or print without end.
+    ``timeout=None`` waits as long as it takes (downloads over a slow network).
     """
     placeholders = placeholders or Placeholders()
     shown = tuple(placeholders.apply(part) for part in
