@@ -378,7 +378,7 @@ def test_a_way_out_that_needs_more_than_what_is_installed_says_so(pinned, tmp_pa
         "        it also needs a newer toyhost-badges than installed"]
     # Something installed that holds toyhost-badges back turns that into a collision.
     site = build(write_project(tmp_path / "site", "toyhost-site", "1.0", ["toyhost-badges<0.2"]), tmp_path / "site-dist")
-    assert pinned.pip(f"install --no-deps {site}").ok
+    assert pinned.pip("install --no-deps", site).ok
     assert way_out_lines(capsys, pinned.python, folder)[1:] == [
         "        COLLIDES: it also requires toyhost-badges>=0.2, but toyhost-site 1.0 requires toyhost-badges<0.2"]
 
@@ -517,7 +517,8 @@ def uv_audit(project, index, service) -> dict:
     from pinlab.sandbox import uv_binary
 
     settings = ["--no-config", "--cache-dir", str(project / "uv-cache")]
-    locked = run([uv_binary(), "lock", *settings, "--offline", "--no-index", "--find-links", str(index.path),
+    # A file: URL: uv splits --find-links at commas, and the test run's temp folder holds one.
+    locked = run([uv_binary(), "lock", *settings, "--offline", "--no-index", "--find-links", index.path.as_uri(),
                   "--prerelease", "allow"], cwd=project, env=clean_env())
     assert locked.ok, locked.output
     done = run([uv_binary(), "audit", *settings, "--frozen", "--preview-features", "audit-command,json-output",
