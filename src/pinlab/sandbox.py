@@ -84,6 +84,9 @@ class Sandbox(ThrowawayDir):
                 f".{os.sep}{relative}": "<site-packages>",  # pip names it relative to the sandbox
                 f"./{relative.as_posix()}": "<site-packages>",
                 f"Python {venv.version} environment": "Python environment",  # uv's first line
+                # uv lock names the interpreter it found (venv/bin/python, venv\Scripts\python.exe)
+                **{f"CPython {venv.version} interpreter at: {spelling}": "CPython interpreter at: <sandbox python>"
+                   for spelling in {str(venv.exe.relative_to(self.path)), venv.exe.relative_to(self.path).as_posix()}},
             },
         )
 
