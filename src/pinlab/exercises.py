@@ -239,8 +239,8 @@ class WorkingCopy:
 
 # JupyterLab keeps an open editor tab as it was, and when the learner next saves it, asks "File
 # Changed" with Overwrite as the default button, which would write the old edit back.
-_RELOAD = ("If a file of it is open in an editor tab, reload it: File > Reload File from Disk, or choose "
-           "Revert (not Overwrite) when JupyterLab says the file changed on disk.")
+_RELOAD = ("If a file of it is open in an editor tab, reload it: " + "File > Reload File from Disk".replace(" ", "\0")
+           + ", or choose Revert (not Overwrite) when JupyterLab says the file changed on disk.")
 
 
 def _remembers_verdict(check: Callable[[WorkingCopy], Check]) -> Callable[[WorkingCopy], Check]:
@@ -255,8 +255,9 @@ def _remembers_verdict(check: Callable[[WorkingCopy], Check]) -> Callable[[Worki
 
 # -- solutions: %%solution -------------------------------------------------------------------
 
-_SKIPPED = ("This cell holds the solution, kept out of Run All: to apply it, change its first line to "
-            "%%solution apply and run the cell.")
+_APPLY = "%%solution\0apply"  # kept on one line by _wrap
+_SKIPPED = (f"This cell holds the solution, kept out of Run All: to apply it, change its first line to {_APPLY} "
+            "and run the cell.")
 
 
 def solution(line: str, cell: str) -> object:
@@ -270,7 +271,7 @@ def solution(line: str, cell: str) -> object:
     words = line.split()
     if words not in ([], ["apply"]):
         print(_wrap(f"%%solution takes one word, apply, not {line.strip()!r}: change the first line to "
-                    "%%solution apply to run this cell.", ""))
+                    f"{_APPLY} to run this cell.", ""))
         return None
     if not words and not kit_run():
         print(_wrap(_SKIPPED, ""))
@@ -317,7 +318,9 @@ _register_solution_magic()
 
 
 def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(text, width=72, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+    # A NUL stands for a space the line must not break at (a menu path such as File > Reload).
+    return textwrap.fill(text, width=72, subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False).replace("\0", " ")
 
 
 def _build_leftovers(folder: str, names: list[str]) -> list[str]:
