@@ -450,7 +450,8 @@ def test_the_setup_makes_the_copy_when_missing_and_run_again_keeps_the_learners_
     fresh.edit('"toyhost==1.0a27"', '"toyhost>=1.0a2"')  # work in progress
     edited = fresh.file().read_bytes()
     WorkingCopy.of_toy("toyhost-export==0.3a1", workspace=fresh.workspace).ensure()  # the setup cell, run again
-    assert said(capsys) == f"kept your copy in {PLUGIN} (edited: pyproject.toml); reset() starts over from the original."
+    assert said(capsys) == (f"kept your copy in {PLUGIN} (edited: pyproject.toml); "
+                            "reset() starts over from the original.")
     assert fresh.file().read_bytes() == edited
 
 

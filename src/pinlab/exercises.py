@@ -33,7 +33,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -260,7 +260,7 @@ _SKIPPED = (f"This cell holds the solution, kept out of Run All: to apply it, ch
             "and run the cell.")
 
 
-def solution(line: str, cell: str) -> object:
+def solution(line: str, cell: str) -> Any:
     """The ``%%solution`` cell magic: run the cell's body only when asked.
 
     ``%%solution apply``, or the kit's own runs (:func:`kit_run`), run the body in the notebook's
@@ -287,11 +287,11 @@ def solution(line: str, cell: str) -> object:
         return None
 
 
-def _run(source: str, namespace: dict[str, object], shell: object | None) -> object:
+def _run(source: str, namespace: dict[str, Any], shell: Any) -> Any:
     """Run *source* as a cell would: every statement, then the value of a final expression."""
     if shell is not None:
-        source = shell.transform_cell(source)  # type: ignore[attr-defined]  # IPython syntax, as in any cell
-        filename = shell.compile.cache(source)  # type: ignore[attr-defined]  # tracebacks show the lines
+        source = shell.transform_cell(source)  # IPython syntax (!, %) works, as in any cell
+        filename = shell.compile.cache(source)  # so that a traceback shows the solution's lines
     else:
         filename = "<solution>"
     tree = ast.parse(source, filename)
@@ -302,7 +302,7 @@ def _run(source: str, namespace: dict[str, object], shell: object | None) -> obj
     return eval(compile(ast.Expression(last.value), filename, "eval"), namespace)
 
 
-def _ipython() -> object | None:
+def _ipython() -> Any:
     """The running IPython shell, if any: IPython is not imported unless a kernel already has."""
     module = sys.modules.get("IPython")
     return module.get_ipython() if module is not None else None
@@ -311,7 +311,7 @@ def _ipython() -> object | None:
 def _register_solution_magic() -> None:
     shell = _ipython()
     if shell is not None:
-        shell.register_magic_function(solution, magic_kind="cell", magic_name="solution")  # type: ignore[attr-defined]
+        shell.register_magic_function(solution, magic_kind="cell", magic_name="solution")
 
 
 _register_solution_magic()
