@@ -25,8 +25,13 @@ html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": True,
     "home_page_in_toc": True,
+    # sphinx-book-theme puts a search field in the sidebar; pydata-sphinx-theme 0.20 adds a second
+    # one in a header bar unless this is set (pynucastro/pynucastro#1427). One search field is enough.
+    "navbar_persistent": [],
 }
-html_static_path = []
+# Relative to this file's folder (the configuration directory), not to book/.
+html_static_path = ["book/_static"]
+html_css_files = ["pinlab.css"]  # long output lines wrap instead of hiding past a scroll bar
 # Without a default mode, a first visit (empty localStorage) logs "Got invalid theme mode: ."
 # as a console error (pydata/pydata-sphinx-theme#1635); tests/test_guide_in_browser.py checks.
 html_context = {"default_mode": "auto"}

@@ -5,6 +5,8 @@
 
 Every session installs pinlab and its tools from ``uv.lock`` (exact versions, with hashes),
 so that CI, the workshop and your laptop see the same outputs; ``pyproject.toml`` keeps ranges.
+pinlab itself is light (what ``pinlab lint`` and ``pinlab explain`` need); the sessions that run
+the chapters, the tests or the kit add its ``lab`` extra (toys, sandboxes, uv, pip-audit).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import nox
 
@@ -27,10 +30,11 @@ PARALLEL = ("-n", "auto", "--dist", "loadfile")
 BOOK_HTML = ROOT / "_build" / "html"
 
 
-def install_locked(session: nox.Session, *groups: str) -> None:
-    """Install pinlab and the named dependency groups at the versions in uv.lock."""
+def install_locked(session: nox.Session, *groups: str, extras: Sequence[str] = ("lab",)) -> None:
+    """Install pinlab with *extras* (default: the lab) and the named dependency groups at the versions in uv.lock."""
     session.run_install(
-        "uv", "sync", "--locked", "--no-default-groups", *(f"--group={group}" for group in groups),
+        "uv", "sync", "--locked", "--no-default-groups", *(f"--extra={extra}" for extra in extras),
+        *(f"--group={group}" for group in groups),
         f"--python={session.virtualenv.location}",
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
     )
@@ -74,7 +78,7 @@ def minimums(session: nox.Session) -> None:
     """
     # lowest-direct: pinlab's own dependencies (and the test group's) at their lower bounds, the
     # packages they pull in at their newest, as a user who installs pinlab today would get them.
-    session.install("--resolution=lowest-direct", "-e", ".", "--group=test")
+    session.install("--resolution=lowest-direct", "-e", ".[lab]", "--group=test")
     session.run("uv", "pip", "list", f"--python={session.virtualenv.location}", silent=False)
     session.run("pytest", "tests", "-p", "no:cacheprovider", "--ignore=tests/test_guide_in_browser.py",
                 *PARALLEL, *session.posargs)
@@ -83,7 +87,7 @@ def minimums(session: nox.Session) -> None:
 @nox.session
 def book(session: nox.Session) -> None:
     """Build the guide into _build/html with warnings as errors."""
-    install_locked(session, "book")
+    install_locked(session, "book", extras=())  # the committed outputs are shown, not re-executed: no lab
     session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "-c", ".", "book", str(BOOK_HTML),
                 *session.posargs)
     session.log(f"The guide is at {(BOOK_HTML / 'index.html').as_uri()}")
@@ -99,7 +103,7 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def lab(session: nox.Session) -> None:
     """Open the chapters in JupyterLab, with the kit installed."""
-    install_locked(session, "lab", "test")
+    install_locked(session, "jupyter")
     session.run("jupyter", "lab", "--notebook-dir", str(ROOT / "book"), *session.posargs)
 
 
@@ -121,4 +125,4 @@ def wheelhouse(session: nox.Session) -> None:
     """
     install_locked(session)
     session.run("python", "-m", "pinlab.wheelhouse", "--project", str(ROOT), "--dest", str(ROOT / "wheelhouse"),
-                "--group=lab", "--group=test", *session.posargs)
+                "--extra=lab", "--group=jupyter", *session.posargs)

@@ -3,10 +3,12 @@
 Each variant makes a fresh environment and installs the same toy set from the same local index,
 offline, with a cache of its own that starts empty (as a pinlab sandbox's does). Variants take
 turns within every repetition, so that a slow moment of the machine hurts all of them alike.
-The notebook suite (nbval over book/) is timed as a whole. Prints a Markdown table: median and
-spread (min to max) of each, and the goals from the kit's issue, met or not. Nothing is asserted.
+The notebook suite (nbval over book/) is timed as a whole. ``pinlab lint --all-installed`` is
+timed on this interpreter's environment (the nox session's) and on any ``--lint-python`` given,
+beside ``--installed`` of one name. Prints Markdown tables: median and spread (min to max) of
+each, and the goals from the kit's issues, met or not. Nothing is asserted.
 
-    python benchmarks/bench.py [--repeat N] [--notebook-runs N]
+    python benchmarks/bench.py [--repeat N] [--notebook-runs N] [--lint-python PATH ...] [--only lint]
 """
 
 from __future__ import annotations
@@ -177,16 +179,64 @@ def table(timings: list[Timing], notebooks: Timing, repeat: int) -> str:
     return "\n".join(lines)
 
 
+def time_lint(repeat: int, pythons: list[str]) -> list[tuple[int, Timing, Timing]]:
+    """``pinlab lint --all-installed`` on each interpreter's environment, as a user runs it (a new
+    process), beside ``--installed`` of one name; with each environment's number of distributions."""
+    from pinlab.environment import read_environment
+
+    measured = []
+    for python in pythons:
+        environment = read_environment(python)
+        one = environment.distributions[0].name
+        times: dict[str, list[float]] = {"all": [], "one": []}
+        for round_ in range(repeat + 1):  # round 0 warms the file cache and is not counted
+            for key, args in (("all", ["--all-installed"]), ("one", ["--installed", one])):
+                start = time.perf_counter()
+                result = run([sys.executable, "-m", "pinlab", "lint", *args, "--python", python], env=clean_env())
+                elapsed = time.perf_counter() - start
+                if result.returncode not in (0, 1):
+                    raise SystemExit(f"bench: '$ {' '.join(result.command)}' failed:\n{result.output}")
+                if round_:
+                    times[key].append(elapsed)
+        count = len(environment.distributions)
+        measured.append((count, Timing(f"pinlab lint --all-installed ({count} distributions)", tuple(times["all"])),
+                         Timing(f"pinlab lint --installed {one} (one of them)", tuple(times["one"]))))
+    return measured
+
+
+def lint_table(measured: list[tuple[int, Timing, Timing]], repeat: int) -> str:
+    lines = [
+        f"pinlab lint over whole environments, {repeat} repetitions each, a new process each time.",
+        "",
+        "| what | median | spread (min–max) | goal | |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for count, every, one in measured:
+        # The issue's goals, 1 s for 50 distributions and 2 s for 150, joined by a straight line.
+        goal = 1.0 + max(0, count - 50) / 100
+        verdict = "met" if every.median <= goal else "missed"
+        lines.append(f"| {every.name} | {every.median:.2f} s | {every.spread} | ≤ {goal:.2f} s | {verdict} |")
+        lines.append(f"| {one.name} | {one.median:.2f} s | {one.spread} | | |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="repetitions of each install variant (default 7)")
     parser.add_argument("--notebook-runs", type=int, default=3, help="runs of the notebook suite (default 3)")
+    parser.add_argument("--lint-python", action="append", default=[], metavar="PATH",
+                        help="another interpreter whose environment lint --all-installed is timed on (repeatable)")
+    parser.add_argument("--only", choices=("all", "lint"), default="all",
+                        help="'lint' times only pinlab lint over environments (default: all)")
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.notebook_runs < 1:
         parser.error("--repeat and --notebook-runs must be at least 1")
-    timings = time_variants(args.repeat)
-    notebooks = time_notebooks(args.notebook_runs)
-    print(table(timings, notebooks, args.repeat))
+    if args.only == "all":
+        timings = time_variants(args.repeat)
+        notebooks = time_notebooks(args.notebook_runs)
+        print(table(timings, notebooks, args.repeat))
+        print()
+    print(lint_table(time_lint(args.repeat, [sys.executable, *args.lint_python]), args.repeat))
     return 0
 
 

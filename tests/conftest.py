@@ -1,7 +1,8 @@
 """Hermetic tests: a temp folder of our own, no environment or cwd leaks, nothing left behind.
 
 The whole run (notebook kernels included, since they inherit the environment) uses a fresh temp
-folder, whose name holds a space, a comma and a non-ASCII letter; at the end no pinlab folder may remain in it, or the run fails. Under pytest-xdist the
+folder, whose name holds a space, a comma and a non-ASCII letter; at the end no pinlab folder may remain in it, and no toy build of the run may have left
+its staging folder in the wheel cache, or the run fails. Under pytest-xdist the
 controller makes the folder and checks it once every worker has finished; the workers, started
 after it, inherit the folder through the environment.
 """
@@ -11,15 +12,18 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-from pinlab.workdir import leftovers
+from pinlab.toys import STAGING_PREFIX, cache_dir
+from pinlab.workdir import in_use, leftovers
 
 _TEMP_VARS = ("TMPDIR", "TEMP", "TMP")
 _run_temp: Path | None = None
 _saved_temp: dict[str, str | None] = {}
+_run_started = time.time()
 
 
 def _is_xdist_worker(config: pytest.Config) -> bool:
@@ -43,12 +47,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _run_temp is None:  # an xdist worker: the controller checks
         return
     left = leftovers(_run_temp)
+    # The wheel cache is shared with other runs on this machine: only dead staging folders made
+    # since this run started are its own leftovers.
+    left += [folder for folder in leftovers(cache_dir() / "wheels", prefix=STAGING_PREFIX)
+             if _made_since(folder, _run_started) and not in_use(folder)]
     if left:
         names = ", ".join(path.name for path in left)
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(
-            f"FAILED nothing-left-behind: the run left pinlab folders in the temp folder: {names}", red=True
+            f"FAILED nothing-left-behind: the run left pinlab folders in the temp folder or the wheel cache: {names}",
+            red=True,
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _made_since(folder: Path, start: float) -> bool:
+    try:
+        return folder.stat().st_mtime >= start
+    except FileNotFoundError:  # swept meanwhile
+        return False
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -10,7 +10,7 @@ from pinlab.auditing import AuditError, AuditFix, AuditedPackage, Vulnerability
 from pinlab.toys import examples_dir
 
 TOYSEC = Vulnerability(
-    "TOYSEC-2026-1", ("1.0a28",), ("TOY-CVE-2026-0027",),
+    "TOYSEC-2026-1", "toyhost", "1.0a27", ("1.0a28",), ("TOY-CVE-2026-0027",),
     "toyhost render_title() does not escape HTML (cross-site scripting)",
 )
 COMMAND = ("pip-audit", "-s", "osv", "--osv-url", "http://127.0.0.1:<port>/v1/query", "--cache-dir", "pip-audit-cache",

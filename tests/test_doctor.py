@@ -1,8 +1,14 @@
 """``pinlab doctor`` on a healthy machine, on a hostile one that is still healthy, and on broken ones."""
 
+import json
+import logging
+import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +16,8 @@ import pinlab.sandbox
 from pinlab import doctor
 from pinlab.toys import examples_dir
 
-STEPS = ["python", "build", "sandbox", "pip", "uv", "paths"]
+STEPS = ["python", "tmpdir", "build", "sandbox", "clean", "pip", "uv", "audit", "paths", "kernel"]
+SUMMARY = r"pinlab doctor: {verdict} · Python {python} · (Linux|Darwin|Windows)-\w+ · \d+\.\d s"
 
 
 def _lines(capsys) -> list[str]:
@@ -20,10 +27,17 @@ def _lines(capsys) -> list[str]:
 def test_a_healthy_machine_passes_every_step_and_exits_0(capsys):
     assert doctor.main([]) == 0
     lines = _lines(capsys)
-    assert [line.split()[1] for line in lines[1:-1]] == STEPS
-    assert all(line.startswith("✔ ") for line in lines[1:-1]), lines
+    assert [line.split()[1] for line in lines[1:-2]] == STEPS
+    assert all(line.startswith("✔ ") for line in lines[1:-2]), lines
     assert re.fullmatch(r"✔ python  Python \d+\.\d+\.\d+ \(3\.10 or newer needed\) at .+  \(\d+\.\d s\)", lines[1])
-    assert re.fullmatch(r"Ready: every step passed in \d+\.\d s\.", lines[-1])
+    assert lines[5].startswith("✔ clean   a fresh sandbox holds only pip, as virtualenv seeds it  (")
+    assert re.fullmatch(r"✔ audit   pip-audit \d\S* found TOYSEC-2026-1 in toyhost 1\.0a27, asking the local "
+                        r"advisory service  \(\d+\.\d s\)", lines[8])
+    assert re.fullmatch(r"✔ kernel  a python3 kernel started and imported pinlab, at .+ \(jupyter_client \S+; "
+                        r"(JupyterLab \S+|no JupyterLab here)\)  \(\d+\.\d s\)", lines[10])
+    assert re.fullmatch(r"Ready: every step passed in \d+\.\d s\.", lines[-2])
+    python = re.escape(".".join(map(str, sys.version_info[:3])))
+    assert re.fullmatch(SUMMARY.format(verdict="READY", python=python), lines[-1])
 
 
 def test_a_corporate_proxy_and_a_global_index_setting_change_nothing(monkeypatch, tmp_path):
@@ -48,8 +62,9 @@ def test_a_python_too_old_is_one_line_and_exit_1(capsys):
     lines = _lines(capsys)
     assert lines[1].startswith("✘ python  Python 3.9.18 is too old: pinlab needs 3.10 or newer; install a newer "
                                "Python (python.org, or `uv python install 3.12`) and make the kit's environment with it  (")
-    assert [line[0] for line in lines[1:-1]] == ["✘", "✔", "✔", "✔", "✔", "✔"]
-    assert re.fullmatch(r"1 problem found in \d+\.\d s: fix the lines marked ✘ and run the doctor again\.", lines[-1])
+    assert [line[0] for line in lines[1:-2]] == ["✘"] + ["✔"] * (len(STEPS) - 1)
+    assert re.fullmatch(r"1 problem found in \d+\.\d s: fix the lines marked ✘ and run the doctor again\.", lines[-2])
+    assert re.fullmatch(SUMMARY.format(verdict=r"NOT READY \(python\)", python=r"3\.9\.18"), lines[-1])
 
 
 def test_broken_toys_are_named_and_the_steps_that_need_them_are_not_tried(tmp_path):
@@ -61,8 +76,10 @@ def test_broken_toys_are_named_and_the_steps_that_need_them_are_not_tried(tmp_pa
     assert steps["build"].ok is False
     assert steps["build"].detail == (f"{broken}: invalid TOML: Illegal character '\\n' (at line 10, column 34); "
                                      "run the doctor from the pinlab folder, with its examples/ unchanged")
-    assert [(steps[name].ok, steps[name].detail) for name in ("sandbox", "pip", "uv", "paths")] == [
+    assert [(steps[name].ok, steps[name].detail) for name in ("sandbox", "clean", "pip", "uv", "audit", "paths")] == [
         (None, "not tried: the build step failed"),
+        (None, "not tried: the sandbox step failed"),
+        (None, "not tried: the sandbox step failed"),
         (None, "not tried: the sandbox step failed"),
         (None, "not tried: the sandbox step failed"),
         (None, "not tried: the sandbox step failed"),
@@ -104,7 +121,8 @@ def test_python_dash_m_pinlab_doctor_runs_it():
 
     done = run([sys.executable, "-m", "pinlab.doctor"], env=clean_env())
     assert done.returncode == 0, done.output
-    assert done.output.splitlines()[-1].startswith("Ready: every step passed in ")
+    assert done.output.splitlines()[-2].startswith("Ready: every step passed in ")
+    assert done.output.splitlines()[-1].startswith("pinlab doctor: READY · Python ")
 
 
 def test_the_pinlab_command_runs_it():
@@ -113,7 +131,7 @@ def test_the_pinlab_command_runs_it():
     done = run_pinlab("doctor")
     assert done.command == ("pinlab", "doctor")
     assert done.returncode == 0, done.output
-    assert done.output.splitlines()[-1].startswith("Ready: every step passed in ")
+    assert done.output.splitlines()[-1].startswith("pinlab doctor: READY · Python ")
 
 
 def test_pinlab_doctor_with_an_argument_is_a_usage_error_in_one_line():
@@ -122,3 +140,149 @@ def test_pinlab_doctor_with_an_argument_is_a_usage_error_in_one_line():
     done = run_pinlab("doctor", "--fast")
     assert done.returncode == 2
     assert done.output == "pinlab: error: unrecognized arguments: --fast (see pinlab --help)\n"
+
+
+# -- what issue 15 found on real machines ---------------------------------------------------------
+
+def _unwritable_folder(tmp_path: Path, request) -> Path:
+    """A real folder this process cannot write in: mode 0o500, or for root an immutable one."""
+    folder = tmp_path / "unwritable"
+    folder.mkdir()
+    folder.chmod(0o500)
+    request.addfinalizer(lambda: folder.chmod(0o700))
+    if not os.access(folder, os.W_OK):
+        return folder
+    # Root writes through any mode bits: only an immutable folder stops it.
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(folder)]).returncode != 0:
+        pytest.skip("running as root, and chattr +i (the only thing that stops root writing) is not available")
+    request.addfinalizer(lambda: subprocess.run(["chattr", "-i", str(folder)], check=True))
+    return folder
+
+
+@pytest.mark.parametrize("case", ["read-only folder", "path under a file"])
+def test_a_tmpdir_that_cannot_be_written_is_a_problem_naming_it(case, tmp_path, monkeypatch, request):
+    if case == "read-only folder":
+        bad = _unwritable_folder(tmp_path, request)
+    else:
+        (tmp_path / "a-file").write_text("")
+        bad = tmp_path / "a-file" / "tmp"
+    monkeypatch.setenv("TMPDIR", str(bad))
+    with pytest.raises(doctor._Problem) as caught:
+        doctor.temp_folder(None)
+    assert str(caught.value) == (
+        f"TMPDIR={bad} is not a folder this user can write: Python quietly puts the kit's folders in "
+        f"{tempfile.gettempdir()} instead; set TMPDIR to a folder of yours, or unset it")
+
+
+def test_a_tmpdir_too_long_for_windows_paths_is_a_problem_with_its_fix(tmp_path, monkeypatch):
+    """What a Windows laptop without long paths would see with a deep TEMP (e.g. a synced profile)."""
+    deep = tmp_path / ("d" * max(1, 261 - doctor.SANDBOX_DEPTH - len(str(tmp_path))))
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    with pytest.raises(doctor._Problem) as caught:
+        doctor.temp_folder(260)
+    assert str(caught.value) == (
+        f"the temp folder {deep} is {len(str(deep))} characters long: a sandbox's files lie up to 150 characters "
+        "below it, over this machine's limit of 259: set TEMP and TMP to a short folder such as C:\\tmp, or "
+        "enable long paths (Windows: LongPathsEnabled)")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    if len(str(tmp_path)) + doctor.SANDBOX_DEPTH < 260:
+        assert doctor.temp_folder(260) == (f"{tmp_path}: writable, {len(str(tmp_path))} characters long: room "
+                                            "for a sandbox's files (150 characters below it, limit 259)")
+
+
+def test_a_user_virtualenv_ini_asking_for_system_site_packages_leaves_a_clean_sandbox(toys_index, tmp_path,
+                                                                                    monkeypatch):
+    """The machine of issue 15: the user's virtualenv.ini says system_site_packages = true."""
+    from pinlab import Sandbox
+
+    (tmp_path / "virtualenv").mkdir()
+    (tmp_path / "virtualenv" / "virtualenv.ini").write_text("[virtualenv]\nsystem_site_packages = true\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    with Sandbox(toys_index) as sandbox:
+        assert doctor.isolation(sandbox) == "a fresh sandbox holds only pip, as virtualenv seeds it"
+
+
+def test_a_sandbox_that_sees_the_system_site_packages_is_a_problem(toys_index):
+    """What the clean step says when a sandbox is made as that virtualenv.ini asks: its
+    pyvenv.cfg holds the line virtualenv writes for system_site_packages = true."""
+    from pinlab import Sandbox
+
+    with Sandbox(toys_index) as sandbox:
+        config = sandbox.python.parent.parent / "pyvenv.cfg"
+        text = config.read_text(encoding="utf-8")
+        assert "include-system-site-packages = false" in text
+        config.write_text(text.replace("include-system-site-packages = false", "include-system-site-packages = true"),
+                          encoding="utf-8")
+        with pytest.raises(doctor._Problem) as caught:
+            doctor.isolation(sandbox)
+    sees = (r"the base Python's site-packages \(include-system-site-packages = true in its pyvenv\.cfg, as a "
+            r"virtualenv\.ini with system_site_packages = true asks\); remove that setting")
+    assert re.fullmatch(rf"a fresh sandbox (holds \d+ packages? it did not install \(.+\): it sees|sees) {sees}",
+                        str(caught.value)), str(caught.value)
+
+
+def test_an_unwritable_cache_is_a_note_not_a_traceback(tmp_path, monkeypatch, caplog):
+    """~/.cache root-owned after a `sudo pip` (here: a cache path under a file)."""
+    from pinlab import toys
+
+    (tmp_path / "a-file").write_text("")
+    cache = tmp_path / "a-file" / "cache"
+    monkeypatch.setenv("PINLAB_CACHE", str(cache))
+    made = len(toys._temporary_caches)
+    try:
+        with caplog.at_level(logging.WARNING, logger="pinlab"):
+            steps = {step.name: step for step in doctor.diagnose()}
+    finally:
+        for temporary in toys._temporary_caches[made:]:
+            temporary.close()
+    assert re.fullmatch(rf"\d+ toy wheels built with the real backend, in a temporary cache: "
+                        rf"{re.escape(str(cache / 'wheels'))} cannot be written \(make it yours again, or set "
+                        r"PINLAB_CACHE\)", steps["build"].detail)
+    assert all(step.ok for step in steps.values()), [str(step) for step in steps.values()]
+    assert [record.getMessage() for record in caplog.records] == [
+        f"pinlab: the toy wheel cache {cache / 'wheels'} cannot be written (Not a directory); using a temporary "
+        "cache for this session, so the toys are rebuilt each time. Make that folder yours again (after `sudo pip`: "
+        "sudo chown -R $USER ~/.cache) or set PINLAB_CACHE to a folder you can write."]
+
+
+def test_without_pip_audit_and_jupyter_the_doctor_says_so(monkeypatch, capsys):
+    """A kit installed without its workshop requirements: pip-audit missing is a problem (chapters
+    2 and 3 need it); Jupyter missing is only not tried (the doctor may run outside the lab)."""
+    monkeypatch.setitem(sys.modules, "pip_audit", None)  # what an import finds when it is not installed
+    monkeypatch.setitem(sys.modules, "jupyter_client.manager", None)
+    assert doctor.main([]) == 1
+    lines = {line.split()[1]: line for line in _lines(capsys)[1:-2]}
+    assert lines["audit"].startswith(
+        "✘ audit   pip-audit is not installed beside pinlab: chapters 2 and 3 run it; install the kit with the "
+        "workshop's requirements (wheelhouse/requirements.txt), or `pip install pip-audit`  (")
+    assert lines["kernel"].startswith(
+        "– kernel  not tried: jupyter_client is not installed here (the workshop installs it with JupyterLab)  (")
+
+
+def test_the_summary_names_what_was_not_ready_or_not_tried():
+    steps = [doctor.Step("python", True, "", 0.0), doctor.Step("uv", False, "", 0.0),
+             doctor.Step("paths", False, "", 0.0), doctor.Step("kernel", None, "", 0.0)]
+    assert re.fullmatch(SUMMARY.format(verdict=r"NOT READY \(uv, paths\)", python=r"3\.10\.4"),
+                        doctor.summary(steps, 20.14, (3, 10, 4)))
+    assert doctor.summary(steps[:1] + steps[3:], 9.8, (3, 13, 1)).startswith(
+        "pinlab doctor: READY (kernel not tried) · Python 3.13.1 · ")
+    assert doctor.summary(steps[:1] + steps[3:], 9.8, (3, 13, 1)).endswith(" · 9.8 s")
+
+
+def test_a_kernel_spec_left_by_a_deleted_environment_is_a_problem_naming_it(tmp_path, monkeypatch):
+    """JupyterLab starts the python3 kernel a spec names, and a spec outlives the venv it was made in."""
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    gone = tmp_path / "old-venv" / "bin" / "python"
+    (spec / "kernel.json").write_text(json.dumps(
+        {"argv": [str(gone), "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python 3",
+         "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    with pytest.raises(doctor._Problem) as caught:
+        doctor.kernel()
+    missing = "[WinError 2] The system cannot find the file specified" if os.name == "nt" else \
+        f"[Errno 2] No such file or directory: '{gone}'"
+    assert str(caught.value) == (
+        f"the python3 kernel did not start: {missing}; JupyterLab could not run the chapters: check the kernel "
+        f"spec in {spec}")

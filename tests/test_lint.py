@@ -30,6 +30,13 @@ def findings(requirement: str) -> list[tuple[str, str]]:
     ("toyhost==1.0rc1", [("PIN002", "==1.0rc1")]),
     ("toyhost==1.0.dev3", [("PIN002", "==1.0.dev3")]),
     ("toyhost===1.0a27", [("PIN002", "===1.0a27")]),
+    ("toyhost>=1.0,<=1.0", [("PIN001", "<=1.0,>=1.0")]),  # admits one release: an exact pin (was a cap)
+    ("toyhost>=1.0a27,<=1.0a27", [("PIN002", "<=1.0a27,>=1.0a27")]),
+    ("toyhost~=1.0,<=1.0", [("PIN001", "<=1.0,~=1.0")]),
+    ("toyhost>=1.0,<=1.0.0", [("PIN001", "<=1.0.0,>=1.0")]),  # 1.0 and 1.0.0 are one version
+    ("toyhost>=1.0,<=1.1", [("PIN003", "<=1.1")]),
+    ("toyhost @ https://example.invalid/toyhost-1.0.tar.gz",
+     [("PIN005", "@ https://example.invalid/toyhost-1.0.tar.gz")]),
     ("toyhost<2", [("PIN003", "<2")]),
     ("toyhost<=1.4", [("PIN003", "<=1.4")]),
     ("toyhost>=1.0a27,<2", [("PIN003", "<2")]),
@@ -103,11 +110,16 @@ def test_ignore_leaves_out_a_code(tmp_path):
     assert lint([read_source(tmp_path)], ignore=["pin003"]).findings == ()
 
 
-def test_dynamic_dependencies_are_noted_not_passed_as_clean(tmp_path):
+def test_dynamic_dependencies_are_not_checked_and_never_all_clear(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "toylib"\nversion = "1"\ndynamic = ["dependencies"]\n')
-    (source,) = lint([read_source(tmp_path)]).sources
-    assert source.notes == ("dependencies are dynamic (computed when the project is built): "
-                            "lint the built wheel to check them",)
+    result = pinlab("lint", cwd=tmp_path)
+    # Before: a note, "All clear: nothing is pinned or capped." and exit status 0.
+    assert (result.returncode, result.output) == (1, (
+        "pyproject.toml (toylib 1: 0 requirements)\n"
+        "  not checked: dependencies are dynamic (computed when the project is built): "
+        "lint the built wheel to check them\n"
+        "No pins or caps in what could be read.\n"
+        "Not checked: pyproject.toml (see 'not checked' above), so this is not all clear.\n"))
 
 
 # -- built and installed distributions ----------------------------------------------------------------

@@ -1,10 +1,20 @@
+import logging
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import zipfile
+from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from pinlab import toys
-from pinlab.toys import ToyError, build_wheel, compare, content_hash, find_toy, find_toys, load_toy
+from pinlab.toys import (STAGING_PREFIX, ToyError, build_wheel, compare, content_hash, find_toy, find_toys,
+                         load_toy)
+from pinlab.workdir import in_use, leftovers
 
 EXPECTED = [
     "toyhost==1.0a27", "toyhost==1.0a28", "toyhost==2.0",
@@ -97,3 +107,98 @@ def test_an_invalid_requirement_is_quoted(private_examples):
 def test_a_missing_toy_is_named():
     with pytest.raises(ToyError, match=r"no toy release 'toyhost==9.9'"):
         find_toy("toyhost==9.9")
+
+
+# -- the wheel cache on real machines -----------------------------------------------------------
+
+@pytest.mark.skipif(os.name == "nt", reason="kill -9 of a process group is POSIX; on Windows the orphaned build "
+                    "backend would keep its files open")
+def test_a_build_killed_half_way_leaves_a_staging_folder_that_the_next_start_sweeps(private_examples, tmp_path):
+    """kill -9 during a toy build (a kernel killed while a chapter builds its toys)."""
+    examples, _ = private_examples
+    wheels = tmp_path / "cache" / "wheels"
+    code = ("import sys; from pinlab.toys import build_wheel, find_toy; "
+            "build_wheel(find_toy('toyhost==1.0a27', examples=__import__('pathlib').Path(sys.argv[1])))")
+    env = {**os.environ, "PINLAB_CACHE": str(tmp_path / "cache")}
+    # A session of its own, so that kill -9 reaches the build backend's process too.
+    child = subprocess.Popen([sys.executable, "-c", code, str(examples)], env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not leftovers(wheels, prefix=STAGING_PREFIX):
+            assert child.poll() is None, "the build ended before it could be killed"
+            assert time.monotonic() < deadline, "no staging folder appeared"
+            time.sleep(0.005)
+        os.killpg(child.pid, signal.SIGKILL)
+    finally:
+        child.wait()
+    (staging,) = leftovers(wheels, prefix=STAGING_PREFIX)
+    assert staging.name.startswith(".building-toyhost-1.0a27-")
+    # The lock goes when the last process holding it is gone: a build backend caught between
+    # fork and exec holds it too, for the few milliseconds it takes the kernel to end it.
+    deadline = time.monotonic() + 10
+    while in_use(staging):
+        assert time.monotonic() < deadline, "the killed build's lock is still held"
+        time.sleep(0.01)
+
+    wheel = build_wheel(find_toy("toyhost-export==0.3a2", examples=examples))  # the next start, another toy
+    assert wheel.parent.parent == wheels
+    assert not staging.exists()
+    assert [path.name for path in wheels.iterdir() if path.name.startswith(".")] == []
+
+
+@pytest.fixture
+def forget_cache_choices():
+    """Undo what wheel_cache() decided during the test, and close the temporary caches it made."""
+    decided, made = dict(toys._wheel_folders), list(toys._temporary_caches)
+    yield
+    for cache in toys._temporary_caches[len(made):]:
+        cache.close()
+    toys._temporary_caches[:] = made
+    toys._wheel_folders.clear()
+    toys._wheel_folders.update(decided)
+
+
+def _unwritable_folder(tmp_path: Path) -> tuple[Path, Callable[[], None], str]:
+    """A real folder this process cannot write in: mode 0o500, or for root an immutable one."""
+    folder = tmp_path / "home" / ".cache"
+    folder.mkdir(parents=True)
+    folder.chmod(0o500)
+    try:
+        (folder / "probe").touch()
+    except PermissionError:
+        return folder, lambda: folder.chmod(0o700), "Permission denied"
+    # Root writes through any mode bits (a root-owned ~/.cache stops only other users).
+    (folder / "probe").unlink()
+    folder.chmod(0o700)
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(folder)]).returncode != 0:
+        pytest.skip("running as root, and chattr +i (the only thing that stops root writing) is not available")
+    return folder, lambda: subprocess.run(["chattr", "-i", str(folder)], check=True), "Operation not permitted"
+
+
+@pytest.mark.parametrize("case", ["read-only folder", "path under a file"])
+def test_an_unwritable_cache_falls_back_to_a_temporary_one_with_one_note(case, tmp_path, monkeypatch, caplog,
+                                                                         forget_cache_choices):
+    from pinlab import toy_index
+
+    if case == "read-only folder":
+        cache, undo, reason = _unwritable_folder(tmp_path)
+    else:
+        (tmp_path / "a-file").write_text("")
+        cache, undo, reason = tmp_path / "a-file" / "cache", lambda: None, "Not a directory"
+    monkeypatch.setenv("PINLAB_CACHE", str(cache))
+    try:
+        with caplog.at_level(logging.WARNING, logger="pinlab"):
+            with toy_index("toyhost==1.0a27") as index:
+                assert index.releases() == ["toyhost 1.0a27"]
+            with toy_index("toyhost==1.0a28") as index:
+                assert index.releases() == ["toyhost 1.0a28"]
+    finally:
+        undo()
+    assert [record.getMessage() for record in caplog.records] == [
+        f"pinlab: the toy wheel cache {cache / 'wheels'} cannot be written ({reason}); using a temporary cache "
+        "for this session, so the toys are rebuilt each time. Make that folder yours again (after `sudo pip`: "
+        "sudo chown -R $USER ~/.cache) or set PINLAB_CACHE to a folder you can write."]
+    temporary = toys.wheel_cache()
+    assert temporary.name.startswith("pinlab-cache-") and sorted(p.name for p in temporary.glob("*/*.whl")) == [
+        "toyhost-1.0a27-py3-none-any.whl", "toyhost-1.0a28-py3-none-any.whl"]
+    assert not (cache / "wheels").exists()

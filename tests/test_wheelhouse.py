@@ -1,6 +1,6 @@
 """The USB stick: a wheelhouse built by the session's own code, installed with no index reachable.
 
-The full wheelhouse (every locked dependency of the `lab` and `test` groups, from PyPI) is built
+The full wheelhouse (every locked dependency of pinlab's `lab` extra and the `jupyter` group, from PyPI) is built
 and proven by `nox -s wheelhouse`, which CI runs; here the same functions build a small one from a
 local folder of toy wheels, so the suite stays offline. A toy project stands in for pinlab.
 """
@@ -85,11 +85,27 @@ def test_a_requirement_missing_from_the_source_names_the_target_and_the_requirem
 
 
 def test_the_lock_gives_every_requirement_of_the_workshop_groups_with_hashes():
-    lines = parse_requirements(locked_requirements(ROOT, ["lab", "test"]))
+    lines = parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"]))
     names = {line.requirement.name for line in lines}
     assert {"jupyterlab", "nbval", "pytest", "pip-audit", "virtualenv", "hatchling", "uv"} <= names
     assert "pinlab" not in names  # built from source and added by build()
     assert all(line.hashes and str(line.requirement.specifier).startswith("==") for line in lines)
+
+
+def test_without_the_lab_extra_the_lock_gives_only_what_the_commands_need():
+    """A stick made without --extra=lab could not run the chapters: the kit's tools are the extra's."""
+    lines = parse_requirements(locked_requirements(ROOT, []))
+    assert {line.requirement.name for line in lines} == {"dependency-groups", "packaging", "tomli"}
+    assert [str(line.requirement.marker) for line in lines if line.requirement.name == "tomli"] == [
+        'python_full_version < "3.11"']
+
+
+def test_pinlab_goes_on_the_stick_with_its_extra_pinned_by_hash(tmp_path):
+    """pinlab[lab]==...: installing the stick, pip checks that every wheel of the extra is on it."""
+    dest = tmp_path / "wheelhouse"
+    build(dest, "", ROOT, find_links=tmp_path, extras=["lab"])
+    (wheel,) = dest.glob("pinlab-*.whl")
+    assert (dest / "requirements.txt").read_text().splitlines() == [f"pinlab[lab]==0.1.0 --hash={_sha256(wheel)}"]
 
 
 @pytest.mark.parametrize(("target", "wanted", "unwanted"), [
@@ -98,13 +114,13 @@ def test_the_lock_gives_every_requirement_of_the_workshop_groups_with_hashes():
     (Target("linux-x86_64", "3.12"), {"pexpect"}, {"colorama", "appnope", "pywinpty"}),
 ])
 def test_markers_are_evaluated_for_each_kind_of_laptop(target, wanted, unwanted):
-    lines = parse_requirements(locked_requirements(ROOT, ["lab", "test"]))
+    lines = parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"]))
     chosen = {line.requirement.name for line in lines if any(line.applies(env) for env in target.environments())}
     assert wanted <= chosen and not unwanted & chosen
 
 
 def test_a_minor_version_target_keeps_both_sides_of_a_patch_level_split():
-    lines = parse_requirements(locked_requirements(ROOT, ["lab", "test"]))
+    lines = parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"]))
     soupsieve = [str(line.requirement.specifier) for line in lines if line.requirement.name == "soupsieve"
                  and any(line.applies(env) for env in Target("linux-x86_64", "3.11").environments())]
     assert len(soupsieve) == 2  # one release below Python 3.11.5, another from 3.11.5 on

@@ -11,6 +11,9 @@
 from __future__ import annotations
 
 import glob
+import os
+import shutil
+from pathlib import Path
 
 import nox
 
@@ -18,6 +21,7 @@ nox.needs_version = ">=2024.10.9"
 nox.options.sessions = ["newest", "audit", "pins"]
 
 # pinlab is not on PyPI: install it from where you got the kit (its git URL, a tag, or a wheel).
+# Without extras it brings only what lint and explain need (packaging, dependency-groups).
 PINLAB = "pinlab @ git+https://github.com/OWNER/pinlab"
 # Your test runner and whatever your tests import beyond the library's own dependencies.
 TEST_TOOLS = ["pytest"]
@@ -32,14 +36,27 @@ def newest(session: nox.Session) -> None:
 
 @nox.session
 def audit(session: nox.Session) -> None:
-    """Known vulnerabilities in the newest environment, and what keeps each fix out."""
-    session.install("--upgrade", "--upgrade-strategy", "eager", ".", "pip-audit", PINLAB)
-    report = f"{session.create_tmp()}/pip-audit.json"
+    """Known vulnerabilities in the newest environment, and what keeps each fix out.
+
+    The session's environment holds your library and what it pulls in, nothing else: that is
+    what a user gets. The auditors (pip-audit and pinlab) live in an environment of their own
+    and look at it through its interpreter. Installed beside your library, their requirements
+    would take part in the resolution and change what gets installed and audited.
+    """
+    session.install("--upgrade", "--upgrade-strategy", "eager", ".")
+    audited = _python(session.bin)
+    tools = Path(session.create_tmp()) / "tools"
+    session.run("python", "-m", "venv", "--clear", str(tools))  # the same Python, none of its packages
+    auditor = _python(tools / ("Scripts" if os.name == "nt" else "bin"))
+    session.run(auditor, "-m", "pip", "install", "--quiet", "pip-audit", PINLAB, external=True)
+    report = str(tools / "pip-audit.json")
+    # PIPAPI_PYTHON_LOCATION: pip-audit lists the packages of that interpreter, not its own.
     # pip-audit exits 1 when it finds something; let pinlab explain decide. In a fresh environment
     # of newest releases, a vulnerability whose fix exists is there only because a requirement
     # keeps the fix out, and explain then names that requirement and exits 1.
-    session.run("pip-audit", "--format", "json", "--output", report, success_codes=[0, 1])
-    session.run("pinlab", "explain", "--audit-json", report)
+    session.run(auditor, "-m", "pip_audit", "--format", "json", "--output", report, external=True,
+                env={"PIPAPI_PYTHON_LOCATION": audited}, success_codes=[0, 1])
+    session.run(auditor, "-m", "pinlab", "explain", "--audit-json", report, "--python", audited, external=True)
 
 
 @nox.session
@@ -49,3 +66,11 @@ def pins(session: nox.Session) -> None:
     dist = session.create_tmp()
     session.run("python", "-m", "build", "--wheel", "--outdir", dist)
     session.run("pinlab", "lint", "pyproject.toml", *glob.glob(f"{dist}/*.whl"))
+
+
+def _python(scripts: str | Path) -> str:
+    """The interpreter in an environment's scripts folder (``Scripts`` on Windows, ``bin`` elsewhere)."""
+    found = shutil.which("python", path=str(scripts))
+    if found is None:
+        raise RuntimeError(f"no python in {scripts}")
+    return found

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .advisory_service import HOST, AdvisoryService
+from .audit_reports import AuditedPackage, Vulnerability, read_pip_audit  # noqa: F401 (Vulnerability: its old home)
 from .sandbox import _SEED, Outcome, Sandbox, _split
 
 _REPORT = "pip-audit.json"
@@ -42,32 +43,6 @@ _CACHE = "pip-audit-cache"
 
 class AuditError(RuntimeError):
     """pip-audit did not produce a report; the message quotes its last line of output."""
-
-
-@dataclass(frozen=True)
-class Vulnerability:
-    """One advisory pip-audit found for an installed package."""
-
-    id: str
-    """The advisory's id (``TOYSEC-2026-1``)."""
-    fix_versions: tuple[str, ...]
-    """The versions pip-audit names as fixed, lowest first."""
-    aliases: tuple[str, ...] = ()
-    """Other ids of the same advisory."""
-    description: str = ""
-    """Its summary line."""
-
-
-@dataclass(frozen=True)
-class AuditedPackage:
-    """One installed package, as pip-audit reported it."""
-
-    name: str
-    """Canonical name."""
-    version: str
-    """The installed version pip-audit saw."""
-    vulns: tuple[Vulnerability, ...] = ()
-    """The advisories that affect this version (empty: none known)."""
 
 
 @dataclass(frozen=True)
@@ -192,18 +167,10 @@ def _bootstrap() -> str:
 
 
 def _parse(transcript: Outcome, report: Mapping[str, Any]) -> AuditReport:
-    packages = []
-    for dependency in report.get("dependencies", []):
-        # Seed packages (pip) are audited too but are not part of any lesson; a package pip-audit
-        # skipped (an editable install) has no version to report, and sandboxes never hold one.
-        if dependency["name"] in _SEED or "skip_reason" in dependency:
-            continue
-        vulns = tuple(
-            Vulnerability(vuln["id"], tuple(vuln.get("fix_versions", [])), tuple(vuln.get("aliases", [])),
-                          vuln.get("description", ""))
-            for vuln in dependency.get("vulns", [])
-        )
-        packages.append(AuditedPackage(dependency["name"], dependency["version"], vulns))
+    # Seed packages (pip) are audited too but are not part of any lesson; a package pip-audit
+    # skipped (an editable install) has no version to report, and sandboxes never hold one.
+    audited = read_pip_audit(dict(report), "pip-audit's report")
+    packages = [package for package in audited.packages if package.name not in _SEED and package.skip_reason is None]
     fixes = tuple(
         AuditFix(fix["name"], fix.get("old_version", fix.get("version", "")), fix.get("new_version"),
                  fix.get("skip_reason"))

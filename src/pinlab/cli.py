@@ -1,6 +1,6 @@
 """The ``pinlab`` command (also ``python -m pinlab``): ``pinlab lint``, ``pinlab explain``, ``pinlab doctor``.
 
-Exit status: 0 clean, 1 findings (lint) or a blocked fix (explain), 2 unusable input. Unusable
+Exit status: 0 clean, 1 findings (lint) or a blocked fix or something not checked (explain), 2 unusable input. Unusable
 input is reported in one line on standard error, naming the input and what is wrong with it,
 never as a traceback.
 
@@ -35,27 +35,61 @@ class _Parser(argparse.ArgumentParser):
 # -- pinlab lint ------------------------------------------------------------------------------------
 
 def _add_lint(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("exit status: 0 when every input was checked and nothing published pins or caps; 1 for an "
+                     "error or a warning, or an input whose requirements could not be checked (never all clear); "
+                     "2 for unusable input. Allow a finding with its reason in [tool.pinlab] of pyproject.toml.")
     parser.add_argument("inputs", nargs="*", metavar="PATH",
                         help="a pyproject.toml, a folder holding one, a wheel or an sdist (default: .)")
     parser.add_argument("--installed", action="append", default=[], metavar="NAME",
                         help="an installed distribution to check (repeatable)")
-    parser.add_argument("--python", metavar="PATH", help="the interpreter --installed looks in (default: this one)")
+    parser.add_argument("--all-installed", action="store_true",
+                        help="check every installed distribution (the environment is read once)")
+    parser.add_argument("--python", metavar="PATH",
+                        help="the interpreter --installed and --all-installed look in (default: this one)")
     parser.add_argument("--ignore", action="append", default=[], metavar="CODE",
                         help="leave out findings with this code, e.g. PIN003 (repeatable)")
-    _add_format(parser)
+    parser.add_argument("--format", choices=LINT_FORMATS, default="text",
+                        help="output format: text, json, sarif (GitHub code scanning) or github "
+                             "(workflow annotations) (default: text)")
+
+
+LINT_FORMATS = ("text", "json", "sarif", "github")
 
 
 def _run_lint(args: argparse.Namespace) -> int:
-    from .environment import installed_source
+    from .environment import installed_sources
     from .lint import as_json, format_text, lint
     from .requirements import read_source
 
-    paths = args.inputs or ([] if args.installed else ["."])
+    if args.format == "sarif" and (args.installed or args.all_installed):
+        # Code scanning drops a result without a file, so an upload would look clean: refuse.
+        raise UnusableInput("--format sarif: an installed distribution is no file of the repository, and GitHub "
+                            "code scanning does not show results without one; use --format github, json or text")
+    paths = args.inputs or ([] if args.installed or args.all_installed else ["."])
     sources = [read_source(path) for path in paths]
-    sources += [installed_source(name, args.python) for name in args.installed]
+    if args.installed or args.all_installed:
+        sources += installed_sources(None if args.all_installed else args.installed, args.python)
     report = lint(sources, ignore=args.ignore)
-    _print(report, args.format, format_text, as_json)
+    if args.format == "sarif":
+        from .sarif import as_sarif
+
+        print(json.dumps(as_sarif(report), indent=2))
+    elif args.format == "github":
+        from .annotations import as_annotations
+
+        print(as_annotations(report))
+    else:
+        _print(report, args.format, format_text, as_json)
     return report.exit_status
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"pinlab {version('pinlab')}"
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "pinlab (version unknown: not installed)"
 
 
 # -- pinlab explain ---------------------------------------------------------------------------------
@@ -63,7 +97,8 @@ def _run_lint(args: argparse.Namespace) -> int:
 def _add_explain(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", metavar="PATH", help="the environment's interpreter (default: this one)")
     data = parser.add_mutually_exclusive_group(required=True)
-    data.add_argument("--audit-json", metavar="FILE", help="pip-audit's report (pip-audit -f json)")
+    data.add_argument("--audit-json", metavar="FILE",
+                      help="pip-audit's report (pip-audit -f json) or uv audit's (uv audit --output-format json)")
     data.add_argument("--advisories", metavar="DIR", help="a folder of OSV records (*.json)")
     parser.add_argument("--find-links", metavar="DIR",
                         help="a folder of wheels and sdists to look in for a newer release of a blocker")
@@ -72,14 +107,15 @@ def _add_explain(parser: argparse.ArgumentParser) -> None:
 
 def _run_explain(args: argparse.Namespace) -> int:
     from .environment import read_environment
-    from .explain import as_json, explain, format_text, from_advisories, from_audit_json
+    from .explain import as_json, check_not_empty, explain, format_text, from_advisories, from_audit_json
 
     environment = read_environment(args.python)
+    check_not_empty(environment, f"--python {Path(args.python).as_posix()}" if args.python else "this interpreter")
     if args.audit_json:
-        vulnerabilities, notes = from_audit_json(args.audit_json, environment)
+        vulnerabilities = from_audit_json(args.audit_json, environment)
     else:
-        vulnerabilities, notes = from_advisories(args.advisories, environment)
-    explanation = explain(environment, vulnerabilities, find_links=args.find_links, notes=notes)
+        vulnerabilities = from_advisories(args.advisories, environment)
+    explanation = explain(environment, vulnerabilities, find_links=args.find_links)
     _print(explanation, args.format, format_text, as_json)
     return explanation.exit_status
 
@@ -131,6 +167,7 @@ def _print(result: object, format: str, as_text: Callable, as_data: Callable) ->
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pinlab", description="Find == pins in libraries, and what keeps a fix out of an environment.")
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for command in SUBCOMMANDS:
         sub = commands.add_parser(command.name, help=command.help, description=command.help)

@@ -1,27 +1,53 @@
 """``pinlab doctor``: is this machine ready for the workshop? (also ``python -m pinlab.doctor``)
 
-It does, for real and offline, what the chapters will do: checks the Python version, builds the
-toy wheels with the real backend, makes a throwaway virtual environment, installs two toys into it
-with pip and with uv from the local index only, and measures the deepest paths in a sandbox and
-in the kit's own environment (Windows refuses paths of 260 characters or more unless long paths
-are enabled). Each step prints one
-line with how long it took; each problem is one line saying what is wrong and what to do. The exit
-status is 0 when the machine is ready and 1 when a problem was found, so a setup script can use it.
+It does, for real and offline, what the chapters will do: checks the Python version and the temp
+folder, builds the toy wheels with the real backend, makes a throwaway virtual environment and
+checks that it holds nothing it did not install, installs two toys into it with pip and with uv
+from the local index only, runs pip-audit on it against the local advisory service, measures the
+deepest paths in a sandbox and in the kit's own environment (Windows refuses paths of 260
+characters or more unless long paths are enabled), and starts a Jupyter kernel that imports the
+kit, as JupyterLab will.
+
+The temp folder (``TMPDIR``; on Windows ``TEMP`` and ``TMP``) must be a folder this user can
+write, and where paths are limited it must leave room for a sandbox's files: a sandbox's deepest
+file lies up to :data:`SANDBOX_DEPTH` characters below it, so with Windows' limit of 259 the temp
+folder's own path may be at most 109 characters long.
+
+Each step prints one line with how long it took; each problem is one line saying what is wrong
+and what to do. A step that cannot be tried here (no Jupyter installed) says so and is not a
+problem. The last line sums it up for an instructor to collect from a room, e.g.
+``pinlab doctor: READY · Python 3.11.7 · Linux-x86_64 · 9.8 s``. The exit status is 0 when the
+machine is ready and 1 when a problem was found, so a setup script can use it.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import os
 import platform
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 MINIMUM_PYTHON = (3, 10)
 # Windows' MAX_PATH: a path of 260 characters or more fails unless long paths are enabled.
 WINDOWS_PATH_LIMIT = 260
+# How deep a sandbox's files lie below the temp folder: measured 139 characters on Linux
+# (pinlab-sandbox-<8>/venv/lib/python3.11/site-packages/pip/_internal/resolution/resolvelib/
+# __pycache__/found_candidates.cpython-311.pyc, after the chapters' installs and pip-audit), 10
+# fewer on Windows (Lib\site-packages); with room for a deeper file in a later pip.
+SANDBOX_DEPTH = 150
+# The advisory the kit's own records hold for toyhost 1.0a27 (examples/advisories).
+KNOWN_ADVISORY = "TOYSEC-2026-1"
+# Seconds a Jupyter kernel may take to start and to run one line.
+KERNEL_TIMEOUT = 60
 
 
 @dataclass(frozen=True)
@@ -29,9 +55,11 @@ class Step:
     """One thing the doctor tried."""
 
     name: str
-    """A short name: ``python``, ``build``, ``sandbox``, ``pip``, ``uv``, ``paths``."""
+    """A short name: ``python``, ``tmpdir``, ``build``, ``sandbox``, ``clean``, ``pip``, ``uv``,
+    ``audit``, ``paths``, ``kernel``."""
     ok: bool | None
-    """True: fine; False: a problem; None: not tried, because a step it needs failed."""
+    """True: fine; False: a problem; None: not tried, because a step it needs failed or what it
+    checks is not installed here."""
     detail: str
     """One line: what was found, or what is wrong and what to do."""
     seconds: float
@@ -44,6 +72,10 @@ class Step:
 
 class _Problem(Exception):
     """A step's failure, already worded as the one line the user reads."""
+
+
+class _NotHere(Exception):
+    """What a step checks is not installed here: not a problem, said in one line."""
 
 
 def diagnose(
@@ -74,9 +106,13 @@ def diagnose(
             detail, ok = action(), True
         except _Problem as problem:
             detail, ok = str(problem), False
+        except _NotHere as absent:
+            detail, ok = f"not tried: {absent}", None
         steps.append(Step(name, ok, detail, time.perf_counter() - start))
         if ok:
             found.setdefault(name, True)
+
+    limit = path_limit if path_limit is not None else _this_machines_path_limit()
 
     def check_python() -> str:
         version = tuple(python_version or sys.version_info[:3])
@@ -88,13 +124,18 @@ def diagnose(
         return f"Python {shown} ({needed} or newer needed) at {sys.executable}"
 
     def check_build() -> str:
-        from .toys import ToyError, build_wheel, find_toys
+        from .toys import ToyError, build_wheel, cache_dir, find_toys, wheel_cache
 
         try:
             toys = find_toys(examples)
             found["wheels"] = [build_wheel(toy) for toy in toys]
         except ToyError as exc:
             raise _Problem(f"{exc}; run the doctor from the pinlab folder, with its examples/ unchanged") from None
+        except OSError as exc:
+            raise _Problem(f"could not build the toy wheels: {_one_line(exc)}") from None
+        if wheel_cache() != cache_dir() / "wheels":
+            return (f"{len(toys)} toy wheels built with the real backend, in a temporary cache: "
+                    f"{cache_dir() / 'wheels'} cannot be written (make it yours again, or set PINLAB_CACHE)")
         return f"{len(toys)} toy wheels built with the real backend (or found in the cache)"
 
     def check_sandbox() -> str:
@@ -104,6 +145,9 @@ def diagnose(
         except Exception as exc:  # any failure here is the user's to see, in one line
             raise _Problem(f"could not make a virtual environment: {_one_line(exc)}") from None
         return "made a throwaway virtual environment"
+
+    def check_clean() -> str:
+        return isolation(found["sandbox"])  # type: ignore[arg-type]
 
     def check_pip() -> str:
         outcome = found["sandbox"].pip("install toyhost-export==0.3a2 toyhost-charts")  # type: ignore[attr-defined]
@@ -127,8 +171,33 @@ def diagnose(
             raise _Problem(f"{version} could not install two toys from the local index: {_last_line(outcome.output)}")
         return f"{version} installed the same toys offline"
 
+    def check_audit() -> str:
+        if importlib.util.find_spec("pip_audit") is None:
+            raise _Problem("pip-audit is not installed beside pinlab: chapters 2 and 3 run it; install the kit with "
+                           "the workshop's requirements (wheelhouse/requirements.txt), or `pip install pip-audit`")
+        from .advisory_service import AdvisoryService
+        from .auditing import AuditError, audit
+        from .toys import examples_dir
+
+        sandbox = found["sandbox"]
+        # The kit's advisory names toyhost 1.0a27: an answer naming it proves the service was asked.
+        outcome = sandbox.pip("install --no-deps toyhost==1.0a27")  # type: ignore[attr-defined]
+        if not outcome.ok:
+            raise _Problem(f"pip could not install toyhost 1.0a27 to audit: {_last_line(outcome.output)}")
+        version = importlib.metadata.version("pip-audit")
+        try:
+            with AdvisoryService((examples or examples_dir()) / "advisories") as service:
+                report = audit(sandbox, service)  # type: ignore[arg-type]
+        except (AuditError, ValueError, OSError) as exc:
+            raise _Problem(f"pip-audit {version} got no answer from the local advisory service: {_one_line(exc)}") \
+                from None
+        found_ids = {vuln.id for package in report.vulnerable if package.name == "toyhost" for vuln in package.vulns}
+        if KNOWN_ADVISORY not in found_ids:
+            raise _Problem(f"pip-audit {version} ran, but did not report {KNOWN_ADVISORY} for toyhost 1.0a27: "
+                           f"{_last_line(report.transcript.output)}")
+        return f"pip-audit {version} found {KNOWN_ADVISORY} in toyhost 1.0a27, asking the local advisory service"
+
     def check_paths() -> str:
-        limit = path_limit if path_limit is not None else _this_machines_path_limit()
         sandbox_depth = _deepest(found["sandbox"].path)  # type: ignore[attr-defined]
         kit_depth = _deepest(Path(sys.prefix))
         where, length = max([("a sandbox", sandbox_depth), ("the kit's environment", kit_depth)], key=lambda x: x[1])
@@ -141,16 +210,139 @@ def diagnose(
 
     try:
         step("python", check_python)
+        step("tmpdir", lambda: temp_folder(limit))
         step("build", check_build)
         step("sandbox", check_sandbox, needs=["build"])
+        step("clean", check_clean, needs=["sandbox"])
         step("pip", check_pip, needs=["sandbox"])
         step("uv", check_uv, needs=["sandbox"])
+        step("audit", check_audit, needs=["sandbox", "pip"])
         step("paths", check_paths, needs=["sandbox"])
+        step("kernel", kernel)
     finally:
         for name in ("sandbox", "index"):
             if name in found:
                 found[name].close()  # type: ignore[attr-defined]
     return steps
+
+
+def temp_folder(limit: int | None) -> str:
+    """The temp folder step: a folder this user can write, with room for a sandbox's paths.
+
+    Python quietly skips a ``TMPDIR`` it cannot write and takes the next usable folder (``TEMP``,
+    ``TMP``, ``/tmp``..., in the end the current folder: on Windows, the kit's own folder), so each
+    variable that is set is checked too: the user meant that folder, and the kit would not use it.
+    """
+    from .workdir import ThrowawayDir
+
+    folder = tempfile.gettempdir()
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        value = os.environ.get(name)
+        if value and not _writable_folder(value):
+            raise _Problem(f"{name}={value} is not a folder this user can write: Python quietly puts the kit's "
+                           f"folders in {folder} instead; set {name} to a folder of yours, or unset it")
+    try:
+        with ThrowawayDir("doctor") as probe:  # what every sandbox does first
+            (probe.path / "probe.txt").write_text("written", encoding="utf-8")
+    except OSError as exc:
+        raise _Problem(f"the temp folder {folder} cannot hold the kit's folders: {_one_line(exc)}; "
+                       "set TMPDIR (Windows: TEMP and TMP) to a folder you can write") from None
+    if limit is None:
+        return f"{folder}: writable"
+    if len(folder) + SANDBOX_DEPTH >= limit:
+        raise _Problem(f"the temp folder {folder} is {len(folder)} characters long: a sandbox's files lie up to "
+                       f"{SANDBOX_DEPTH} characters below it, over this machine's limit of {limit - 1}: set TEMP and "
+                       "TMP to a short folder such as C:\\tmp, or enable long paths (Windows: LongPathsEnabled)")
+    return (f"{folder}: writable, {len(folder)} characters long: room for a sandbox's files "
+            f"({SANDBOX_DEPTH} characters below it, limit {limit - 1})")
+
+
+def _writable_folder(path: str) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            return True
+    except OSError:
+        return False
+
+
+def isolation(sandbox: Sandbox) -> str:
+    """The clean step: a fresh sandbox holds only what virtualenv seeded (pip), nothing else.
+
+    A user's ``virtualenv.ini`` with ``system_site_packages = true``, or a stray ``.pth`` file in the
+    base Python, would let other packages in, and every chapter's output would change.
+    """
+    config = sandbox.python.parent.parent / "pyvenv.cfg"
+    system_site = False
+    for line in config.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "include-system-site-packages":
+            system_site = value.strip().lower() == "true"
+    foreign = sandbox.installed()
+    listed = ", ".join(f"{name} {version}" for name, version in list(foreign.items())[:3])
+    listed += f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+    holds = f"holds {len(foreign)} package{'s' if len(foreign) != 1 else ''} it did not install ({listed})"
+    if system_site:
+        sees = ("the base Python's site-packages (include-system-site-packages = true in its pyvenv.cfg, as a "
+                "virtualenv.ini with system_site_packages = true asks); remove that setting")
+        raise _Problem(f"a fresh sandbox {holds}: it sees {sees}" if foreign else f"a fresh sandbox sees {sees}")
+    if foreign:
+        raise _Problem(f"a fresh sandbox {holds}: they come from the base Python (a .pth file?); make the kit's "
+                       "environment from a Python without them")
+    return "a fresh sandbox holds only pip, as virtualenv seeds it"
+
+
+def kernel() -> str:
+    """The kernel step: start the Jupyter kernel JupyterLab would start (``python3``), and import
+    the kit in it. Not tried where Jupyter is not installed."""
+    try:
+        from jupyter_client.manager import start_new_kernel
+    except ImportError:
+        raise _NotHere("jupyter_client is not installed here (the workshop installs it with JupyterLab)") from None
+    client_version = importlib.metadata.version("jupyter_client")
+    try:
+        lab = f"JupyterLab {importlib.metadata.version('jupyterlab')}"
+    except importlib.metadata.PackageNotFoundError:
+        lab = "no JupyterLab here"
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        # Where JupyterLab's "Python 3" comes from: a kernel spec left by an old environment wins.
+        spec_folder = KernelSpecManager().get_kernel_spec("python3").resource_dir
+    except NoSuchKernel:
+        raise _Problem("Jupyter knows no python3 kernel: install ipykernel beside the kit") from None
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_log:
+        try:
+            # The kernel's own messages (e.g. "running over TCP") go to a log, not into the report.
+            manager, client = start_new_kernel(kernel_name="python3", startup_timeout=KERNEL_TIMEOUT,
+                                               stdout=kernel_log, stderr=kernel_log)
+        except Exception as exc:  # whatever stops a kernel, the user sees it in one line
+            kernel_log.seek(0)
+            said = [line.strip() for line in kernel_log.read().splitlines() if line.strip()]
+            raise _Problem(f"the python3 kernel did not start: {_one_line(exc)}"
+                           + (f" (it said: {said[-1]})" if said else "")
+                           + f"; JupyterLab could not run the chapters: check the kernel spec in {spec_folder}") \
+                from None
+        try:
+            printed: list[str] = []
+
+            def keep_output(message: dict) -> None:  # type: ignore[type-arg]
+                if message["msg_type"] == "stream":
+                    printed.append(message["content"]["text"])
+                elif message["msg_type"] == "error":
+                    printed.append(f"{message['content']['ename']}: {message['content']['evalue']}")
+
+            reply = client.execute_interactive("import sys, pinlab; print(sys.executable)",
+                                               timeout=KERNEL_TIMEOUT, output_hook=keep_output)
+        except Exception as exc:
+            raise _Problem(f"a Jupyter kernel started but did not run a line: {_one_line(exc)}") from None
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+    said = _last_line("".join(printed))
+    if reply["content"]["status"] != "ok":
+        raise _Problem(f"the Jupyter kernel (python3) cannot import pinlab: {said}; install the kit into the "
+                       "environment that runs JupyterLab, and start JupyterLab from it")
+    return f"a python3 kernel started and imported pinlab, at {said} (jupyter_client {client_version}; {lab})"
 
 
 def _this_machines_path_limit() -> int | None:
@@ -179,8 +371,8 @@ def _last_line(output: str) -> str:
     return lines[-1].strip() if lines else "no output"
 
 
-def report(steps: Sequence[Step], seconds: float) -> str:
-    """What the doctor prints: one line per step, then a verdict."""
+def report(steps: Sequence[Step], seconds: float, python_version: Sequence[int] | None = None) -> str:
+    """What the doctor prints: one line per step, a verdict, then the summary line."""
     problems = [step for step in steps if step.ok is False]
     lines = [f"pinlab doctor on {platform.system()} {platform.machine()}, Python {platform.python_version()}"]
     lines += [str(step) for step in steps]
@@ -189,7 +381,26 @@ def report(steps: Sequence[Step], seconds: float) -> str:
                      "fix the lines marked ✘ and run the doctor again.")
     else:
         lines.append(f"Ready: every step passed in {seconds:.1f} s.")
+    lines.append(summary(steps, seconds, python_version))
     return "\n".join(lines)
+
+
+def summary(steps: Sequence[Step], seconds: float, python_version: Sequence[int] | None = None) -> str:
+    """One line to paste into a chat or a form: ready or not (and why), Python, platform, time.
+
+    ``pinlab doctor: READY · Python 3.11.7 · Linux-x86_64 · 9.8 s``, or
+    ``pinlab doctor: NOT READY (uv, paths) · Python 3.10.4 · Windows-AMD64 · 20.1 s``; a step
+    that could not be tried here is named too: ``READY (kernel not tried)``.
+    """
+    problems = [step.name for step in steps if step.ok is False]
+    if problems:
+        verdict = f"NOT READY ({', '.join(problems)})"
+    else:
+        skipped = [step.name for step in steps if step.ok is None]
+        verdict = "READY" + (f" ({', '.join(skipped)} not tried)" if skipped else "")
+    python = ".".join(map(str, python_version or sys.version_info[:3]))
+    return (f"pinlab doctor: {verdict} · Python {python} · {platform.system()}-{platform.machine()} "
+            f"· {seconds:.1f} s")
 
 
 def main(argv: Sequence[str] | None = None, **overrides: object) -> int:
@@ -204,9 +415,16 @@ def main(argv: Sequence[str] | None = None, **overrides: object) -> int:
     if args:
         print(f"pinlab doctor: unexpected argument {args[0]!r} (it takes none)", file=sys.stderr)
         return 2
+    from .extras import lab_missing_message
+
+    without_lab = lab_missing_message("pinlab doctor")  # `pip install pinlab` alone: the commands, not the lab
+    if without_lab is not None:
+        print(without_lab, file=sys.stderr)
+        return 2
     start = time.perf_counter()
     steps = diagnose(**overrides)  # type: ignore[arg-type]
-    print(report(steps, time.perf_counter() - start), flush=True)
+    python_version = overrides.get("python_version")
+    print(report(steps, time.perf_counter() - start, python_version), flush=True)  # type: ignore[arg-type]
     return 1 if any(step.ok is False for step in steps) else 0
 
 

@@ -2,33 +2,70 @@
 
 Every decision about a specifier is made by ``packaging``: what its operator is, whether its
 version is a pre-release, what a ``~=`` admits. A finding has a stable code, a one-line
-explanation, a link to the guide's section about it, and the place the requirement is declared.
+explanation, a link to the guide's section about it, and the place the requirement is declared
+(and its line, in a pyproject.toml).
 
-| code   | severity | what                                                       |
-|--------|----------|------------------------------------------------------------|
-| PIN001 | error    | exact pin: ``==`` without a wildcard, or ``===``           |
-| PIN002 | error    | exact pin on a pre-release (the article's case, the worst) |
-| PIN003 | warning  | upper cap: ``<``, ``<=``, a ``~=`` or ``==X.*`` that caps  |
+| code   | severity | what                                                               |
+|--------|----------|--------------------------------------------------------------------|
+| PIN001 | error    | exact pin: ``==`` without a wildcard, ``===``, or ``>=V,<=V``        |
+| PIN002 | error    | exact pin on a pre-release (the article's case, the worst)         |
+| PIN003 | warning  | upper cap: ``<``, ``<=``, a ``~=`` or ``==X.*`` that caps            |
+| PIN004 | warning  | capped Requires-Python (``<4``, ``^3.9`` in Poetry)                  |
+| PIN005 | error    | direct URL reference (``name @ https://...``)                        |
 
-A finding in a ``[dependency-groups]`` group has severity ``info``: groups are not published, so
-no user of the library ever sees them. ``!=`` excludes one release and is fine.
+``!=`` excludes one release and is fine; ``~=`` alone never admits a single release (``~=1.4.2``
+admits 1.4.3), so it is a cap, not a pin.
+
+Findings are weighed as a maintainer would weigh them, one step down from the table above:
+
+- in a **dependency group** (PEP 735, or Poetry's groups): ``info``; groups are not published.
+- in a **contributors' extra**, one whose name has a part (split at ``-``) among
+  :data:`CONTRIBUTOR_EXTRAS` (``dev``, ``test``, ``docs``, ``docs-screenshots``, ``lint`` ...)
+  and no other extra: an error becomes a warning, a warning ``info``. Users of the library do
+  not install these extras; its contributors do.
+- a **lockstep pin**: an exact pin ``NAME==V`` where V equals the declaring package's own
+  version (compared as versions) and NAME is a part of the declarer (``mlflow-skinny==3.18.0`` in
+  mlflow 3.18.0, ``apache-airflow-core==3.3.2`` in apache-airflow 3.3.2) or a sibling (same first
+  part of the name, split at ``-``): one project releases both together, so the pin follows every
+  release: ``info`` (see :func:`is_lockstep`). A plugin's pin on its host, like
+  ``datasette==1.0a27`` in a Datasette plugin, is never one, whatever the versions: an error.
+
+A finding the maintainers accept is allowed with a written reason in the project's
+``pyproject.toml`` (which also covers the project's wheel and sdist linted in the same run); it is
+left out of the verdict and counted ("1 allowed")::
+
+    [tool.pinlab]
+    allow = [
+      {code = "PIN001", requirement = "ruff", reason = "the lint extra pins the linter CI runs"},
+    ]
+
+Exit status (:attr:`Report.exit_status`): 0 when every input was checked and nothing published
+pins or caps; 1 when something does (an error or a warning), **or when an input could not be
+checked** (dynamic dependencies, an sdist older than metadata 2.2): that is never clean. A
+pyproject.toml of tool settings only declares no package: it is skipped, with a note.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
-from packaging.specifiers import Specifier
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .requirements import Declared, Source
+from .requirements import Allowance, Declared, Source, UnusableInput
 
 GUIDE = "https://pinlab.readthedocs.io/en/latest/03-detect-it.html"
 """Chapter 3 of the guide, where each finding code has a section (``#pin001`` ...)."""
 
 SEVERITIES = ("error", "warning", "info")
+
+CONTRIBUTOR_EXTRAS = frozenset({
+    "dev", "devel", "develop", "development", "test", "tests", "testing", "doc", "docs", "documentation",
+    "lint", "linting", "typing", "mypy", "style", "qa", "ci", "coverage", "bench", "benchmark", "benchmarks",
+})
+"""Parts of an extra's name that say it is for the project's contributors, not its users."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +96,12 @@ RULES = {
         Rule("PIN003", "warning", "upper cap",
              "only {project}{bound} is admitted, so newer releases are refused even if they work; "
              "cap only after a real break"),
+        Rule("PIN004", "warning", "capped requires-python",
+             "only Python{bound} is admitted: on a newer Python, installers fall back to an older release "
+             "of this library, and every project that depends on it must copy the cap"),
+        Rule("PIN005", "error", "direct URL reference",
+             "{project} is fetched from one URL, never from an index: no installer can pick a fixed release "
+             "for it, and PyPI refuses uploads that declare one"),
     )
 }
 
@@ -87,6 +130,10 @@ class Finding:
     """One line: what it is and why it hurts."""
     url: str
     """The guide's section about this code."""
+    line: int | None = None
+    """The line of the input it is written on, where known (pyproject.toml inputs)."""
+    allowed: str | None = None
+    """The maintainers' reason for accepting it (``[tool.pinlab] allow``), if they did."""
 
 
 @dataclass(frozen=True)
@@ -96,46 +143,130 @@ class Report:
     sources: tuple[Source, ...]
     """The inputs, in the order given."""
     findings: tuple[Finding, ...]
-    """Every finding, by input, then most severe first."""
+    """Every finding not allowed, by input, then most severe first."""
+    allowed: tuple[Finding, ...] = ()
+    """The findings the maintainers allowed, each with its reason."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """(input, note) pairs from linting itself, e.g. an ``allow`` entry that matches nothing."""
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
 
     @property
+    def unchecked(self) -> tuple[Source, ...]:
+        """The inputs whose requirements could not all be checked."""
+        return tuple(source for source in self.sources if source.unchecked)
+
+    @property
     def exit_status(self) -> int:
-        """1 if anything published pins or caps (an error or a warning), else 0."""
-        return 1 if self.count("error") or self.count("warning") else 0
+        """1 if anything published pins or caps (an error or a warning), or an input could not be
+        checked; else 0."""
+        return 1 if self.count("error") or self.count("warning") or self.unchecked else 0
 
 
 def lint(sources: Iterable[Source], ignore: Iterable[str] = ()) -> Report:
-    """Check every requirement of every source; *ignore* leaves out findings with those codes."""
+    """Check every requirement of every source; *ignore* leaves out findings with those codes.
+
+    Raises UnusableInput for a code in *ignore* or in ``[tool.pinlab] allow`` that does not exist.
+    """
     sources = tuple(sources)
     ignored = {code.upper() for code in ignore}
-    findings = []
+    unknown = sorted(ignored - set(RULES))
+    if unknown:  # a typo would otherwise hide nothing and say nothing
+        raise UnusableInput(f"--ignore {unknown[0]}: no such code (known: {', '.join(RULES)})")
+    findings, allowed, notes = [], [], []
+    # A project's allow entries also cover its wheel and sdist in the same run
+    # (``pinlab lint pyproject.toml dist/*``): the same metadata, built.
+    project_allows: dict[str, tuple[Allowance, ...]] = {}
     for source in sources:
-        found = [f for declared in source.declared for f in check(declared, source.label) if f.code not in ignored]
-        findings += sorted(found, key=lambda f: (SEVERITIES.index(f.severity), f.code))
-    return Report(sources, tuple(findings))
+        for allowance in source.allow:
+            if allowance.code not in RULES:
+                at = f" (line {allowance.line})" if allowance.line else ""
+                raise UnusableInput(f"{source.label}: [tool.pinlab] allow{at}: no such code {allowance.code!r} "
+                                    f"(known: {', '.join(RULES)})")
+        if source.allow:
+            project_allows[canonicalize_name(source.project)] = source.allow
+    for source in sources:
+        allows = source.allow or project_allows.get(canonicalize_name(source.project or "-"), ())
+        found = [f for f in check_source(source) if f.code not in ignored]
+        used: set[Allowance] = set()
+        kept = []
+        for finding in found:
+            allowance = next((a for a in allows if (a.code, a.requirement) == (finding.code, finding.project)), None)
+            if allowance is None:
+                kept.append(finding)
+            else:
+                used.add(allowance)
+                allowed.append(replace(finding, allowed=allowance.reason))
+        notes += [(source.label, f"[tool.pinlab] allows {a.code} on {a.requirement}, which has no such finding: "
+                                 "remove the entry") for a in source.allow if a not in used and a.code not in ignored]
+        findings += sorted(kept, key=lambda f: (SEVERITIES.index(f.severity), f.code))
+    return Report(sources, tuple(findings), tuple(allowed), tuple(notes))
 
 
-def check(declared: Declared, label: str = "") -> list[Finding]:
-    """The findings for one requirement: an exact pin (PIN001/PIN002), else any cap (PIN003)."""
+def check_source(source: Source) -> list[Finding]:
+    """Every finding of one input: each requirement's, then its Requires-Python's."""
+    found = [f for declared in source.declared for f in check(declared, source.label, source)]
+    return found + check_requires_python(source)
+
+
+def check_requires_python(source: Source) -> list[Finding]:
+    """PIN004 when the input's Requires-Python has an upper bound (``!=3.15`` is not one)."""
+    if not source.requires_python:
+        return []
+    try:
+        specifiers = SpecifierSet(source.requires_python)
+    except InvalidSpecifier:
+        return []  # installers ignore a Requires-Python they cannot parse; so does lint
+    caps = [(spec, bound) for spec in sorted(specifiers, key=str) if (bound := cap_of(spec)) is not None]
+    caps += [(spec, spec) for spec in sorted(specifiers, key=str) if _is_exact(spec)]
+    if not caps:
+        return []
+    rule = RULES["PIN004"]
+    lowest = min((bound for _spec, bound in caps), key=lambda bound: Version(bound.version))
+    shown = ", ".join(str(spec) if str(spec) == str(bound) else f"{spec} (caps at {bound})" for spec, bound in caps)
+    message = f"{rule.title}: " + rule.explanation.format(project="python", bound=str(lowest))
+    return [Finding("PIN004", rule.severity, source.label, "python", f"requires-python {source.requires_python}",
+                    shown, "requires-python", None, message, rule.url, source.requires_python_line)]
+
+
+def check(declared: Declared, label: str = "", source: Source | None = None) -> list[Finding]:
+    """The findings for one requirement: a direct URL (PIN005), an exact pin (PIN001/PIN002),
+    else any cap (PIN003). *source*, the declaring package, tells a lockstep pin from others."""
     requirement = declared.requirement
+    if requirement.url:
+        return [_finding("PIN005", declared, label, f"@ {requirement.url}", source=source)]
     exact, caps = [], []
     for spec in sorted(requirement.specifier, key=str):
         if _is_exact(spec):
             exact.append(spec)
         elif (bound := cap_of(spec)) is not None:
             caps.append((spec, bound))
+    exact = exact or _bounds_meet(requirement.specifier)
     if exact:
         # An exact pin caps too; saying so again would be noise.
         code = "PIN002" if any(_is_prerelease(spec.version) for spec in exact) else "PIN001"
-        return [_finding(code, declared, label, ",".join(map(str, exact)))]
+        return [_finding(code, declared, label, ",".join(map(str, exact)), source=source, pinned=exact[0].version)]
     if caps:
         shown = ", ".join(str(spec) if str(spec) == str(bound) else f"{spec} (caps at {bound})" for spec, bound in caps)
         lowest = min((bound for _spec, bound in caps), key=lambda bound: Version(bound.version))
-        return [_finding("PIN003", declared, label, shown, bound=str(lowest))]
+        return [_finding("PIN003", declared, label, shown, bound=str(lowest), source=source)]
     return []
+
+
+def _bounds_meet(specifiers: SpecifierSet) -> list[Specifier]:
+    """``>=1.0,<=1.0`` (or ``~=1.0,<=1.0``) admits one release, as ``==1.0`` does: its two clauses."""
+    lower = [s for s in specifiers if s.operator in (">=", "~=")]
+    upper = [s for s in specifiers if s.operator == "<="]
+    if not lower or not upper:
+        return []
+    try:
+        highest_lower = max(lower, key=lambda s: Version(s.version))
+        lowest_upper = min(upper, key=lambda s: Version(s.version))
+        meet = Version(highest_lower.version) == Version(lowest_upper.version)
+    except InvalidVersion:
+        return []
+    return sorted([highest_lower, lowest_upper], key=str) if meet else []
 
 
 def check_requirement(requirement: str) -> list[Finding]:
@@ -181,17 +312,59 @@ def _below_next(epoch: int, prefix: tuple[int, ...]) -> Specifier:
     return Specifier(f"<{epoch}!{bumped}" if epoch else f"<{bumped}")
 
 
-def _finding(code: str, declared: Declared, label: str, specifier: str, bound: str = "") -> Finding:
+def _finding(code: str, declared: Declared, label: str, specifier: str, bound: str = "",
+             source: Source | None = None, pinned: str | None = None) -> Finding:
     rule = RULES[code]
     project = canonicalize_name(declared.requirement.name)
     message = f"{rule.title}: " + rule.explanation.format(project=project, bound=bound)
-    severity = rule.severity
-    if not declared.published:
-        severity = "info"
-        message += " (informational: dependency groups are not published)"
+    severity, why = _weigh(rule.severity, declared, source, project, pinned)
+    if why:
+        message += f" ({why})"
     marker = str(declared.requirement.marker) if declared.requirement.marker is not None else None
     return Finding(code, severity, label, project, declared.written, specifier, declared.where, marker,
-                   message, rule.url)
+                   message, rule.url, declared.line)
+
+
+def _weigh(severity: str, declared: Declared, source: Source | None, project: str,
+           pinned: str | None) -> tuple[str, str]:
+    """The severity a maintainer would give, and why it is lower than the rule's, if it is."""
+    if not declared.published:
+        return "info", "informational: dependency groups are not published"
+    if pinned is not None and source is not None and is_lockstep(project, pinned, source.project, source.version):
+        return "info", (f"informational: a lockstep pin, {project} is released with {source.project} "
+                        f"at the same version")
+    if declared.extras and all(is_contributor_extra(extra) for extra in declared.extras):
+        lower = SEVERITIES[min(SEVERITIES.index(severity) + 1, len(SEVERITIES) - 1)]
+        extras = " and ".join(f"'{extra}'" for extra in sorted(declared.extras))
+        return lower, f"lower severity: extra {extras} is for the project's contributors, not its users"
+    return severity, ""
+
+
+def is_contributor_extra(extra: str) -> bool:
+    """``docs-screenshots``, ``test``, ``dev``: an extra whose name has a part in CONTRIBUTOR_EXTRAS."""
+    return any(part in CONTRIBUTOR_EXTRAS for part in canonicalize_name(extra).split("-"))
+
+
+def is_lockstep(project: str, pinned: str, own_name: str, own_version: str | None) -> bool:
+    """True for ``project==pinned`` declared by *own_name* *own_version* when one project releases both.
+
+    That is: the pinned version is the declarer's own (compared as versions), and *project* is a
+    part of the declarer (its name starts with the declarer's and a ``-``: mlflow ->
+    mlflow-skinny) or a sibling (same first part of the name, neither a prefix of the other:
+    mlflow-skinny -> mlflow-tracing). A plugin pinning its host is neither, even at an equal
+    version: ``datasette-export`` names ``datasette`` as its start, so ``datasette==1.0a27`` in
+    it stays an error.
+    """
+    dependency, own = canonicalize_name(project), canonicalize_name(own_name)
+    if own_version is None or dependency == own or own.startswith(dependency + "-"):
+        return False
+    try:
+        same_version = Version(pinned) == Version(own_version)
+    except InvalidVersion:
+        return False
+    part_of_it = dependency.startswith(own + "-")
+    sibling = dependency.split("-")[0] == own.split("-")[0]
+    return same_version and (part_of_it or sibling)
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -200,25 +373,53 @@ def format_text(report: Report) -> str:
     """The report as a reader wants it in a terminal."""
     lines = []
     for source in report.sources:
+        if source.skipped:
+            lines.append(f"{source.label}: skipped, {source.skipped}")
+            continue
         version = f" {source.version}" if source.version else ""
         count = len(source.declared)
-        lines.append(f"{source.label} ({source.project}{version}: {count} requirement{'s' * (count != 1)})")
+        named = f"{source.project}{version}: " if source.project else ""  # setup.py projects: no name here
+        lines.append(f"{source.label} ({named}{count} requirement{'s' * (count != 1)})")
         findings = [finding for finding in report.findings if finding.input == source.label]
         for finding in findings:
             lines.append(f"  {finding.code} {finding.severity:<7} {finding.requirement}  [{finding.where}]")
             lines.append(f"    {finding.message}")
             lines.append(f"    see {finding.url}")
-        for note in source.notes:
+        allowed = [finding for finding in report.allowed if finding.input == source.label]
+        for finding in allowed:
+            lines.append(f"  {finding.code} allowed {finding.requirement}  [{finding.where}]")
+            lines.append(f"    reason: {finding.allowed}")
+        for reason in source.unchecked:
+            lines.append(f"  not checked: {reason}")
+        notes = [*source.notes, *(note for label, note in report.notes if label == source.label)]
+        for note in notes:
             lines.append(f"  note: {note}")
-        if not findings and not source.notes:
+        if not (findings or allowed or source.unchecked or notes):
             lines.append("  no pins, no caps")
-    errors, warnings, infos = (report.count(severity) for severity in SEVERITIES)
-    if not report.findings:
-        lines.append("All clear: nothing is pinned or capped.")
-    else:
-        summary = f"Found {_plural(errors, 'error')} and {_plural(warnings, 'warning')}"
-        lines.append(summary + (f" ({_plural(infos, 'informational finding')})." if infos else "."))
+    lines += summary(report)
     return "\n".join(lines)
+
+
+def summary(report: Report) -> list[str]:
+    """The last line or two: the verdict, and what was not checked."""
+    errors, warnings, infos = (report.count(severity) for severity in SEVERITIES)
+    skipped = sum(1 for source in report.sources if source.skipped)
+    also = [_plural(infos, "informational finding")] if infos else []
+    also += [f"{len(report.allowed)} allowed"] if report.allowed else []
+    also += [f"{skipped} skipped"] if skipped else []
+    aside = f" ({', '.join(also)})" if also else ""
+    if errors or warnings:
+        lines = [f"Found {_plural(errors, 'error')} and {_plural(warnings, 'warning')}{aside}."]
+    elif report.unchecked:
+        lines = [f"No pins or caps in what could be read{aside}."]
+    elif infos:
+        lines = [f"Found 0 errors and 0 warnings{aside}."]
+    else:
+        lines = [f"All clear: nothing is pinned or capped{aside}."]
+    if report.unchecked:
+        names = ", ".join(source.label for source in report.unchecked)
+        lines.append(f"Not checked: {names} (see 'not checked' above), so this is not all clear.")
+    return lines
 
 
 def as_json(report: Report) -> dict:
@@ -228,11 +429,15 @@ def as_json(report: Report) -> dict:
     return {
         "inputs": [
             {"input": s.label, "kind": s.kind, "project": s.project, "version": s.version,
-             "requirements": len(s.declared), "notes": list(s.notes)}
+             "requirements": len(s.declared), "requires_python": s.requires_python,
+             "notes": [*s.notes, *(note for label, note in report.notes if label == s.label)],
+             "unchecked": list(s.unchecked), "skipped": s.skipped}
             for s in report.sources
         ],
         "findings": [asdict(finding) for finding in report.findings],
-        "summary": {severity: report.count(severity) for severity in SEVERITIES},
+        "allowed": [asdict(finding) for finding in report.allowed],
+        "summary": {**{severity: report.count(severity) for severity in SEVERITIES},
+                    "allowed": len(report.allowed), "unchecked": len(report.unchecked)},
     }
 
 

@@ -1,15 +1,24 @@
 """Where a project's requirements are declared: a pyproject.toml, a wheel, an sdist, an installed copy.
 
 Each input becomes one :class:`Source`: the requirements it declares, each with the place it was
-declared (``dependencies``, an extra, a dependency group). Metadata files (a wheel's ``METADATA``,
-an sdist's ``PKG-INFO``, an installed distribution's ``METADATA``) are read with
-``packaging.metadata``; ``pyproject.toml`` with ``tomllib`` and PEP 735 groups with
-``dependency-groups``. An input that cannot be read raises :class:`UnusableInput`, whose message
-is one line naming the input and what is wrong with it.
+declared (``dependencies``, an extra, a dependency group) and, in a pyproject.toml, its line.
+Metadata files (a wheel's ``METADATA``, an sdist's ``PKG-INFO``, an installed distribution's
+``METADATA``) are read with ``packaging.metadata``; ``pyproject.toml`` with ``tomllib``, PEP 735
+groups with ``dependency-groups`` and Poetry's own tables with :mod:`pinlab.poetry`. An input that
+cannot be read raises :class:`UnusableInput`, whose message is one line naming the input and what
+is wrong with it.
+
+What could not be checked is said, never passed over: a Source's ``unchecked`` names each part
+of its requirements that is not in the file (dynamic dependencies; an sdist whose metadata is
+older than 2.2, where ``setup.py`` computes them), and ``pinlab lint`` never calls it clean.
+A pyproject.toml that declares no package at all (only ``[tool.*]`` tables: ruff, black) is
+``skipped``, with the reason, so that a repository's other files are still checked.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 import tarfile
 import zipfile
@@ -19,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from packaging.markers import Marker
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,6 +52,24 @@ class Declared:
     """Where it is declared: ``dependencies``, ``extra 'docs'`` or ``dependency group 'test'``."""
     published: bool = True
     """False for a dependency group: it is not part of the published metadata, so users never see it."""
+    extras: frozenset[str] = frozenset()
+    """The extras it is declared in (``{'docs'}``), empty for the main dependencies."""
+    line: int | None = None
+    """The line of the file it is written on (1 is the first), where known: pyproject.toml inputs."""
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """One entry of ``[tool.pinlab] allow``: a finding the maintainers accept, and why."""
+
+    code: str
+    """The finding code it allows, e.g. ``PIN001``."""
+    requirement: str
+    """The dependency it allows it on, normalised (``toyhost``)."""
+    reason: str
+    """Why the maintainers accept it, in their words (required)."""
+    line: int | None = None
+    """The line of the entry in pyproject.toml."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +87,17 @@ class Source:
     declared: tuple[Declared, ...]
     """Every requirement, in the order declared."""
     notes: tuple[str, ...] = ()
-    """What could not be checked and why (e.g. dependencies computed at build time)."""
+    """Things worth knowing that change no verdict."""
+    unchecked: tuple[str, ...] = ()
+    """What could not be checked, and why (e.g. dependencies computed at build time): never clean."""
+    requires_python: str | None = None
+    """The Requires-Python it declares, as written (``>=3.9,<4``), if any."""
+    requires_python_line: int | None = None
+    """The line of ``requires-python`` in a pyproject.toml."""
+    allow: tuple[Allowance, ...] = ()
+    """The findings its maintainers accept (``[tool.pinlab] allow`` of a pyproject.toml)."""
+    skipped: str | None = None
+    """Why nothing in it is package metadata, when that is so (a pyproject.toml of tool settings only)."""
 
 
 def read_source(path: str | Path) -> Source:
@@ -84,46 +122,190 @@ def read_source(path: str | Path) -> Source:
 # -- pyproject.toml -------------------------------------------------------------------------------
 
 def read_pyproject(path: Path, label: str | None = None) -> Source:
-    """``[project]`` dependencies and optional-dependencies, and ``[dependency-groups]``."""
+    """``[project]`` dependencies and optional-dependencies, ``[dependency-groups]``, Poetry's
+    tables when ``[project]`` does not declare the dependencies, and ``[tool.pinlab]``."""
     label = label or path.as_posix()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UnusableInput(f"{label}: invalid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UnusableInput(f"{label}: cannot be read: {exc}") from None
+    lines = TomlLines(text)
     project = data.get("project")
-    if not isinstance(project, dict):
-        raise UnusableInput(f"{label}: no [project] table, so nothing here is published metadata")
-    name = project.get("name")
+    poetry = data.get("tool", {}).get("poetry") if isinstance(data.get("tool"), dict) else None
+    if project is None and not isinstance(poetry, dict):
+        return _no_project(path, label, data)
+    if project is not None and not isinstance(project, dict):
+        raise UnusableInput(f"{label}: [project] must be a table")
+    project = project or {}
+    name = project.get("name") or (poetry or {}).get("name")
     if not isinstance(name, str) or not name:
         raise UnusableInput(f"{label}: [project] has no name")
     dynamic = project.get("dynamic", [])
     version = project.get("version") if isinstance(project.get("version"), str) else None
+    requires_python = project.get("requires-python")
+    if requires_python is not None and not isinstance(requires_python, str):
+        raise UnusableInput(f"{label}: [project] requires-python must be a string")
 
     declared: list[Declared] = []
-    declared += _parse_list(project.get("dependencies", []), label, "dependencies", "[project] dependencies")
+    declared += _parse_list(project.get("dependencies", []), label, "dependencies", "[project] dependencies",
+                            lines=lines, table="project", key="dependencies")
     extras = project.get("optional-dependencies", {})
     if not isinstance(extras, dict):
         raise UnusableInput(f"{label}: [project.optional-dependencies] must be a table")
     for extra, items in extras.items():
-        declared += _parse_list(items, label, f"extra '{extra}'", f"[project.optional-dependencies] {extra}")
-    declared += _dependency_groups(data.get("dependency-groups", {}), label)
+        declared += _parse_list(items, label, f"extra '{extra}'", f"[project.optional-dependencies] {extra}",
+                                extras=frozenset({extra}), lines=lines, table="project.optional-dependencies",
+                                key=extra)
+    declared += _dependency_groups(data.get("dependency-groups", {}), label, lines)
 
-    notes = tuple(
+    python_line = lines.key_line("project", "requires-python") if requires_python else None
+    unchecked: list[str] = []
+    # Poetry reads [tool.poetry.dependencies] when there is no [project] table, or when [project]
+    # says its dependencies are dynamic (Poetry 2); otherwise they only enrich [project]'s. Its
+    # groups are its own tables either way.
+    poetry_main = isinstance(poetry, dict) and ("project" not in data or "dependencies" in dynamic)
+    if isinstance(poetry, dict):
+        from .poetry import read_poetry
+
+        found = read_poetry(poetry, label, lines, main=poetry_main, base=path.parent)
+        declared += found.declared
+        unchecked += found.unchecked
+        version = version or found.version
+        if requires_python is None and found.requires_python is not None:
+            requires_python, python_line = found.requires_python, found.requires_python_line
+    unchecked += [
         f"{key} are dynamic (computed when the project is built): lint the built wheel to check them"
-        for key in ("dependencies", "optional-dependencies") if key in dynamic
-    )
-    return Source(label, "pyproject", name, version, tuple(declared), notes)
+        for key in ("dependencies", "optional-dependencies")
+        if key in dynamic and not (poetry_main and key == "dependencies")
+    ]
+    return Source(label, "pyproject", name, version, tuple(declared), unchecked=tuple(unchecked),
+                  requires_python=requires_python, requires_python_line=python_line,
+                  allow=_allowances(data, label, lines))
 
 
-def _parse_list(items: object, label: str, where: str, key: str, published: bool = True) -> list[Declared]:
+def _no_project(path: Path, label: str, data: dict) -> Source:
+    """A pyproject.toml without [project] or [tool.poetry]: tool settings, or setup.py's metadata."""
+    tools = ", ".join(f"[tool.{tool}]" for tool in data.get("tool", {})) if isinstance(data.get("tool"), dict) else ""
+    setup = [name for name in ("setup.py", "setup.cfg") if (path.parent / name).is_file()]
+    if setup or "build-system" in data:
+        # A package whose metadata the build backend computes (setuptools reading setup.py, say).
+        where = " and ".join(setup) if setup else "its build backend"
+        reason = (f"no [project] table: the requirements are computed by {where} when the package is built; "
+                  "lint the built wheel to check them")
+        return Source(label, "pyproject", "", None, (), unchecked=(reason,))
+    reason = f"it holds only tool settings ({tools})" if tools else "it has no [project] table"
+    return Source(label, "config", "", None, (), skipped=f"{reason}, no package metadata")
+
+
+def _allowances(data: dict, label: str, lines: TomlLines) -> tuple[Allowance, ...]:
+    """``[tool.pinlab] allow = [{code = "PIN001", requirement = "foo", reason = "..."}]``."""
+    tool = data.get("tool", {})
+    settings = tool.get("pinlab", {}) if isinstance(tool, dict) else {}
+    if not isinstance(settings, dict):
+        raise UnusableInput(f"{label}: [tool.pinlab] must be a table")
+    unknown = sorted(set(settings) - {"allow"})
+    if unknown:
+        raise UnusableInput(f"{label}: [tool.pinlab] has an unknown key {unknown[0]!r} (only 'allow' is known)")
+    entries = settings.get("allow", [])
+    if not isinstance(entries, list):
+        raise UnusableInput(f"{label}: [tool.pinlab] allow must be a list of tables")
+    allowed = []
+    for number, entry in enumerate(entries):
+        where = f"[tool.pinlab] allow[{number}]"
+        if not isinstance(entry, dict):
+            raise UnusableInput(f"{label}: {where} must be a table like "
+                                '{code = "PIN001", requirement = "NAME", reason = "why it is acceptable"}')
+        extra_keys = sorted(set(entry) - {"code", "requirement", "reason"})
+        if extra_keys:
+            raise UnusableInput(f"{label}: {where} has an unknown key {extra_keys[0]!r} "
+                                "(known: code, requirement, reason)")
+        for key in ("code", "requirement", "reason"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                why = "say why this finding is acceptable" if key == "reason" else "a string is required"
+                raise UnusableInput(f"{label}: {where} has no {key}: {why}")
+        from packaging.utils import canonicalize_name
+
+        allowed.append(Allowance(entry["code"].strip().upper(), canonicalize_name(entry["requirement"]),
+                                 entry["reason"].strip(), lines.allow_line(number)))
+    return tuple(allowed)
+
+
+class TomlLines:
+    """Where things are written in a TOML file's text, for reports that point at a line.
+
+    tomllib gives values, not positions, so the position is found in the text: the table's
+    header, the key inside it, then the first line at or after the key holding the value as a
+    TOML string (``"..."`` or ``'...'``). Good enough for requirements, which are plain strings.
+    """
+
+    _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.headers = [(number, self._normal(match.group(1))) for number, line in enumerate(self.lines, 1)
+                        if (match := self._HEADER.match(line))]
+
+    @staticmethod
+    def _normal(name: str) -> str:
+        return ".".join(part.strip().strip('"').strip("'") for part in name.split("."))
+
+    def table_span(self, table: str) -> tuple[int, int] | None:
+        """The first and last line of ``[table]`` (after its header, up to the next header)."""
+        for position, (number, name) in enumerate(self.headers):
+            if name == table:
+                end = self.headers[position + 1][0] - 1 if position + 1 < len(self.headers) else len(self.lines)
+                return number, end
+        return None
+
+    def key_line(self, table: str, key: str) -> int | None:
+        """The line where ``key = ...`` is written in ``[table]``; None if not found."""
+        span = self.table_span(table)
+        if span is None:
+            return None
+        pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+        return next((n for n in range(span[0], span[1] + 1) if pattern.match(self.lines[n - 1])), None)
+
+    def value_line(self, value: str, table: str, key: str, used: set[int] | None = None) -> int | None:
+        """The line of the string *value* written under ``key`` of ``[table]`` (a list item)."""
+        start = self.key_line(table, key)
+        if start is None:
+            return None
+        quoted = (json.dumps(value), f"'{value}'")
+        for number in range(start, len(self.lines) + 1):
+            if any(q in self.lines[number - 1] for q in quoted) and (used is None or number not in used):
+                if used is not None:
+                    used.add(number)
+                return number
+        return start  # written some other way (a multi-line string): the key's line is the best we know
+
+    def allow_line(self, number: int) -> int | None:
+        """The line of the *number*-th entry of ``[tool.pinlab] allow`` (an inline table each,
+        or ``[[tool.pinlab.allow]]`` headers)."""
+        start = self.key_line("tool.pinlab", "allow")
+        if start is not None:
+            tables = [n for n in range(start, len(self.lines) + 1) if "{" in self.lines[n - 1]]
+        else:
+            tables = [n for n, name in self.headers if name == "tool.pinlab.allow"]
+        return tables[number] if number < len(tables) else start
+
+
+def _parse_list(items: object, label: str, where: str, described: str, published: bool = True,
+                extras: frozenset[str] = frozenset(), lines: TomlLines | None = None, table: str = "",
+                key: str = "") -> list[Declared]:
+    """*described* names the list in messages (``[project] dependencies``); *table* and *key*
+    say where it is written, to find each requirement's line."""
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-        raise UnusableInput(f"{label}: {key} must be a list of strings")
-    return [Declared(_requirement(item, label, key), item, where, published) for item in items]
+        raise UnusableInput(f"{label}: {described} must be a list of strings")
+    used: set[int] = set()  # the same string twice in one list is on two lines
+    return [Declared(_requirement(item, label, described), item, where, published, extras,
+                     lines.value_line(item, table, key, used) if lines else None)
+            for item in items]
 
 
-def _dependency_groups(groups: object, label: str) -> list[Declared]:
+def _dependency_groups(groups: object, label: str, lines: TomlLines | None = None) -> list[Declared]:
     """PEP 735 groups. Each requirement is reported in the group that writes it; included groups
     are checked (existence, cycles) by ``dependency-groups`` but not repeated."""
     from dependency_groups import DependencyGroupResolver
@@ -136,7 +318,7 @@ def _dependency_groups(groups: object, label: str) -> list[Declared]:
             raise UnusableInput(f"{label}: [dependency-groups] {group} must be a list")
         strings = [item for item in items if isinstance(item, str)]
         declared += _parse_list(strings, label, f"dependency group '{group}'", f"[dependency-groups] {group}",
-                                published=False)
+                                published=False, lines=lines, table="dependency-groups", key=group)
     resolver = DependencyGroupResolver(groups)
     for group in groups:
         try:
@@ -206,20 +388,37 @@ def from_metadata(text: str, label: str, kind: str) -> Source:
     name = raw.get("name")
     if not name:
         raise UnusableInput(f"{label}: its metadata has no Name")
-    source = from_requires_dist(name, raw.get("version"), raw.get("requires_dist", []), label, kind)
-    if "requires-dist" in {field.lower() for field in raw.get("dynamic", [])}:
-        note = "Requires-Dist is dynamic (computed when the project is built): lint the built wheel"
-        source = replace(source, notes=(*source.notes, note))
-    return source
+    source = from_requires_dist(name, raw.get("version"), raw.get("requires_dist", []), label, kind,
+                                requires_python=raw.get("requires_python"))
+    unchecked = []
+    metadata_version = raw.get("metadata_version", "")
+    if kind == "sdist" and _older_than_2_2(metadata_version):
+        # Before metadata 2.2 (PEP 643) nothing promised that an sdist's PKG-INFO says what the
+        # built wheel will require; setuptools wrote none at all (requests 2.25.1).
+        listed = f"lists {len(source.declared)}" if source.declared else "lists none"
+        unchecked.append(f"its PKG-INFO is metadata {metadata_version}, older than 2.2, so its requirements "
+                         f"are computed by setup.py when it is built (it {listed}); lint the built wheel")
+    elif "requires-dist" in {field.lower() for field in raw.get("dynamic", [])}:
+        unchecked.append("Requires-Dist is dynamic (computed when the project is built): lint the built wheel")
+    return replace(source, unchecked=(*source.unchecked, *unchecked))
 
 
-def from_requires_dist(name: str, version: str | None, requires_dist: list[str], label: str, kind: str) -> Source:
+def _older_than_2_2(metadata_version: str) -> bool:
+    try:
+        return Version(metadata_version) < Version("2.2")
+    except InvalidVersion:
+        return True  # no usable Metadata-Version: promise nothing
+
+
+def from_requires_dist(name: str, version: str | None, requires_dist: list[str], label: str, kind: str,
+                       requires_python: str | None = None) -> Source:
     """A Source from ``Requires-Dist`` values, where an extra is part of each one's marker."""
     declared = []
     for written in requires_dist:
         requirement = _requirement(written, label, "Requires-Dist")
-        declared.append(Declared(requirement, written, _place(requirement.marker)))
-    return Source(label, kind, name, version, tuple(declared))
+        extras = frozenset(extras_of(requirement.marker))
+        declared.append(Declared(requirement, written, _place(requirement.marker), extras=extras))
+    return Source(label, kind, name, version, tuple(declared), requires_python=requires_python)
 
 
 def _place(marker: Marker | None) -> str:

@@ -8,8 +8,8 @@ hash of the folder's content, so editing one toy's ``pyproject.toml`` rebuilds j
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -20,11 +20,14 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .process import clean_env, run
+from .workdir import ThrowawayDir, sweep
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
+
+log = logging.getLogger("pinlab")
 
 # Folders and files a build may leave in a source tree; they are not part of its content.
 _NOT_SOURCE = {"__pycache__", "build", "dist", ".pytest_cache"}
@@ -168,23 +171,65 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("pinlab", appauthor=False))
 
 
+STAGING_PREFIX = ".building-"
+"""A toy's wheel is built in ``<wheel cache>/.building-<toy>-<random>``, then moved into place."""
+
+# The wheel folder asked for -> the one in use: itself, or a temporary one if it cannot be written.
+_wheel_folders: dict[Path, Path] = {}
+_temporary_caches: list[ThrowawayDir] = []
+
+
+def wheel_cache() -> Path:
+    """The folder the toy wheels are cached in: ``cache_dir() / "wheels"``, when it can be written.
+
+    When it cannot (a read-only or root-owned ``~/.cache`` after a ``sudo pip``, a path under a
+    file), the wheels go to a temporary folder for the rest of this process instead, removed at
+    exit, and one note says so on the ``pinlab`` logger, naming ``PINLAB_CACHE``. Stale staging
+    folders of builds that were killed are swept here, once per process and folder.
+    """
+    wanted = cache_dir() / "wheels"
+    if wanted in _wheel_folders:
+        return _wheel_folders[wanted]
+    try:
+        wanted.mkdir(parents=True, exist_ok=True)
+        # mkdir succeeds on a folder that exists but cannot be written: try writing.
+        with tempfile.TemporaryFile(dir=wanted):
+            pass
+        in_use = wanted
+    except OSError as exc:
+        temporary = ThrowawayDir("cache")
+        _temporary_caches.append(temporary)
+        in_use = temporary.path
+        reason = exc.strerror or type(exc).__name__
+        log.warning(
+            "pinlab: the toy wheel cache %s cannot be written (%s); using a temporary cache for this session, "
+            "so the toys are rebuilt each time. Make that folder yours again (after `sudo pip`: "
+            "sudo chown -R $USER ~/.cache) or set PINLAB_CACHE to a folder you can write.", wanted, reason,
+        )
+    sweep(in_use, prefix=STAGING_PREFIX)
+    _wheel_folders[wanted] = in_use
+    return in_use
+
+
 def build_wheel(toy: Toy) -> Path:
     """The wheel of *toy*, built with ``build`` + hatchling unless its content is cached."""
-    slot = cache_dir() / "wheels" / f"{canonicalize_name(toy.name)}-{toy.version}-{content_hash(toy.source)}"
+    wheels = wheel_cache()
+    name = f"{canonicalize_name(toy.name)}-{toy.version}"
+    slot = wheels / f"{name}-{content_hash(toy.source)}"
     cached = sorted(slot.glob("*.whl")) if slot.is_dir() else []
     if cached:
         return cached[0]
-    slot.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=slot.parent))
-    try:
-        _build_into(toy, staging)
+    # The staging folder is locked while this process builds in it, so a build killed half-way
+    # leaves a folder the next start sweeps (see pinlab.workdir). Its lock file stays behind:
+    # the wheel is built into a subfolder, and only that moves into place.
+    with ThrowawayDir(name, parent=wheels, prefix=STAGING_PREFIX) as staging:
+        built = staging.path / "wheel"
+        _build_into(toy, built)
         try:
-            staging.rename(slot)  # atomic: a parallel build of the same content may win
+            built.rename(slot)  # atomic: a parallel build of the same content may win
         except OSError:
             if not any(slot.glob("*.whl")):
                 raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return sorted(slot.glob("*.whl"))[0]
 
 

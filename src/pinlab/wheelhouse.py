@@ -2,9 +2,11 @@
 
 ``nox -s wheelhouse`` (``python -m pinlab.wheelhouse``) does, in order:
 
-1. exports the locked requirements of the chosen dependency groups from ``uv.lock`` (exact
-   versions, with hashes, with their environment markers), the way CI installs them;
-2. builds pinlab's own wheel into the folder and adds it, with its hash, to ``requirements.txt``;
+1. exports the locked requirements of pinlab, its chosen extras (the kit: ``--extra=lab``) and
+   dependency groups from ``uv.lock`` (exact versions, with hashes, with their environment
+   markers), the way CI installs them;
+2. builds pinlab's own wheel into the folder and adds it, with its extras and its hash, to
+   ``requirements.txt`` (``pinlab[lab]==...``, so pip checks that the extra's wheels are there);
 3. downloads every requirement's wheel with pip, for this machine or for the laptops of the room
    (``--platform windows-amd64 --python 3.12``): markers are evaluated for each target, so a
    Windows-only package is fetched for Windows and a 3.10-only one for 3.10;
@@ -29,6 +31,7 @@ from packaging.markers import Marker, default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from .extras import lab_missing_message
 from .index import LocalIndex
 from .process import Placeholders, clean_env, run
 from .sandbox import Sandbox, uv_binary
@@ -129,10 +132,11 @@ def parse_requirements(text: str) -> list[Line]:
     return lines
 
 
-def locked_requirements(project: Path, groups: Sequence[str]) -> str:
-    """The locked requirements of pinlab's dependencies and *groups*, with hashes, from uv.lock."""
+def locked_requirements(project: Path, groups: Sequence[str], extras: Sequence[str] = ()) -> str:
+    """The locked requirements of pinlab's dependencies, its *extras* and *groups*, with hashes, from uv.lock."""
     done = run([uv_binary(), "export", "--locked", "--no-emit-project", "--no-default-groups",
-                *(f"--group={group}" for group in groups), "--format=requirements-txt", "--no-header",
+                *(f"--extra={extra}" for extra in extras), *(f"--group={group}" for group in groups),
+                "--format=requirements-txt", "--no-header",
                 "--no-annotate"],
                env=clean_env({"UV_NO_CONFIG": "1", "UV_OFFLINE": "1"}), cwd=project, merge_output=False)
     if not done.ok:
@@ -146,16 +150,18 @@ def build(
     project: Path | None,
     targets: Sequence[Target] = (Target(THIS_MACHINE, None),),
     find_links: Path | None = None,
+    extras: Sequence[str] = (),
 ) -> list[Path]:
     """Fill *dest* with *project*'s wheel and a wheel of every requirement for every target.
 
     Wheels come from PyPI, or only from the folder *find_links* when it is given (an older
-    wheelhouse; the tests' local index). Returns the wheels in *dest*.
+    wheelhouse; the tests' local index). *project* is required with its *extras*, whose
+    requirements *requirements* must hold. Returns the wheels in *dest*.
     """
     dest = dest.resolve()
     dest.mkdir(parents=True, exist_ok=True)
     lines = parse_requirements(requirements)
-    own = [_project_line(project, dest)] if project is not None else []
+    own = [_project_line(project, dest, extras)] if project is not None else []
     # The project first: on a Python it does not support, pip then says so ("requires a different
     # Python"), rather than that some compiled dependency has no wheel for it.
     (dest / "requirements.txt").write_text("".join(f"{line.text}\n" for line in own + lines), encoding="utf-8")
@@ -210,8 +216,8 @@ def verify(dest: Path, project: Path | None = None) -> Proof:
         return Proof(dict(installed.installed), doctor)
 
 
-def _project_line(project: Path, dest: Path) -> Line:
-    """Build *project*'s wheel into *dest* (replacing an earlier build) and pin it by hash."""
+def _project_line(project: Path, dest: Path, extras: Sequence[str] = ()) -> Line:
+    """Build *project*'s wheel into *dest* (replacing an earlier build) and pin it, with *extras*, by hash."""
     try:
         toy = load_toy(project)
     except ToyError as exc:
@@ -228,7 +234,8 @@ def _project_line(project: Path, dest: Path) -> Line:
         raise WheelhouseError(str(exc)) from None
     wheel = next(filter(ours, dest.glob("*.whl")))
     digest = f"sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}"
-    return Line(f"{toy.name}=={toy.version} --hash={digest}", Requirement(f"{toy.name}=={toy.version}"), (digest,))
+    requirement = Requirement(f"{toy.name}{'[' + ','.join(extras) + ']' if extras else ''}=={toy.version}")
+    return Line(f"{requirement} --hash={digest}", requirement, (digest,))
 
 
 def _pip_error(output: str) -> str:
@@ -264,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pinlab.wheelhouse", description=__doc__.splitlines()[0])
     parser.add_argument("--dest", type=Path, default=Path("wheelhouse"), help="the folder to fill (default: wheelhouse)")
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="pinlab's folder, with uv.lock (default: .)")
+    parser.add_argument("--extra", action="append", default=[], help="an extra of pinlab to include, e.g. lab (repeatable)")
     parser.add_argument("--group", action="append", default=[], help="a dependency group to include (repeatable)")
     parser.add_argument("--platform", action="append", default=[], choices=[THIS_MACHINE, *PLATFORMS],
                         help="the laptops to serve (repeatable; default: this machine)")
@@ -272,14 +280,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--find-links", type=Path, help="take wheels only from this folder, not from PyPI")
     parser.add_argument("--no-verify", action="store_true", help="skip the offline install that proves the folder")
     args = parser.parse_args(argv)
+    without_lab = lab_missing_message(parser.prog)  # it builds pinlab's wheel and proves it in a sandbox
+    if without_lab is not None:
+        parser.exit(2, f"{without_lab}\n")
     for version in args.python:
         if not re.fullmatch(r"3\.\d+", version):
             parser.exit(2, f"{parser.prog}: --python {version!r}: expected a version like 3.12\n")
     targets = [Target(platform, python) for platform in (args.platform or [THIS_MACHINE])
                for python in (args.python or [None])]
     try:
-        requirements = locked_requirements(args.project, args.group)
-        wheels = build(args.dest, requirements, args.project, targets, args.find_links)
+        requirements = locked_requirements(args.project, args.group, args.extra)
+        wheels = build(args.dest, requirements, args.project, targets, args.find_links, args.extra)
         (args.dest / "INSTALL.txt").write_text(
             INSTALL_TXT.format(count=len(wheels), targets="; ".join(map(str, targets))), encoding="utf-8")
         print(f"{len(wheels)} wheels in {args.dest}, for {'; '.join(map(str, targets))}", flush=True)

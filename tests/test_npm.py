@@ -1,0 +1,176 @@
+"""The local npm registry and isolated npm projects, with the real npm (chapter 6)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import urllib.error
+import urllib.request
+
+import pytest
+
+from pinlab.npm import (
+    AUDIT_PATH, NpmProject, NpmRegistry, check_scoped_override, npm_missing, scoped_path, semver_range,
+)
+
+needs_npm = pytest.mark.skipif(npm_missing() is not None, reason=npm_missing() or "")
+
+HOST, EXPORT, CHARTS = "@pinlab-toys/host", "@pinlab-toys/export", "@pinlab-toys/charts"
+NESTED = {
+    "node_modules/@pinlab-toys/charts": "0.1.0",
+    "node_modules/@pinlab-toys/export": "0.3.0-alpha.1",
+    "node_modules/@pinlab-toys/export/node_modules/@pinlab-toys/host": "1.0.0-alpha.27",
+    "node_modules/@pinlab-toys/host": "1.0.0-alpha.28",
+}
+
+
+@pytest.fixture(scope="module")
+def registry():
+    if npm_missing():
+        pytest.skip(npm_missing())
+    with NpmRegistry() as served:
+        served.pack_toys()
+        yield served
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, object]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        with refused:
+            return refused.code, json.loads(refused.read())
+
+
+def test_npm_missing_says_which_tool_is_absent(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert npm_missing() == ("node and npm not found on PATH: install Node.js with npm "
+                             "(https://nodejs.org, or apt-get install nodejs npm) to run the npm chapter")
+
+
+def test_semver_range_turns_osv_events_into_npm_ranges():
+    assert semver_range([{"introduced": "0"}, {"fixed": "1.0.0-alpha.28"}]) == "<1.0.0-alpha.28"
+    assert semver_range([{"introduced": "1.2.0"}, {"last_affected": "1.4.1"}]) == ">=1.2.0 <=1.4.1"
+    assert semver_range([{"introduced": "0"}, {"fixed": "1.0.1"}, {"introduced": "2.0.0"}]) == "<1.0.1 || >=2.0.0"
+
+
+@needs_npm
+def test_a_real_npm_install_from_the_registry_nests_the_pinned_host(registry):
+    registry.requests.clear()
+    with NpmProject(registry) as app:
+        installing = app.npm("install")
+        assert installing.ok, installing
+        assert installing.command == ("npm", "install")
+        assert app.installed() == NESTED
+        listed = app.npm("ls --all")
+        assert listed.ok and listed.output.count(f"{HOST}@") == 2, listed
+        # Every tarball came from the registry on 127.0.0.1, as the lock file records.
+        lock = app.read_json("package-lock.json")
+        assert {entry["resolved"].split("/-/")[0] for entry in lock["packages"].values() if "resolved" in entry} == {
+            f"{registry.url}{name}" for name in (HOST, EXPORT, CHARTS)}
+    assert {"GET " + scoped_path(name) for name in (HOST, EXPORT, CHARTS)} <= set(registry.requests)
+    assert "GET /@pinlab-toys/host/-/host-1.0.0-alpha.27.tgz" in registry.requests
+    assert f"POST {AUDIT_PATH}" in registry.requests  # npm install audits by itself
+
+
+@needs_npm
+def test_npm_audit_is_answered_by_the_local_advisories(registry):
+    with NpmProject(registry) as app:
+        assert app.npm("install").ok
+        report = app.npm_json("audit")
+        audited = app.npm("audit")
+    assert audited.returncode == 1
+    assert sorted(report["vulnerabilities"]) == [EXPORT, HOST]
+    host = report["vulnerabilities"][HOST]
+    assert host["nodes"] == ["node_modules/@pinlab-toys/export/node_modules/@pinlab-toys/host"]
+    assert [(via["source"], via["range"], via["severity"]) for via in host["via"]] == [
+        ("TOYSEC-2026-2", "<1.0.0-alpha.28", "high")]
+    assert report["vulnerabilities"][EXPORT]["via"] == [HOST]
+    # The output names the advisory's page by placeholder, never by this run's port.
+    assert "http://127.0.0.1:<port>/-/pinlab/advisories/TOYSEC-2026-2" in audited.output
+    assert str(registry.port) not in audited.output
+
+
+@needs_npm
+def test_the_audit_endpoint_answers_npms_gzipped_bulk_body(registry):
+    body = gzip.compress(json.dumps({HOST: ["1.0.0-alpha.27"], "left-pad": ["1.3.0"]}).encode())
+    status, answer = _post(registry.url.rstrip("/") + AUDIT_PATH, body,
+                           {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert status == 200
+    assert answer == {HOST: [{
+        "id": "TOYSEC-2026-2",
+        "url": f"{registry.url}-/pinlab/advisories/TOYSEC-2026-2",
+        "title": "@pinlab-toys/host renderTitle() does not escape HTML (cross-site scripting)",
+        "severity": "high",
+        "vulnerable_versions": "<1.0.0-alpha.28",
+        "cwe": ["CWE-79"],
+        "cvss": {"score": 0, "vectorString": None},
+    }]}
+    status, answer = _post(registry.url.rstrip("/") + AUDIT_PATH, b"not json", {"Content-Type": "application/json"})
+    assert (status, answer) == (400, {"error": "the audit body is not JSON: Expecting value: line 1 column 1 (char 0)"})
+    status, answer = _post(registry.url.rstrip("/") + AUDIT_PATH, b"{}", {"Content-Encoding": "gzip"})
+    assert (status, answer) == (400, {"error": "the audit body is not gzip, as its Content-Encoding says: "
+                                               "Not a gzipped file (b'{}')"})
+
+
+@needs_npm
+def test_a_package_the_registry_does_not_hold_is_a_404_for_npm(registry):
+    with NpmProject(registry) as app:
+        missing = app.npm("install @pinlab-toys/nothing-here")
+    assert missing.returncode == 1
+    assert "npm error 404 Not Found - GET http://127.0.0.1:<port>/@pinlab-toys%2fnothing-here - Not found" in missing.output
+
+
+@needs_npm
+def test_nothing_listens_and_nothing_is_left_after_close():
+    registry = NpmRegistry()
+    port, storage = registry.port, registry._storage.path
+    assert storage.is_dir()
+    registry.close()
+    registry.close()  # safe twice
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+    assert not storage.exists()
+    assert repr(registry) == "NpmRegistry(closed)"
+
+
+@needs_npm
+def test_the_callers_npm_configuration_is_ignored(registry, monkeypatch, tmp_path):
+    with NpmProject(registry) as clean:
+        expected = clean.npm("install")
+        expected_ls = clean.npm("ls --all")
+
+    # A decoy user's setup: a registry where nothing listens, a user config and a global config
+    # that say the same and omit every dependency, a cache of its own, and a HOME with an .npmrc.
+    decoy = "http://127.0.0.1:9/"
+    decoy_rc = tmp_path / "decoy-npmrc"
+    decoy_rc.write_text(f"registry={decoy}\nomit=prod\nfund=true\npackage-lock=false\n", encoding="utf-8")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / ".npmrc").write_text(decoy_rc.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NPM_CONFIG_REGISTRY", decoy)
+    monkeypatch.setenv("npm_config_userconfig", str(decoy_rc))
+    monkeypatch.setenv("NPM_CONFIG_GLOBALCONFIG", str(decoy_rc))
+    monkeypatch.setenv("npm_config_cache", str(tmp_path / "decoy-cache"))
+    monkeypatch.setenv("NPM_CONFIG_OMIT", "prod")
+    monkeypatch.setenv("NODE_OPTIONS", "--require ./does-not-exist.js")
+
+    with NpmProject(registry) as app:
+        installing = app.npm("install")
+        assert (installing.output, installing.returncode) == (expected.output, expected.returncode)
+        assert app.installed() == NESTED
+        assert app.npm("ls --all").output == expected_ls.output
+    assert not (tmp_path / "decoy-cache").exists()
+
+
+@needs_npm
+def test_the_scoped_override_exercise_checks_what_it_says(registry):
+    everywhere = check_scoped_override({HOST: "1.0.0-alpha.28"}, registry)
+    assert not everywhere
+    assert everywhere.message == "every plugin gets the fixed host, but charts' own requirement was overridden too"
+    assert not check_scoped_override({}, registry)
+    scoped = check_scoped_override({EXPORT: {HOST: "1.0.0-alpha.28"}}, registry)
+    assert scoped.passed, scoped
+    assert scoped.message == "only the export plugin's pin is overridden: one host, 1.0.0-alpha.28; charts' range stands"
