@@ -7,6 +7,7 @@ changes a notebook's file only where an output really changed.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,7 +20,9 @@ def refresh(path: Path) -> None:
 
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, kernel_name="python3", timeout=600, allow_errors=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+                   resources={"metadata": {"path": str(path.parent)}}).execute(
+        # The kit's own run: solutions run and exercises start fresh (pinlab.exercises).
+        env={**os.environ, "PINLAB_RUN_SOLUTIONS": "1"})
     clean(notebook)
     nbformat.write(notebook, path)
 
