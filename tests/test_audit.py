@@ -139,18 +139,10 @@ def test_a_fix_that_pip_cannot_install_makes_pip_audit_fail(service):
 
 # -- uv audit, beside pip-audit ---------------------------------------------------------------------
 
-TOY_APPLICATION = """\
-[project]
-name = "toy-application"
-version = "1.0"
-requires-python = ">=3.10"
-dependencies = ["{requirement}"]
-"""
-
-
 def _locked(sandbox, requirement):
-    sandbox.write_file("pyproject.toml", TOY_APPLICATION.format(requirement=requirement))
-    locked = sandbox.uv("lock --no-index")
+    from pinlab.auditing import lock_project
+
+    locked = lock_project(sandbox, requirement)
     assert locked.ok, locked.output
     assert locked.output.splitlines()[0] == "Using CPython interpreter at: <sandbox python>"
 
@@ -196,4 +188,4 @@ def test_uv_audit_needs_a_lock_and_says_so(pinned, service, uv_with_audit):
     with pytest.raises(AuditError) as raised:
         uv_audit(pinned, service)
     assert str(raised.value) == ("uv audit reads a lock: lock the sandbox's project first "
-                                 "(sandbox.uv('lock --no-index'))")
+                                 "(lock_project(sandbox, ...))")

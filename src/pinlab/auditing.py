@@ -203,6 +203,24 @@ class UvAuditReport:
         printer.text(str(self))
 
 
+_APPLICATION = """\
+[project]
+name = "toy-application"
+version = "1.0"
+requires-python = ">=3.10"
+dependencies = [{dependencies}]
+"""
+
+
+def lock_project(sandbox: Sandbox, *requirements: str) -> Outcome:
+    """Write an application that depends on *requirements* into *sandbox*'s folder, as a
+    ``pyproject.toml``, and lock it with ``uv lock`` from the sandbox's index: what ``uv audit``
+    reads."""
+    sandbox.write_file("pyproject.toml", _APPLICATION.format(
+        dependencies=", ".join(json.dumps(requirement) for requirement in requirements)))
+    return sandbox.uv("lock --no-index")
+
+
 def uv_audit(sandbox: Sandbox, service: AdvisoryService) -> UvAuditReport:
     """Run the real ``uv audit`` on the project locked in *sandbox*'s folder (its ``uv.lock``,
     e.g. made by ``sandbox.uv("lock --no-index")``), asking *service* instead of osv.dev.
@@ -216,7 +234,7 @@ def uv_audit(sandbox: Sandbox, service: AdvisoryService) -> UvAuditReport:
     if service.closed:
         raise AuditError("the advisory service is closed: uv audit would have nothing to ask")
     if not (sandbox.path / "uv.lock").is_file():
-        raise AuditError("uv audit reads a lock: lock the sandbox's project first (sandbox.uv('lock --no-index'))")
+        raise AuditError("uv audit reads a lock: lock the sandbox's project first (lock_project(sandbox, ...))")
     from .audit_reports import read_uv_audit
 
     env = _without_proxies({key: value for key, value in sandbox._uv_env().items() if key != "UV_OFFLINE"})
