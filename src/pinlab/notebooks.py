@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from . import lessons
+
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -20,6 +22,9 @@ def refresh(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, kernel_name="python3", timeout=600, allow_errors=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    if "lesson" in notebook.metadata:  # the chapter says which tool versions printed its outputs
+        lessons.record_tools(notebook, path.name)
+        lessons.render(notebook, path.name)
     clean(notebook)
     nbformat.write(notebook, path)
 
