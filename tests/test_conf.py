@@ -1,8 +1,10 @@
 """The facts conf.py computes for the guide: where the kit is published, and numbers about the kit."""
 
 import importlib.util
+import re
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
@@ -71,3 +73,40 @@ def test_the_wheelhouse_count_is_what_uv_export_lists_for_the_target():
     assert int(facts["wheelhouse_mb"]) == round(sum(wheel["size"] for wheel in wheels) / 1e6) > 0
     offline = (ROOT / "book" / "workshop" / "offline.md").read_text(encoding="utf-8")
     assert "{{ wheelhouse_wheels }} wheels ({{ wheelhouse_mb }} MB)" in offline
+
+
+def _prose(notebook_path):
+    """A chapter's own markdown (not the exercises', not the rendered lesson cells), without code blocks and headings."""
+    import nbformat
+
+    cells = [cell.source for cell in nbformat.read(notebook_path, as_version=4).cells if cell.cell_type == "markdown"
+             and not {"exercise", "lesson-overview", "lesson-keypoints"} & set(cell.metadata.get("tags", []))]
+    text = re.sub(r"```.*?```", "", "\n".join(cells), flags=re.S)
+    return re.sub(r"^#.*$", "", text, flags=re.M)
+
+
+GLOSSARY = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+TERMS = re.findall(r"^([A-Za-z][\w \-]+)\n  ", GLOSSARY.split("```{glossary}")[1], re.M)
+CHAPTERS = sorted((ROOT / "book").glob("0*.ipynb"))
+
+
+def test_the_glossary_has_the_words_newcomers_meet():
+    assert {"resolver", "wheel", "sdist", "build backend", "metadata", "specifier", "pre-release", "lock file", "nox",
+            "pre-commit hook", "extra", "virtual environment", "advisory", "OSV", "PEP 440"} <= set(TERMS)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_each_chapter_links_every_glossary_term_it_uses(path):
+    text = _prose(path)
+    unlinked = []
+    for term in TERMS:
+        linked = re.search(r"\{term\}`(" + re.escape(term) + r"|[^`]*<" + re.escape(term) + r">)`", text, re.I)
+        used = re.search(r"(?<![`\w<\-])" + re.escape(term) + r"s?(?![\w`>\-])", re.sub(r"\{term\}`[^`]*`", "", text), re.I)
+        if used and not linked:
+            unlinked.append(term)
+    assert unlinked == []
+
+
+def test_chapter_3_says_the_kit_is_unpublished_exactly_while_pyproject_does():
+    says_so = "the kit is\nnot published yet" in _prose(ROOT / "book" / "03-detect-it.ipynb")
+    assert says_so == ("Source" not in conf.project_urls())
