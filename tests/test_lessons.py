@@ -147,3 +147,20 @@ def test_the_tools_command_records_the_versions_that_run_here(tmp_path):
     assert tools["pip-audit"] == importlib.metadata.version("pip-audit")
     assert tools["uv"] == importlib.metadata.version("uv")  # the uv binary the sandboxes run, from the uv package
     assert f"pip {tools['pip']}, uv {tools['uv']}" in notebook.cells[1].source
+
+
+def test_a_refresh_records_the_tools_and_shows_them_in_the_overview(tmp_path):
+    from pinlab.notebooks import refresh
+
+    path = _notebook(tmp_path, [
+        nbformat.v4.new_markdown_cell("# 1. Tiny"),
+        nbformat.v4.new_markdown_cell("old", metadata={"tags": ["lesson-overview"]}),
+        nbformat.v4.new_code_cell("print('hello')"),
+        nbformat.v4.new_markdown_cell("old", metadata={"tags": ["lesson-keypoints"]}),
+    ], {**LESSON, "tools": {"pip": "1.0"}})
+    refresh(path)
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata["lesson"]["tools"]["pip-audit"] == importlib.metadata.version("pip-audit")
+    assert notebook.cells[1].source.endswith(f"pip-audit {importlib.metadata.version('pip-audit')}, when the chapter "
+                                             "was last refreshed. Other versions may word their messages differently.")
+    assert notebook.cells[2].outputs[0]["text"] == "hello\n"
