@@ -11,6 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+from . import lessons
+
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -23,6 +25,9 @@ def refresh(path: Path) -> None:
                    resources={"metadata": {"path": str(path.parent)}}).execute(
         # The kit's own run: solutions run and exercises start fresh (pinlab.exercises).
         env={**os.environ, "PINLAB_RUN_SOLUTIONS": "1"})
+    if "lesson" in notebook.metadata:  # the chapter says which tool versions printed its outputs
+        lessons.record_tools(notebook, path.name)
+        lessons.render(notebook, path.name)
     clean(notebook)
     nbformat.write(notebook, path)
 
