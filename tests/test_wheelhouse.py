@@ -190,7 +190,7 @@ def test_a_mixed_room_is_proven_only_where_this_machine_can_run_it(tmp_path, sou
     assert unproven == [Target("windows-amd64", "3.12")]
     text = install_txt(len(wheels), targets, proofs, unproven)
     assert "  - Windows 64-bit (x86_64), CPython 3.12 (any 3.12.x)\n" in text
-    assert (f"  - {versions[-1]}\n  - not windows-amd64 / Python 3.12: no such interpreter on that machine\n"
+    assert (f"  - Python {versions[-1]}\n  - not windows-amd64 / Python 3.12: no such interpreter on that machine\n"
             in text)
     assert f"    {INSTALL_LINE}\n" in text
 

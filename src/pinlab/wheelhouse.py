@@ -160,8 +160,12 @@ class Target:
 
     def describe(self) -> str:
         """For INSTALL.txt: ``Windows 64-bit (x86_64), CPython 3.12.x``."""
-        where = PLATFORMS[self.platform][2] if self.platform != THIS_MACHINE else (
-            f"{platform.system()} {platform.machine()}, like the machine that built it")
+        if self.platform != THIS_MACHINE:
+            where = PLATFORMS[self.platform][2]
+        else:  # pip chose this machine's best wheels: a laptop needs its C library, or a newer one
+            libc, version = platform.libc_ver()
+            where = f"{platform.system()} {platform.machine()}{f' ({libc} {version} or newer)' if libc else ''}"
+            where += ", like the machine that built it"
         return f"{where}, CPython {self.python} (any {self.python}.x)"
 
     def __str__(self) -> str:
@@ -501,7 +505,7 @@ Built for:
 Proven on the machine that built it, with the command below and pinlab doctor:
 {proven}
 
-From the pinlab folder (the one with book/ and examples/), with one of those Pythons:
+From the pinlab folder (the one with book/ and examples/), with a Python it was built for:
 
     python -m venv .venv
     .venv/bin/python {install}
@@ -515,7 +519,7 @@ On Windows, write .venv\\Scripts\\python.exe and .venv\\Scripts\\jupyter.exe ins
 
 
 def install_txt(count: int, targets: Sequence[Target], proofs: Sequence[Proof], unproven: Sequence[Target]) -> str:
-    proven = [f"  - {proof.interpreter.version}" for proof in proofs]
+    proven = [f"  - Python {proof.interpreter.version}" for proof in proofs]
     proven += [f"  - not {target}: no such interpreter on that machine" for target in unproven]
     return INSTALL_TXT.format(count=count, targets="\n".join(f"  - {target.describe()}" for target in targets),
                               proven="\n".join(proven) or "  - nothing (--no-verify)",
