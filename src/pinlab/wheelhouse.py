@@ -33,6 +33,7 @@ import platform
 import re
 import shutil
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -76,12 +77,12 @@ PLATFORMS: dict[str, tuple[list[str], dict[str, str], str]] = {
     "macos-arm64": (
         ["macosx_14_0_arm64"],
         {"os_name": "posix", "sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64"},
-        "macOS on Apple silicon (arm64)",
+        "macOS 14 or newer on Apple silicon (arm64)",
     ),
     "macos-x86_64": (
         ["macosx_14_0_x86_64"],
         {"os_name": "posix", "sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "x86_64"},
-        "macOS on Intel (x86_64)",
+        "macOS 14 or newer on Intel (x86_64)",
     ),
     "windows-amd64": (
         ["win_amd64"],
@@ -439,8 +440,9 @@ def prove(
     for (another platform, or a Python not installed here); *report* gets a line for each."""
     proofs = []
     for interpreter in find_interpreters(targets, candidates):
+        started = time.monotonic()
         proofs.append(verify(dest, project, interpreter.path))
-        report(str(proofs[-1]))
+        report(f"{proofs[-1]}\n(venv, install and doctor: {time.monotonic() - started:.0f} s)")
     minors = {proof.interpreter.minor for proof in proofs}
     unproven = [target for target in targets if not (target.runs_here() and target.python in minors)]
     for target in unproven:
@@ -563,10 +565,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wheelhouse: {exc}", file=sys.stderr)
         return 1
     try:
+        started = time.monotonic()
         wheels = build(args.dest, requirements, args.project, targets, args.find_links, args.extra)
         megabytes = sum(wheel.stat().st_size for wheel in wheels) / 1e6
-        print(f"{len(wheels)} wheels ({megabytes:.0f} MB) in {args.dest}, for {'; '.join(map(str, targets))}",
-              flush=True)
+        print(f"{len(wheels)} wheels ({megabytes:.0f} MB) in {args.dest} after {time.monotonic() - started:.0f} s, "
+              f"for {'; '.join(map(str, targets))}", flush=True)
         proofs: list[Proof] = []
         unproven = list(targets)
         if not args.no_verify:
