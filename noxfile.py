@@ -94,6 +94,16 @@ def book(session: nox.Session) -> None:
 
 
 @nox.session
+def linkcheck(session: nox.Session) -> None:
+    """Check every external link of the guide (needs the network; the book session never goes online)."""
+    install_locked(session, "book", extras=())
+    # sphinx's linkcheck builder: each link fetched once; a dead or moved one fails the session
+    # and is listed in _build/linkcheck/output.txt. Not in .ci/run: CI has no network beyond PyPI.
+    session.run("sphinx-build", "-n", "--keep-going", "-b", "linkcheck", "-c", ".", "book",
+                str(ROOT / "_build" / "linkcheck"), *session.posargs)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Time pinlab beside bare virtualenv/venv/uv + pip commands, and the notebook suite (args go to the script)."""
     install_locked(session, "test")

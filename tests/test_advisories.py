@@ -171,3 +171,13 @@ def test_a_missing_folder_is_an_error_naming_it(tmp_path):
         load_advisories(tmp_path / "nowhere")
     assert str(caught.value) == f"{tmp_path / 'nowhere'}: not a folder of advisories"
 
+
+
+def test_a_record_with_only_git_ranges_or_no_affected_says_no_pypi_version():
+    git = record()
+    git["affected"][0]["ranges"] = [{"type": "GIT", "repo": "https://example.invalid/x", "events": [{"introduced": "0"}]}]
+    assert not parse_advisory(git).says_pypi_versions and parse_advisory(git).names("toyhost")
+    bare = {key: value for key, value in record().items() if key != "affected"}
+    assert not parse_advisory(bare).says_pypi_versions
+    assert parse_advisory(record([{"introduced": "0"}])).says_pypi_versions
+    assert parse_advisory(record(versions=["1.0a27"])).says_pypi_versions

@@ -10,7 +10,7 @@ from pinlab.auditing import AuditError, AuditFix, AuditedPackage, Vulnerability
 from pinlab.toys import examples_dir
 
 TOYSEC = Vulnerability(
-    "TOYSEC-2026-1", ("1.0a28",), ("TOY-CVE-2026-0027",),
+    "TOYSEC-2026-1", "toyhost", "1.0a27", ("1.0a28",), ("TOY-CVE-2026-0027",),
     "toyhost render_title() does not escape HTML (cross-site scripting)",
 )
 COMMAND = ("pip-audit", "-s", "osv", "--osv-url", "http://127.0.0.1:<port>/v1/query", "--cache-dir", "pip-audit-cache",
@@ -135,3 +135,57 @@ def test_a_fix_that_pip_cannot_install_makes_pip_audit_fail(service):
             "pip-audit wrote no report (exit status 1): pip_audit._dependency_source.pip.PipFixError: "
             "failed to upgrade dependency toyhost to fix version 1.0a28")
         assert sandbox.installed() == {"toyhost": "1.0a27", "toyhost-export": "0.3a1"}
+
+
+# -- uv audit, beside pip-audit ---------------------------------------------------------------------
+
+def _locked(sandbox, requirement):
+    from pinlab.auditing import lock_project
+
+    locked = lock_project(sandbox, requirement)
+    assert locked.ok, locked.output
+    assert locked.output.splitlines()[0] == "Using CPython interpreter at: <sandbox python>"
+
+
+@pytest.fixture
+def uv_with_audit():
+    from pinlab.process import run
+    from pinlab.sandbox import has_uv, uv_binary
+
+    if not has_uv() or not run([uv_binary(), "audit", "--help"]).ok:
+        pytest.skip("this uv has no audit command (uv audit came with uv 0.13)")
+
+
+def test_uv_audit_and_pip_audit_report_the_same_advisory(pinned, service, uv_with_audit):
+    from pinlab.auditing import uv_audit
+
+    _locked(pinned, "toyhost-export==0.3a1")
+    by_uv = uv_audit(pinned, service)
+    by_pip_audit = audit(pinned, service)
+    assert by_uv.transcript.command == ("uv", "audit", "--frozen", "--service-url", "http://127.0.0.1:<port>")
+    assert by_uv.transcript.returncode == 1
+    assert by_uv.transcript.output.startswith(
+        "Found 1 known vulnerability and no adverse project statuses in 2 packages\n")
+    assert "- TOYSEC-2026-1: toyhost render_title() does not escape HTML (cross-site scripting)" in by_uv.transcript.output
+    assert by_uv.vulnerable == by_pip_audit.vulnerable == (AuditedPackage("toyhost", "1.0a27", (TOYSEC,)),)
+
+
+def test_explain_reads_uv_audits_report_and_names_the_blocking_pin(pinned, service, uv_with_audit, capsys):
+    from pinlab.auditing import uv_audit
+    from pinlab.cli import main
+
+    _locked(pinned, "toyhost-export==0.3a1")
+    report = uv_audit(pinned, service)
+    status = main(["explain", "--audit-json", str(report.report), "--python", str(pinned.python)])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "toyhost-export 0.3a1 requires toyhost==1.0a27" in out and "BLOCKED" in out
+
+
+def test_uv_audit_needs_a_lock_and_says_so(pinned, service, uv_with_audit):
+    from pinlab.auditing import uv_audit
+
+    with pytest.raises(AuditError) as raised:
+        uv_audit(pinned, service)
+    assert str(raised.value) == ("uv audit reads a lock: lock the sandbox's project first "
+                                 "(lock_project(sandbox, ...))")

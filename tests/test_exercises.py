@@ -2,14 +2,20 @@
 
 Each check is run as a learner would meet it: untouched (it must say "not yet" with a hint),
 with the solution applied (it must pass), and with a broken edit (one line naming the file).
+Last, what a learner cannot spoil: Run All leaves the solutions alone and keeps the learner's
+edit, and the kit's own runs still give the committed outputs.
 """
 
+import os
 import re
+from pathlib import Path
 
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
-from pinlab.exercises import (Check, ExerciseError, WorkingCopy, check_admits_the_patch, check_hashed_lock,
-                              check_lint_clean, check_loosened_pin, check_repaired_environment)
+from pinlab.exercises import (RUN_SOLUTIONS, Check, ExerciseError, WorkingCopy, check_admits_the_patch,
+                              check_hashed_lock, check_lint_clean, check_loosened_pin, check_repaired_environment)
 from pinlab.toys import find_toy
 
 PLUGIN = "workspace/toyhost-export-0.3a1"
@@ -410,3 +416,204 @@ def test_chapter_5_a_requirement_that_does_not_parse_is_one_line_naming_the_file
         False, f"{SHARE}/pyproject.toml: invalid requirement 'toyhost=>1.0a28': "
                "Expected semicolon (after name with no version specifier) or end",
         "fix that in the file and save it, or start again with reset()")
+
+
+# -- a learner cannot spoil an exercise by accident --------------------------------------------
+#
+# The learner's kernel has no PINLAB_RUN_SOLUTIONS; the kit's own runs (nbval, refresh) set it.
+# These tests set it, or take it away, themselves: book/conftest.py may set it for the whole run.
+
+BOOK = Path(__file__).parent.parent / "book"
+
+
+def said(capsys):
+    """What the last calls printed, as one line (the messages are wrapped for a notebook's width)."""
+    return " ".join(capsys.readouterr().out.split())
+
+
+@pytest.fixture
+def learner(monkeypatch):
+    monkeypatch.delenv(RUN_SOLUTIONS, raising=False)
+
+
+@pytest.fixture
+def fresh(tmp_path, learner):
+    """The working copy chapter 1's setup cell names, not made yet."""
+    return WorkingCopy.of_toy("toyhost-export==0.3a1", workspace=tmp_path / "workspace")
+
+
+def test_the_setup_makes_the_copy_when_missing_and_run_again_keeps_the_learners_edit(fresh, capsys):
+    assert fresh.ensure() is fresh
+    assert said(capsys) == f"made {PLUGIN} from the original"
+    assert repr(fresh) == f"{PLUGIN}: unchanged"
+
+    fresh.edit('"toyhost==1.0a27"', '"toyhost>=1.0a2"')  # work in progress
+    edited = fresh.file().read_bytes()
+    WorkingCopy.of_toy("toyhost-export==0.3a1", workspace=fresh.workspace).ensure()  # the setup cell, run again
+    assert said(capsys) == (f"kept your copy in {PLUGIN} (edited: pyproject.toml); "
+                            "reset() starts over from the original.")
+    assert fresh.file().read_bytes() == edited
+
+
+def test_the_kits_own_runs_start_from_the_original_over_a_copy_left_by_a_killed_run(fresh, capsys, monkeypatch):
+    fresh.ensure()
+    fresh.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
+    (fresh.path / "notes.txt").write_text("left behind")
+    capsys.readouterr()
+    monkeypatch.setenv(RUN_SOLUTIONS, "1")
+    fresh.ensure()
+    assert said(capsys) == f"made {PLUGIN} from the original"  # as in the committed outputs
+    assert repr(fresh) == f"{PLUGIN}: unchanged"
+
+
+def test_reset_restores_the_original_and_says_to_revert_the_open_editor_tab(fresh, capsys):
+    fresh.ensure()
+    fresh.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
+    capsys.readouterr()
+    assert fresh.reset() is fresh
+    assert said(capsys) == (f"put the original back in {PLUGIN}. If a file of it is open in an editor tab, reload "
+                            "it: File > Reload File from Disk, or choose Revert (not Overwrite) when JupyterLab says "
+                            "the file changed on disk.")
+    assert repr(fresh) == f"{PLUGIN}: unchanged"
+
+
+def test_finish_keeps_a_copy_whose_check_has_not_passed(fresh, capsys):
+    fresh.finish()
+    assert said(capsys) == f"{PLUGIN} is not there: nothing to put back (ensure() makes it again)."
+    fresh.ensure()
+    capsys.readouterr()
+    fresh.finish()
+    assert said(capsys) == f"{PLUGIN} is the original still: nothing to put back."
+    fresh.edit('"toyhost==1.0a27"', '"toyhost>=1.0a2"')
+    fresh.finish()
+    assert said(capsys) == (f"kept your copy in {PLUGIN} (edited: pyproject.toml): its check has not said ✔ for it "
+                            "as it is now. Run the check again; reset() starts over.")
+    assert fresh.changed() == ["pyproject.toml"]
+
+
+def test_finish_puts_the_original_back_only_for_the_contents_the_check_passed_on(fresh, capsys):
+    fresh.ensure()
+    fresh.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
+    assert check_loosened_pin(fresh).passed
+    solved = fresh.file().read_text()
+    fresh.file().write_text(solved + "# an afterthought\n")  # edited since the ✔
+    capsys.readouterr()
+    fresh.finish()
+    assert said(capsys).startswith(f"kept your copy in {PLUGIN} (edited: pyproject.toml)")
+    fresh.file().write_text(solved)  # back to what passed
+    fresh.finish()
+    assert said(capsys) == (f"✔ Done: put the original back in {PLUGIN}, for the next learner. If a file of it is "
+                            "open in an editor tab, reload it: File > Reload File from Disk, or choose Revert (not "
+                            "Overwrite) when JupyterLab says the file changed on disk.")
+    assert repr(fresh) == f"{PLUGIN}: unchanged"
+
+
+def run_notebook(notebook, cwd, solutions):
+    """Execute *notebook* in a real kernel, as JupyterLab's Run All does, with or without the
+    kit's PINLAB_RUN_SOLUTIONS; the kernel's working folder (its workspace/) is *cwd*."""
+    env = {name: value for name, value in os.environ.items() if name != RUN_SOLUTIONS}
+    if solutions:
+        env[RUN_SOLUTIONS] = "1"
+    NotebookClient(notebook, kernel_name="python3", timeout=300, allow_errors=True,
+                   resources={"metadata": {"path": str(cwd)}}).execute(env=env)
+    return notebook
+
+
+def text(cell):
+    """A cell's outputs as the learner reads them; an error as its name and message."""
+    return "".join(output.get("text") or output.get("data", {}).get("text/plain", "")
+                   or f"{output.get('ename')}: {output.get('evalue')}" for output in cell.outputs)
+
+
+def magic_notebook(*sources):
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import pinlab.exercises"),
+                                           *(nbformat.v4.new_code_cell(source) for source in sources)])
+
+
+def test_a_solution_cell_runs_only_when_asked(tmp_path):
+    notebook = run_notebook(magic_notebook(
+        "%%solution\nanswer = 41\nanswer + 1",
+        "'answer' in dir()",
+        "%%solution apply\nanswer = 41\nanswer + 1",
+        "%%solution aply\nanswer = 0",
+        "%%solution apply\nfrom pinlab.exercises import ExerciseError\n"
+        "raise ExerciseError('workspace/x/pyproject.toml: found neither 1 nor 2; start again with reset()')",
+    ), tmp_path, solutions=False)
+    skipped, defined, applied, misspelt, unapplicable = (" ".join(text(cell).split()) for cell in notebook.cells[1:])
+    assert skipped == ("This cell holds the solution, kept out of Run All: to apply it, change its first line to "
+                       "%%solution apply and run the cell.")
+    assert defined == "False"
+    assert applied == "42"  # the last expression is the cell's result, as in a plain cell
+    assert misspelt == ("%%solution takes one word, apply, not 'aply': change the first line to %%solution apply "
+                        "to run this cell.")
+    assert unapplicable == ("✘ The solution cannot apply: workspace/x/pyproject.toml: found neither 1 nor 2; "
+                            "start again with reset()")
+    assert not [output for cell in notebook.cells for output in cell.outputs if output.output_type == "error"]
+
+
+def test_in_the_kits_own_runs_every_solution_runs_and_a_failing_one_is_an_error(tmp_path):
+    notebook = run_notebook(magic_notebook(
+        "%%solution\nanswer = 41\nanswer + 1",
+        "%%solution\nfrom pinlab.exercises import ExerciseError\nraise ExerciseError('cannot apply')",
+    ), tmp_path, solutions=True)
+    assert text(notebook.cells[1]) == "42"
+    assert [output.output_type for output in notebook.cells[2].outputs] == ["error"]  # nbval and refresh fail
+
+
+def exercise_cells(notebook):
+    return [cell for cell in notebook.cells if "exercise" in cell.metadata.get("tags", [])]
+
+
+@pytest.mark.parametrize("chapter", sorted(path.name for path in BOOK.glob("0*.ipynb")))
+def test_every_exercise_keeps_its_solution_out_of_run_all_and_the_learners_copy(chapter):
+    code = [cell.source for cell in exercise_cells(nbformat.read(BOOK / chapter, as_version=4))
+            if cell.cell_type == "code"]
+    solutions = [source for source in code if "# Solution" in source]
+    assert len(solutions) == 1 and solutions[0].startswith("%%solution\n")
+    setup = [source for source in code if "WorkingCopy.of_" in source]
+    if setup:  # an exercise on a working copy (chapter 6's learner edits a cell instead)
+        assert len(setup) == 1 and ").ensure()" in setup[0]
+        assert code[-1].splitlines()[-1].endswith(".finish()")
+    assert not [source for source in code if ".reset()" in source]
+
+
+def test_run_all_in_a_learners_kernel_keeps_the_edit_and_marks_nothing_solved(tmp_path):
+    # Chapter 1 as a learner who has started the exercise runs it: Run All, from the first cell.
+    copy = WorkingCopy.of_toy("toyhost-export==0.3a1", workspace=tmp_path / "workspace")
+    copy.reset()
+    copy.edit('"toyhost==1.0a27"', '"toyhost>=1.0a28"')  # not there yet
+    edited = copy.file().read_bytes()
+    notebook = run_notebook(nbformat.read(BOOK / "01-the-conflict.ipynb", as_version=4), tmp_path, solutions=False)
+
+    assert not [(index, text(cell)) for index, cell in enumerate(notebook.cells)
+                if any(output.output_type == "error" for output in cell.get("outputs", []))]
+    not_yet = ("✘ toyhost>=1.0a28 leaves out toyhost 1.0a27, the release the plugin was written and tested for. "
+               "Hint: state the oldest release that works as a lower bound")
+    assert [(cell.source.splitlines()[0], " ".join(text(cell).split()))
+            for cell in exercise_cells(notebook) if cell.cell_type == "code"] == [
+        ("from pinlab.exercises import WorkingCopy, check_loosened_pin",
+         f"kept your copy in {PLUGIN} (edited: pyproject.toml); reset() starts over from the original."),
+        ("check_loosened_pin(plugin)", not_yet),
+        ("%%solution", "This cell holds the solution, kept out of Run All: to apply it, change its first line to "
+                       "%%solution apply and run the cell."),
+        ("check_loosened_pin(plugin)", not_yet),  # after the solution: the same kind "not yet", no ✔
+        ("plugin.finish()", f"kept your copy in {PLUGIN} (edited: pyproject.toml): its check has not said ✔ for "
+                            "it as it is now. Run the check again; reset() starts over."),
+    ]
+    assert copy.file().read_bytes() == edited
+
+
+def test_the_kits_run_of_an_exercise_gives_the_committed_outputs_whatever_the_workspace_held(tmp_path):
+    # Chapter 1's exercise cells, over a solved copy a killed run left behind: nbval must see the
+    # committed outputs (the solved path, which the guide shows), and the copy ends as the original.
+    chapter = nbformat.read(BOOK / "01-the-conflict.ipynb", as_version=4)
+    copy = WorkingCopy.of_toy("toyhost-export==0.3a1", workspace=tmp_path / "workspace")
+    copy.reset()
+    copy.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
+    committed = [text(cell) for cell in exercise_cells(chapter) if cell.cell_type == "code"]
+    section = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell.source)
+                                              for cell in exercise_cells(chapter) if cell.cell_type == "code"])
+    run_notebook(section, tmp_path, solutions=True)
+    assert [text(cell) for cell in section.cells] == committed
+    assert "✔ Your toyhost-export installs beside toyhost-charts" in committed[-2]
+    assert repr(copy) == f"{PLUGIN}: unchanged"

@@ -34,6 +34,7 @@ def test_the_pinned_plugin_blocks_the_fix(pinned, capsys):
         "blockers": [{"distribution": "toyhost-export 0.3a1", "requirement": "toyhost==1.0a27",
                       "path": ["toyhost-export 0.3a1"], "way_out": None}],
         "path": ["toyhost-export 0.3a1", "toyhost 1.0a27"],
+        "each_advisory": [{"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True}],
     }
     assert data["blocked"] == 1
 
@@ -45,7 +46,7 @@ def test_find_links_shows_the_way_out(pinned, toys_index, capsys):
         "toyhost 1.0a27 is vulnerable: TOYSEC-2026-1 (alias TOY-CVE-2026-0027)\n"
         "  fixed in: 1.0a28\n"
         "  path: toyhost-export 0.3a1 (installed directly) -> toyhost 1.0a27\n"
-        "  BLOCKED: 1.0a28 is excluded by\n"
+        "  BLOCKED: 1.0a28 or 2.0 is excluded by\n"  # the folder has toyhost 2.0 too, which TOYSEC does not affect
         "    toyhost-export 0.3a1 requires toyhost==1.0a27\n"
         "      path: toyhost-export 0.3a1 (installed directly)\n"
         "      way out: upgrade to toyhost-export 0.3a2 (toyhost_export-0.3a2-py3-none-any.whl), "
@@ -110,11 +111,16 @@ def test_a_real_pip_audit_report_gives_the_same_verdict_and_a_stale_one_is_noted
     assert (verdict["advisories"], verdict["fixed"], verdict["blockers"][0]["requirement"]) == (
         ["TOYSEC-2026-1"], ["1.0a28"], "toyhost==1.0a27")
 
-    # Forcing the fix in (chapter 2) leaves the report out of date; explain says so.
+    # Forcing the fix in (chapter 2) leaves the report out of date: what it did not audit is not
+    # checked, and that is not "all clear" (it was exit status 0).
     assert pinned.pip("install toyhost==1.0a28").ok
     status, data = explained(capsys, "--python", str(pinned.python), "--audit-json", str(audit_json))
-    assert (status, data["vulnerable"], data["notes"]) == (0, [], [
-        "pip-audit's report names toyhost 1.0a27, but 1.0a28 is installed: run pip-audit again"])
+    assert (status, data["vulnerable"], data["notes"], data["not_checked"]) == (1, [], [], [
+        "toyhost 1.0a28: the report audited 1.0a27: run pip-audit again"])
+    assert main(["explain", "--python", str(pinned.python), "--audit-json", str(audit_json)]) == 1
+    assert capsys.readouterr().out == (
+        "not checked: toyhost 1.0a28: the report audited 1.0a27: run pip-audit again\n"
+        "No known vulnerability in what was checked, 1 not checked.\n")
 
 
 # -- the verdict, on environments described directly ---------------------------------------------------
@@ -162,7 +168,8 @@ def test_a_cap_that_excludes_the_fix_blocks_and_one_that_admits_it_does_not():
     ("1.0a27", [["1.0a28"]], ["1.0a28"]),
     ("1.0a27", [["0.9.5", "1.0a28"]], ["1.0a28"]),           # an older branch's fix does not help
     ("1.0a27", [["1.0a28", "1.0"], ["1.0"]], ["1.0"]),      # the fix must fix both advisories
-    ("1.0a27", [["1.0a28"], []], []),                        # one advisory has no fix at all
+    ("1.0a27", [["1.0a28"], []], ["1.0a28"]),                # one has no fix: it hides nothing (it was [])
+    ("1.0a27", [["1.0a28"], ["0.9.5"]], ["1.0a28"]),         # nor one fixed only on an older branch
     ("1.0a27", [["1.0a26"]], []),
 ])
 def test_fixed_versions_are_the_newer_ones_that_fix_every_advisory(installed, fixes, expected):
@@ -174,9 +181,10 @@ def test_fixed_versions_are_the_newer_ones_that_fix_every_advisory(installed, fi
 @pytest.mark.parametrize("args, message", [
     (["--audit-json", "nosuch.json"], "--audit-json nosuch.json: no such file"),
     (["--audit-json", "broken.json"], "--audit-json broken.json: invalid JSON: Expecting value: line 1 column 1 (char 0)"),
-    (["--audit-json", "list.json"], '--audit-json list.json: not a pip-audit JSON report (no "dependencies" list)'),
-    (["--audit-json", "partial.json"],
-     "--audit-json partial.json: not a pip-audit JSON report (an entry lacks name, version or vulns)"),
+    (["--audit-json", "list.json"], '--audit-json list.json: neither a pip-audit JSON report (no "dependencies" list) '
+                                    'nor a uv audit one (no "vulnerabilities" list and "summary")'),
+    (["--audit-json", "partial.json"], "--audit-json partial.json: dependencies[0].version is missing "
+                                       "(it must be a non-empty string)"),
     (["--advisories", "nosuch"], "--advisories nosuch: not a folder"),
     (["--advisories", "empty"], "--advisories empty: no OSV records (*.json) in this folder"),
     (["--advisories", "bad"], "--advisories bad: no record could be loaded "
@@ -204,3 +212,383 @@ def test_without_python_it_explains_the_interpreter_running_it(capsys):
     count = len(read_environment().distributions)
     assert main(["explain", "--advisories", str(ADVISORIES)]) == 0
     assert capsys.readouterr().out == f"No known vulnerability in the {count} installed distributions.\n"
+
+
+# -- per advisory: each keeps its own fixes ---------------------------------------------------------------
+
+NO_FIX_RECORD = {  # a real-shaped record with no fix yet: introduced, and nothing after it
+    "id": "TOYSEC-2026-2", "modified": "2026-06-21T09:00:00Z", "published": "2026-06-21T09:00:00Z",
+    "summary": "toyhost leaks the session cookie in error pages", "aliases": [],
+    "affected": [{"package": {"ecosystem": "PyPI", "name": "toyhost"},
+                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}],
+}
+
+
+@pytest.fixture
+def two_advisories(tmp_path):
+    """The kit's TOYSEC-2026-1 (fixed in 1.0a28) beside a record no release fixes yet."""
+    folder = tmp_path / "advisories"
+    folder.mkdir()
+    (folder / "TOYSEC-2026-1.json").write_bytes((ADVISORIES / "TOYSEC-2026-1.json").read_bytes())
+    (folder / "TOYSEC-2026-2.json").write_text(json.dumps(NO_FIX_RECORD), encoding="utf-8")
+    return folder
+
+
+def test_an_advisory_with_no_fix_does_not_hide_the_blocked_fix_of_another(pinned, two_advisories, tmp_path, capsys):
+    # Before: the whole package became "no fix", the blocker disappeared, exit status 0.
+    assert main(["explain", "--python", str(pinned.python), "--advisories", str(two_advisories)]) == 1
+    assert capsys.readouterr().out == (
+        "toyhost 1.0a27 is vulnerable: TOYSEC-2026-1, TOYSEC-2026-2 (alias TOY-CVE-2026-0027)\n"
+        "  TOYSEC-2026-1 fixed in: 1.0a28\n"
+        "  TOYSEC-2026-2 fixed in: no release newer than 1.0a27 is known\n"
+        "  path: toyhost-export 0.3a1 (installed directly) -> toyhost 1.0a27\n"
+        "  BLOCKED: 1.0a28 is excluded by\n"
+        "    toyhost-export 0.3a1 requires toyhost==1.0a27\n"
+        "      path: toyhost-export 0.3a1 (installed directly)\n"
+        "  (no newer release is known to fix TOYSEC-2026-2: the verdict is for the others)\n"
+        "1 vulnerable package, 1 blocked.\n"
+    )
+    # The real pip-audit, asked about the same two records, gives the same verdict through its report.
+    with AdvisoryService(two_advisories) as service:
+        report = audit(pinned, service)
+    audit_json = tmp_path / "audit.json"
+    audit_json.write_text(json.dumps(report.report), encoding="utf-8")
+    status, data = explained(capsys, "--python", str(pinned.python), "--audit-json", str(audit_json))
+    (verdict,) = data["vulnerable"]
+    assert (status, verdict["verdict"], verdict["each_advisory"]) == (1, "blocked", [
+        {"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True},
+        {"id": "TOYSEC-2026-2", "fixed": [], "fixable": False}])
+
+
+def test_a_fix_named_only_for_an_older_branch_does_not_hide_the_blocker():
+    # A report can name an advisory on 1.0a27 whose only fix is 0.9.5 (an old branch's): it fixes
+    # nothing newer, and the other advisory is still blocked.
+    env = environment(HOST, ("plugin", "1", ("toyhost==1.0a27",)))
+    old = Vulnerability("OLD-1", "toyhost", "1.0a27", ("0.9.5",))
+    verdict = verdict_of(env, TOYSEC, old)
+    assert (verdict.verdict, [str(b) for b in verdict.blockers]) == ("blocked", ["plugin 1 requires toyhost==1.0a27"])
+
+
+def test_any_unaffected_release_counts_as_a_fix_not_only_the_fixed_event():
+    # sqlparse-like: fixed in 1.0a28; a requirement >=2.0 admits only later releases, all unaffected.
+    env = environment(HOST, ("plugin", "1", ("toyhost>=2.0",)))
+    assert verdict_of(env).verdict == "upgradable"
+    # Two branches fixed (1.0a28 and 2.0.3): 2.0.1 is on 2.0's branch before its fix, so still affected.
+    two = Vulnerability("TWO-1", "toyhost", "1.0a27", ("1.0a28", "2.0.3"))
+    env = environment(HOST, ("plugin", "1", ("toyhost>=2.0,<2.0.2",)))
+    assert verdict_of(env, two).verdict == "blocked"
+
+
+# -- the way out, from a folder of releases --------------------------------------------------------------
+
+def folder_of(tmp_path, *projects, toys=("toyhost==1.0a28", "toyhost==2.0")):
+    """A --find-links folder: some toy wheels, and new releases built from (name, version, deps, toml)."""
+    folder = tmp_path / "links"
+    folder.mkdir()
+    for toy in find_toys():
+        if any(f"{toy.name}=={toy.version}" == wanted for wanted in toys):
+            wheel = build_wheel(toy)
+            (folder / wheel.name).write_bytes(wheel.read_bytes())
+    for name, version, deps, toml in projects:
+        build_into(write_project(tmp_path / f"{name}-{version}", name, version, deps, extra_toml=toml), folder)
+    return folder
+
+
+def build_into(project, folder):
+    """Build *project*'s wheel and put it in *folder* (which holds other wheels already)."""
+    wheel = build(project, project / "dist")
+    (folder / wheel.name).write_bytes(wheel.read_bytes())
+
+
+def way_out_lines(capsys, python, folder) -> list[str]:
+    main(["explain", "--python", str(python), "--advisories", str(ADVISORIES), "--find-links", str(folder)])
+    out = capsys.readouterr().out.splitlines()
+    return [line for line in out if line.startswith(("      way out", "        ", "note:"))]
+
+
+def test_a_newer_blocker_whose_requirement_admits_only_later_fixed_releases_is_a_way_out(pinned, tmp_path, capsys):
+    # dbt-core 1.12.6 requires sqlparse>=0.5.5: it admits no named fix, but only fixed releases. It was rejected.
+    folder = folder_of(tmp_path, ("toyhost-export", "0.4", ["toyhost>=2.0"], ""), toys=("toyhost==1.0a28",))
+    assert way_out_lines(capsys, pinned.python, folder) == [
+        "      way out: upgrade to toyhost-export 0.4 (toyhost_export-0.4-py2.py3-none-any.whl), "
+        "which requires toyhost>=2.0 and so admits 2.0"]
+
+
+def test_a_release_for_another_python_or_platform_is_skipped_with_a_note(pinned, tmp_path, capsys):
+    folder = folder_of(tmp_path, ("toyhost-export", "0.3a2", ["toyhost>=1.0a27"], ""))
+    # requests 2.34.2 needs a newer Python than the environment's: built with a Requires-Python no Python meets.
+    project = write_project(tmp_path / "needs-py4", "toyhost-export", "0.5", ["toyhost>=1.0a28"])
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    (project / "pyproject.toml").write_text(text.replace('version = "0.5"', 'version = "0.5"\nrequires-python = ">=3.99"'),
+                                            encoding="utf-8")
+    build_into(project, folder)
+    # A wheel built for Windows on Python 2.7 (its tags say so): not installable here.
+    (folder / "toyhost_export-0.6-cp27-cp27m-win32.whl").write_bytes(
+        (folder / "toyhost_export-0.3a2-py2.py3-none-any.whl").read_bytes())
+    # And a damaged download.
+    (folder / "toyhost_export-0.7-py3-none-any.whl").write_bytes(b"<html>502 Bad Gateway</html>")
+    python = ".".join(map(str, sys.version_info[:3]))
+    assert way_out_lines(capsys, pinned.python, folder) == [
+        "      way out: upgrade to toyhost-export 0.3a2 (toyhost_export-0.3a2-py2.py3-none-any.whl), "
+        "which requires toyhost>=1.0a27 and so admits 1.0a28",
+        "note: --find-links: toyhost_export-0.7-py3-none-any.whl is not a usable wheel (File is not a zip file): skipped",
+        f"note: --find-links: toyhost_export-0.6-cp27-cp27m-win32.whl is not for this interpreter (Python {python}): skipped",
+        f"note: --find-links: toyhost-export 0.5 requires Python >=3.99, not {python}: skipped",
+    ]
+
+
+def old_style_sdist(folder, name: str, version: str) -> None:
+    """An sdist as setuptools made them before metadata 2.2 (requests 2.26.0): PKG-INFO has no Requires-Dist,
+    whatever setup.py requires."""
+    import io
+    import tarfile
+
+    base = f"{name.replace('-', '_')}-{version}"
+    files = {
+        f"{base}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: a plugin\n",
+        f"{base}/setup.py": f"from setuptools import setup\nsetup(name={name!r}, version={version!r}, "
+                            "install_requires=['toyhost==1.0a27'])\n",
+    }
+    with tarfile.open(folder / f"{base}.tar.gz", "w:gz") as archive:
+        for member, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
+def test_an_sdist_that_does_not_say_its_requirements_is_unknown_not_a_way_out(pinned, tmp_path, capsys):
+    # Before: "which no longer requires toyhost" (requests 2.26.0's sdist and urllib3).
+    folder = folder_of(tmp_path)
+    old_style_sdist(folder, "toyhost-export", "0.9")
+    assert way_out_lines(capsys, pinned.python, folder) == [
+        "      way out, perhaps: toyhost-export 0.9 (toyhost_export-0.9.tar.gz), an sdist that does not say "
+        "what it requires: unknown, build it to know"]
+    # Beside a wheel that is a way out, the wheel is preferred.
+    build_into(write_project(tmp_path / "p", "toyhost-export", "0.3a2", ["toyhost>=1.0a27"]), folder)
+    assert way_out_lines(capsys, pinned.python, folder)[0].startswith("      way out: upgrade to toyhost-export 0.3a2 ")
+
+
+def test_a_way_out_that_needs_more_than_what_is_installed_says_so(pinned, tmp_path, capsys):
+    assert pinned.pip("install toyhost-badges==0.1").ok
+    folder = folder_of(tmp_path, ("toyhost-export", "0.4", ["toyhost>=1.0a28", "toyhost-badges>=0.2"], ""))
+    assert way_out_lines(capsys, pinned.python, folder) == [
+        "      way out: upgrade to toyhost-export 0.4 (toyhost_export-0.4-py2.py3-none-any.whl), "
+        "which requires toyhost>=1.0a28 and so admits 1.0a28",
+        "        it also needs a newer toyhost-badges than installed"]
+    # Something installed that holds toyhost-badges back turns that into a collision.
+    site = build(write_project(tmp_path / "site", "toyhost-site", "1.0", ["toyhost-badges<0.2"]), tmp_path / "site-dist")
+    assert pinned.pip("install --no-deps", site).ok
+    assert way_out_lines(capsys, pinned.python, folder)[1:] == [
+        "        COLLIDES: it also requires toyhost-badges>=0.2, but toyhost-site 1.0 requires toyhost-badges<0.2"]
+
+
+# -- never exit 0 on nothing ------------------------------------------------------------------------------
+
+def run_explain(tmp_path, *args: str):
+    result = run([sys.executable, "-m", "pinlab", "explain", *args], env=clean_env(), cwd=tmp_path)
+    return result.returncode, result.output
+
+
+def test_a_report_that_audited_nothing_is_refused(pinned, tmp_path):
+    # pip-audit skips what it cannot find on its index: a whole private environment reads "0 vulnerabilities".
+    skipped = {"dependencies": [
+        {"name": name, "skip_reason": f"Dependency not found on PyPI and could not be audited: {name} ({version})"}
+        for name, version in (("toyhost", "1.0a27"), ("toyhost-export", "0.3a1"))], "fixes": []}
+    (tmp_path / "skipped.json").write_text(json.dumps(skipped), encoding="utf-8")
+    assert run_explain(tmp_path, "--python", str(pinned.python), "--audit-json", "skipped.json") == (2, (
+        "pinlab explain: error: --audit-json skipped.json: pip-audit audited nothing: all 2 dependencies were "
+        "skipped (toyhost: Dependency not found on PyPI and could not be audited: toyhost (1.0a27))\n"))
+
+
+def test_a_report_made_for_another_environment_is_refused(pinned, toys_index, tmp_path):
+    # pip-audit run without --python audits the tool's own environment; explain then looked at another (exit 0).
+    with AdvisoryService() as service:
+        report = audit(pinned, service)
+    (tmp_path / "audit.json").write_text(json.dumps(report.report), encoding="utf-8")
+    with Sandbox(toys_index) as other:
+        assert other.pip("install toyhost==2.0").ok
+        status, output = run_explain(tmp_path, "--python", str(other.python), "--audit-json", "audit.json")
+    assert (status, output) == (2, (
+        "pinlab explain: error: --audit-json audit.json: made for another environment: 2 of the 3 packages it "
+        "names are not installed here at that version (e.g. toyhost 1.0a27: 2.0 is installed); "
+        "run pip-audit on this environment, or give explain its --python\n"))
+
+
+def test_an_environment_with_no_distribution_is_refused(tmp_path):
+    # Before: "No known vulnerability in the 0 installed distributions.", exit status 0.
+    import venv
+
+    venv.EnvBuilder(with_pip=False).create(tmp_path / "empty env")
+    python = next(p for p in (tmp_path / "empty env").rglob("python*") if p.is_file() and p.parent.name in ("bin", "Scripts"))
+    status, output = run_explain(tmp_path, "--python", str(python), "--advisories", str(ADVISORIES))
+    assert (status, output) == (2, f"pinlab explain: error: --python {python.as_posix()}: no distribution is "
+                                   "installed in that environment: nothing to check\n")
+
+
+# -- odd things real environments and reports have ---------------------------------------------------------
+
+def add_debian_distribution(sandbox, name: str, version: str, requires: tuple[str, ...] = ()) -> None:
+    """A distribution as Debian's python3-* packages install them: metadata only, a version not PEP 440."""
+    purelib = run([sandbox.python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).output.strip()
+    info = os.path.join(purelib, f"{name.replace('-', '_')}-{version}.dist-info")
+    os.makedirs(info)
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}", *(f"Requires-Dist: {r}" for r in requires)]
+    with open(os.path.join(info, "METADATA"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def test_a_version_that_is_not_pep_440_is_named_and_skipped_never_a_traceback(pinned, tmp_path, capsys):
+    # Before: a traceback and exit status 1, which reads as "blocked".
+    add_debian_distribution(pinned, "toyhost-debian", "1.1build1", ("toyhost==1.0a27",))
+    add_debian_distribution(pinned, "toyhost-snapshot", "1.0-SNAPSHOT")
+    folder = tmp_path / "advisories"
+    folder.mkdir()
+    (folder / "TOYSEC-2026-1.json").write_bytes((ADVISORIES / "TOYSEC-2026-1.json").read_bytes())
+    record = dict(NO_FIX_RECORD, id="TOYSEC-2026-3", affected=[{"package": {"ecosystem": "PyPI", "name": "toyhost-snapshot"},
+                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1"}]}]}])
+    (folder / "TOYSEC-2026-3.json").write_text(json.dumps(record), encoding="utf-8")
+    status = main(["explain", "--python", str(pinned.python), "--advisories", str(folder),
+                   "--find-links", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "    toyhost-debian 1.1build1 requires toyhost==1.0a27\n" in out
+    assert out.endswith(
+        "note: --find-links: toyhost-debian 1.1build1 has a version that is not comparable (not PEP 440): "
+        "its newer releases were not looked for\n"
+        "not checked: toyhost-snapshot 1.0-SNAPSHOT: version not comparable (not PEP 440), skipped\n"
+        "1 vulnerable package, 1 blocked, 1 not checked.\n")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="the misbehaving interpreters are shell scripts")
+@pytest.mark.parametrize("script, message", [
+    ("sleep 30", "not a Python interpreter that can list its packages (stopped: it had not finished after 1 s)"),
+    ("yes", "not a Python interpreter that can list its packages (stopped: it printed more than 100000 bytes)"),
+    ("printf '{\"markers\": {\"python_version\": '", "not a Python 3.8+ interpreter that can list its packages "
+     "(its output is not the expected JSON: {\"markers\": {\"python_version\":)"),
+    ("kill -9 $$", "not a Python 3.8+ interpreter that can list its packages (killed by signal 9 (SIGKILL), no output)"),
+    ("echo 'Fatal Python error: init_fs_encoding' >&2; exit 1", "not a Python 3.8+ interpreter that can list "
+     "its packages (exit status 1: Fatal Python error: init_fs_encoding)"),
+])
+def test_a_python_that_hangs_floods_or_breaks_gets_one_line(tmp_path, monkeypatch, capsys, script, message):
+    import pinlab.environment
+
+    monkeypatch.setattr(pinlab.environment, "_TIMEOUT", 1)
+    monkeypatch.setattr(pinlab.environment, "_MAX_OUTPUT", 100_000)
+    python = tmp_path / "python"
+    python.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
+    python.chmod(0o755)
+    assert main(["explain", "--python", str(python), "--advisories", str(ADVISORIES)]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", f"pinlab explain: error: --python {python.as_posix()}: {message}\n")
+
+
+def test_audit_json_with_a_wrong_type_is_refused_naming_the_field(pinned, tmp_path):
+    # Before: "1.0a28" was read letter by letter, as the fixes "1", ".", "0", "a", "2", "8".
+    report = {"dependencies": [{"name": "toyhost", "version": "1.0a27",
+                                "vulns": [{"id": "TOYSEC-2026-1", "fix_versions": "1.0a28", "aliases": []}]}]}
+    (tmp_path / "audit.json").write_text(json.dumps(report), encoding="utf-8")
+    assert run_explain(tmp_path, "--python", str(pinned.python), "--audit-json", "audit.json") == (2, (
+        'pinlab explain: error: --audit-json audit.json: dependencies[0].vulns[0].fix_versions must be a list '
+        'of strings, not "1.0a28"\n'))
+
+
+def test_records_that_name_no_pypi_version_are_counted_in_a_note(pinned, tmp_path, capsys):
+    folder = tmp_path / "advisories"
+    folder.mkdir()
+    (folder / "TOYSEC-2026-1.json").write_bytes((ADVISORIES / "TOYSEC-2026-1.json").read_bytes())
+    git_only = dict(NO_FIX_RECORD, id="GHSA-toy-git", affected=[{"package": {"ecosystem": "PyPI", "name": "toyhost-export"},
+                    "ranges": [{"type": "GIT", "repo": "https://example.invalid/toyhost-export",
+                                "events": [{"introduced": "0"}, {"fixed": "a1b2c3"}]}]}])
+    no_affected = {key: value for key, value in NO_FIX_RECORD.items() if key != "affected"} | {"id": "PYSEC-toy-none"}
+    (folder / "git.json").write_text(json.dumps(git_only), encoding="utf-8")
+    (folder / "none.json").write_text(json.dumps(no_affected), encoding="utf-8")
+    status, data = explained(capsys, "--python", str(pinned.python), "--advisories", str(folder))
+    assert status == 1 and data["blocked"] == 1
+    assert data["notes"] == ["2 records name no PyPI version they affect (no PyPI 'affected' entry, or only GIT or "
+                             "SEMVER ranges), so they were not used: GHSA-toy-git, PYSEC-toy-none"]
+    assert data["not_checked"] == ["toyhost-export 0.3a1: GHSA-toy-git names it but no version it affects"]
+
+
+# -- uv audit's report as input ---------------------------------------------------------------------------
+
+def uv_audit(project, index, service) -> dict:
+    """The real uv audit's JSON report on *project*, locked from the toys' index, asking the local service."""
+    from pinlab.sandbox import uv_binary
+
+    settings = ["--no-config", "--cache-dir", str(project / "uv-cache")]
+    # A file: URL: uv splits --find-links at commas, and the test run's temp folder holds one.
+    locked = run([uv_binary(), "lock", *settings, "--offline", "--no-index", "--find-links", index.path.as_uri(),
+                  "--prerelease", "allow"], cwd=project, env=clean_env())
+    assert locked.ok, locked.output
+    done = run([uv_binary(), "audit", *settings, "--frozen", "--preview-features", "audit-command,json-output",
+                "--service-url", service.base_url, "--output-format", "json"], cwd=project, env=clean_env(),
+               merge_output=False)
+    report, _end = json.JSONDecoder().raw_decode(done.output)  # uv audit exits 1 when it finds something
+    return report
+
+
+def write_uv_project(folder, dependencies):
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text(
+        "[project]\nname = 'toyhost-site'\nversion = '1'\nrequires-python = '>=3.10'\n"
+        f"dependencies = {json.dumps(dependencies)}\n", encoding="utf-8")
+    return folder
+
+
+def test_a_real_uv_audit_report_gives_the_same_verdict(pinned, toys_index, tmp_path, capsys):
+    project = write_uv_project(tmp_path / "site", ["toyhost-export==0.3a1"])
+    with AdvisoryService() as service:
+        report = uv_audit(project, toys_index, service)
+    assert report["summary"]["audited_packages"] == 2
+    (tmp_path / "uv-audit.json").write_text(json.dumps(report), encoding="utf-8")
+    status, data = explained(capsys, "--python", str(pinned.python), "--audit-json", str(tmp_path / "uv-audit.json"))
+    (verdict,) = data["vulnerable"]
+    assert (status, verdict["advisories"], verdict["fixed"], [b["requirement"] for b in verdict["blockers"]]) == (
+        1, ["TOYSEC-2026-1"], ["1.0a28"], ["toyhost==1.0a27"])
+    assert data["notes"] == ["uv audit lists only the vulnerable packages of what it audited (a project's lock, "
+                             "2 packages): that it audited this environment cannot be checked"]
+
+
+def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinned, toys_index, tmp_path):
+    empty = write_uv_project(tmp_path / "empty", [])
+    other = write_uv_project(tmp_path / "other", ["toyhost==0.9"])
+    with AdvisoryService() as service:
+        (tmp_path / "empty.json").write_text(json.dumps(uv_audit(empty, toys_index, service)), encoding="utf-8")
+        (tmp_path / "other.json").write_text(json.dumps(uv_audit(other, toys_index, service)), encoding="utf-8")
+    assert run_explain(tmp_path, "--python", str(pinned.python), "--audit-json", "empty.json") == (2, (
+        "pinlab explain: error: --audit-json empty.json: uv audit audited nothing: the report lists no package\n"))
+    assert run_explain(tmp_path, "--python", str(pinned.python), "--audit-json", "other.json") == (2, (
+        "pinlab explain: error: --audit-json other.json: made for another environment: 1 of the 1 packages it "
+        "names are not installed here at that version (e.g. toyhost 0.9: 1.0a27 is installed); "
+        "run uv audit on this environment, or give explain its --python\n"))
+
+
+def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it(pinned, tmp_path, capsys):
+    # With its default service (PyPI) pip-audit skips the project installed to be audited (CI recipe):
+    # no public advisory can name it. Skipped for another reason (--skip-editable), it was not checked.
+    with AdvisoryService() as service:
+        report = audit(pinned, service)
+    for reason, status, where in (
+        ("Dependency not found on PyPI and could not be audited: toyhost-export (0.3a1)", 1, "notes"),
+        ("distribution marked as editable", 1, "not_checked"),
+    ):
+        data = json.loads(json.dumps(report.report))
+        entry = next(d for d in data["dependencies"] if d["name"] == "toyhost-export")
+        entry.clear()
+        entry.update({"name": "toyhost-export", "skip_reason": reason})
+        (tmp_path / "audit.json").write_text(json.dumps(data), encoding="utf-8")
+        got_status, got = explained(capsys, "--python", str(pinned.python), "--audit-json", str(tmp_path / "audit.json"))
+        assert (got_status, got["blocked"]) == (status, 1)
+        expected = ("pip-audit skipped toyhost-export 0.3a1: not on PyPI (a local or private package)" if where == "notes"
+                    else f"toyhost-export 0.3a1: pip-audit skipped it ({reason})")
+        assert got[where] == [expected]
+
+
+def test_where_the_interpreter_tags_are_unknown_wheels_are_not_checked_and_a_note_says_so(tmp_path):
+    env = environment(HOST, ("toyhost-export", "0.3a1", ("toyhost==1.0a27",)))  # described directly: no tags known
+    folder = folder_of(tmp_path, ("toyhost-export", "0.3a2", ["toyhost>=1.0a27"], ""))
+    explanation = explain(env, [TOYSEC], find_links=folder)
+    assert explanation.verdicts[0].blockers[0].way_out.release == "toyhost-export 0.3a2"
+    assert "note: --find-links: this interpreter's wheel tags are not known (neither packaging nor a known platform): " \
+           "wheels were not checked against them" in format_text(explanation)

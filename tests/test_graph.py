@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 import pytest
 
@@ -27,8 +29,8 @@ def drawn_edges(graph):
         classes = group.get("class", "").split()
         if classes[:1] == ["edge"]:
             line = group.find(f"{SVG}line")
-            found.append((group.get("data-source"), group.get("data-target"), classes[1],
-                          group.find(f"{SVG}text").text, line.get("stroke")))
+            label = " ".join(text.text for text in group.iter(f"{SVG}text"))
+            found.append((group.get("data-source"), group.get("data-target"), classes[1], label, line.get("stroke")))
     return sorted(found)
 
 
@@ -134,6 +136,72 @@ def test_labels_keep_extras_and_markers():
     assert Edge("a", "b", "").label == "any version"
 
 
+def test_given_the_releases_a_conflict_shows_that_no_release_is_in_both_sets():
+    releases = ["toyhost 1.0a27", "toyhost 1.0a28", "toyhost 2.0.dev1", "toyhost-charts 0.1", "toyhost not-a-version"]
+    graph = conflict_graph(parse_conflict(PIP_26), releases=releases)
+    assert graph.node("toyhost") == Node("toyhost", "", "no release satisfies all demands", ("1.0a27", "1.0a28", "2.0.dev1"))
+    assert graph.edges == (
+        Edge("toyhost-charts", "toyhost", ">=1.0a28", CONFLICT, "admits 1.0a28, 2.0.dev1"),
+        Edge("toyhost-export", "toyhost", "==1.0a27", CONFLICT, "admits 1.0a27"),
+    )
+    assert str(graph).splitlines()[-1] == "toyhost  releases 1.0a27, 1.0a28, 2.0.dev1  (no release satisfies all demands)"
+    nodes = drawn_nodes(graph)
+    assert nodes["toyhost"][:2] == (["toyhost", "releases 1.0a27, 1.0a28, 2.0.dev1", "no release satisfies all demands"], True)
+    assert [edge[3] for edge in drawn_edges(graph)] == [">=1.0a28 (admits 1.0a28, 2.0.dev1)", "==1.0a27 (admits 1.0a27)"]
+    # The box grows by a line for the third line of text, and the legend moves down with it.
+    tree = svg_tree(graph)
+    host_box = next(g for g in tree.iter(f"{SVG}g") if g.get("data-name") == "toyhost").find(f"{SVG}rect")
+    assert host_box.get("height") == "61"
+    assert int(tree.get("height")) == int(svg_tree(conflict_graph(parse_conflict(PIP_26))).get("height")) + 17
+
+
+def test_a_demand_that_admits_no_release_says_so(toys_index):
+    conflict = Conflict("pip", (Demand("toyhost-export", "0.3a1", "toyhost==1.0a27"),), "")
+    graph = conflict_graph(conflict, requested=["toyhost==9.9"], releases=toys_index)  # a LocalIndex
+    assert graph.edges[0] == Edge("(you)", "toyhost", "==9.9", CONFLICT, "admits no release")
+    assert graph.node("toyhost").releases == tuple(r.split(" ")[1] for r in toys_index.releases() if r.startswith("toyhost "))
+    assert {"1.0a27", "1.0a28"} <= set(graph.node("toyhost").releases)
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+def test_the_picture_is_an_image_whose_alt_text_says_what_it_shows():
+    graph = conflict_graph(parse_conflict(PIP_26), releases=["toyhost 1.0a27", "toyhost 1.0a28"])
+    assert graph.description == (
+        "pip cannot install this set: the demands on toyhost conflict. "
+        "toyhost-charts 0.1 requires toyhost >=1.0a28 (conflict: admits 1.0a28). "
+        "toyhost-export 0.3a1 requires toyhost ==1.0a27 (conflict: admits 1.0a27). "
+        "toyhost (releases 1.0a27, 1.0a28): no release satisfies all demands."
+    )
+    # One <img>: MyST-NB and JupyterLab show HTML before SVG, and an HTML image keeps its alt text.
+    parser = _Images()
+    parser.feed(graph._repr_html_())
+    (image,) = parser.images
+    assert image["alt"] == graph.description
+    prefix = "data:image/svg+xml;base64,"
+    assert image["src"].startswith(prefix)
+    assert base64.b64decode(image["src"][len(prefix):]).decode("utf-8") == graph.svg()
+    assert svg_tree(graph).find(f"{SVG}desc").text == graph.description
+    assert not hasattr(graph, "_repr_svg_")  # else notebooks would store the picture twice
+
+
+def test_the_description_escapes_nothing_but_the_image_escapes_it():
+    graph = conflict_graph(parse_conflict(UV_013))
+    assert "toyhost-export <=0.3a1 requires toyhost ==1.0a27 (conflict)." in graph.description
+    assert 'alt="uv cannot install' in graph._repr_html_() and "&lt;=0.3a1" in graph._repr_html_()
+    you = conflict_graph(Conflict("pip", (Demand("toyhost-export", "0.3a1", "toyhost==1.0a27"),), ""),
+                         requested=["toyhost==1.0a28"])
+    assert you.description.split(". ")[1] == "you ask for toyhost ==1.0a28 (conflict)"
+
+
 # -- a sandbox -------------------------------------------------------------------------------
 
 
@@ -149,6 +217,10 @@ toyhost-export 0.3a1
   -> toyhost ==1.0a27  [blocking: keeps out 1.0a28]
 toyhost 1.0a27"""
         assert drawn_edges(graph) == [("toyhost-export", "toyhost", "blocking", "==1.0a27 (keeps out 1.0a28)", "#e65100")]
+        assert graph.description == (
+            "installed in the sandbox: 1 requirement highlighted. "
+            "toyhost-export 0.3a1 requires toyhost ==1.0a27 (blocking: keeps out 1.0a28). toyhost 1.0a27."
+        )
         # By default the newest release in the sandbox's index is the one wanted: here toyhost 2.0.
         assert draw(sandbox).edges[0].note == "keeps out 2.0"
 
@@ -156,6 +228,7 @@ toyhost 1.0a27"""
         sandbox.pip("install toyhost==1.0a28")
         graph = draw(sandbox, wanted=["toyhost==1.0a28"])
         assert graph.edges == (Edge("toyhost-export", "toyhost", "==1.0a27", BROKEN, "1.0a28 is installed"),)
+        assert "toyhost-export 0.3a1 requires toyhost ==1.0a27 (broken: 1.0a28 is installed)." in graph.description
         assert 'stroke-dasharray="7 4"' in graph.svg()
 
         # With the host gone, the requirement points at a project that is not there.

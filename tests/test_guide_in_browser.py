@@ -11,7 +11,9 @@ is refused and reported, so the guide is also shown to work offline.
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -113,8 +115,9 @@ def browser(guide, tmp_path_factory):
 class Visit:
     """One page opened in the browser, with everything that went wrong while it loaded."""
 
-    def __init__(self, context, url: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context, url: str, width: int = 1280) -> None:  # type: ignore[no-untyped-def]
         self.page = context.new_page()
+        self.page.set_viewport_size({"width": width, "height": 900})
         self.problems: list[str] = []
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console error: {m.text}"))
         self.page.on("pageerror", lambda e: self.problems.append(f"uncaught JavaScript error: {e}"))
@@ -240,3 +243,137 @@ def test_collapsed_parts_open_when_clicked(browser, guide):
             visit.close()
     # Nothing to click would make this test prove nothing: the guide has collapsed parts.
     assert opened, "no collapsed part (<details>) found in any chapter"
+
+
+# -- nothing is cut off --------------------------------------------------------------------------
+
+#: Laptop and tablet widths: at both, every line of every output must be seen without scrolling.
+WIDTHS = [1280, 768]
+
+#: Every box that shows an output, a code cell, a literal block or a table, with its text.
+BOXES = """() => Array.from(document.querySelectorAll(
+    "article.bd-article :is(pre, table, .pst-scrollable-table-container, div.highlight, div.cell_output, div.output)"
+), box => ({
+    kind: box.matches("table, .pst-scrollable-table-container") ? "table" : box.closest(".cell_output") ? "output" : "code",
+    scrollWidth: box.scrollWidth,
+    clientWidth: box.clientWidth,
+    text: box.textContent.trim(),
+}))"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("chapter", chapters())
+def test_no_output_code_or_table_is_wider_than_its_box(browser, guide, chapter, width):
+    """A line past the right edge of its box is a line the reader does not see (issue 12, item 1)."""
+    visit = Visit(browser, f"{guide}{chapter}.html", width)
+    try:
+        boxes = visit.page.evaluate(BOXES)
+        page_width = visit.page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    finally:
+        visit.close()
+    if (BOOK / f"{chapter}.ipynb").exists():
+        assert any(box["kind"] == "output" for box in boxes), f"{chapter}: no output found: the test would prove nothing"
+    cut = [
+        f"{box['kind']} {box['scrollWidth']} px wide in a {box['clientWidth']} px box: "
+        f"{max(box['text'].splitlines() or [''], key=len)[:100]!r}"
+        for box in boxes if box["scrollWidth"] > box["clientWidth"]
+    ]
+    if page_width[0] > page_width[1]:
+        cut.append(f"the page itself is {page_width[0]} px wide in a {page_width[1]} px window")
+    assert cut == [], f"{chapter}.html at {width} px, {len(cut)} of {len(boxes)} boxes cut off:\n" + "\n".join(cut)
+
+
+def copied_by_copybutton(text: str) -> str:
+    """What sphinx-copybutton should put on the clipboard for a block's text, as conf.py sets it up:
+    only the lines after a ``$ `` or ``>>> `` prompt (and empty lines) when there is a prompt, and
+    no trailing newline."""
+    prompt = re.compile(r"^(\$ |>>> )(.*)")
+    lines = text.split("\n")
+    if any(prompt.match(line) for line in lines):
+        lines = [m.group(2) if (m := prompt.match(line)) else line for line in lines
+                 if prompt.match(line) or line.strip() == ""]
+    copied = "\n".join(lines)
+    return copied[:-1] if copied.endswith("\n") else copied
+
+
+@pytest.mark.parametrize("chapter", ["01-the-conflict", "workshop/setup"])
+def test_a_wrapped_line_is_copied_as_one_line(browser, guide, chapter):
+    """Wrapping is visual only: the copy button copies exactly the text, no line break added."""
+    browser.grant_permissions(["clipboard-read", "clipboard-write"], origin=guide.rstrip("/"))
+    visit = Visit(browser, f"{guide}{chapter}.html", 768)
+    try:
+        page = visit.page
+        # The blocks shown (not inside a collapsed part) on more lines than their text has: those that wrap.
+        wrapped = page.evaluate("""() => Array.from(document.querySelectorAll("article.bd-article div.highlight pre[id]"))
+            .filter(pre => pre.checkVisibility()).filter(pre => {
+                const style = getComputedStyle(pre);
+                const inner = pre.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+                const lines = pre.textContent.replace(/\\n$/, "").split("\\n").length;
+                return Math.round(inner / parseFloat(style.lineHeight)) > lines;
+            })
+            .map(pre => [pre.id, pre.textContent])""")
+        assert wrapped, f"{chapter}: no block wraps at 768 px, so this test would prove nothing"
+        for block_id, text in wrapped:
+            page.evaluate("() => navigator.clipboard.writeText('')")  # so that a failed copy is seen
+            page.click(f"button.copybtn[data-clipboard-target='#{block_id}']", force=True)
+            copied = page.evaluate("() => navigator.clipboard.readText()")
+            assert copied == copied_by_copybutton(text), f"{chapter}: #{block_id} copied differently"
+        assert visit.problems == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_one_search_field(browser, guide, width):
+    """One search field on the page, not two (the theme's sidebar field and a header bar's)."""
+    visit = Visit(browser, f"{guide}01-the-conflict.html", width)
+    try:
+        page = visit.page
+        if width < 992:  # pydata-sphinx-theme's breakpoint: below it, the sidebar opens from a button
+            page.click("button.primary-toggle:visible, label.sidebar-toggle.primary-toggle:visible")
+            page.wait_for_timeout(500)
+        shown = page.evaluate("""() => Array.from(document.querySelectorAll(
+            ".search-button-field, .search-button, form.bd-search input[type=search]"
+        )).filter(field => field.checkVisibility()).map(field => field.outerHTML.slice(0, 80))""")
+    finally:
+        visit.close()
+    assert len(shown) == 1, f"at {width} px, {len(shown)} search fields are shown: {shown}"
+
+
+def _package_names(svg: str) -> list[str]:
+    """The projects drawn in one of pinlab's pictures (its nodes), the user's own ``(you)`` aside."""
+    import xml.etree.ElementTree as ET
+
+    nodes = ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")
+    return [g.get("data-name") for g in nodes if g.get("class", "").split()[:1] == ["node"] and g.get("data-name") != "(you)"]
+
+
+def test_every_picture_says_what_it_shows(browser, guide):
+    """A screen reader reads a picture's alt text: it must describe the picture, naming every project in it,
+    not be the picture's file name (issue 12, item 2)."""
+    problems, seen = [], 0
+    for chapter in chapters():
+        visit = Visit(browser, f"{guide}{chapter}.html")
+        try:
+            images = visit.page.evaluate(
+                "() => Array.from(document.querySelectorAll('article.bd-article img'), i => [i.getAttribute('alt'), i.src])"
+            )
+        finally:
+            visit.close()
+        for alt, src in images:
+            seen += 1
+            shown = f"{chapter}: the picture {src[:60]!r}"
+            if not alt or re.search(r"(^|/)_images/|\.(svg|png|jpe?g|gif)$", alt.strip()):
+                problems.append(f"{shown} has the alt text {alt!r}")
+                continue
+            if src.startswith("data:image/svg+xml;base64,"):
+                svg = base64.b64decode(src.partition(",")[2]).decode("utf-8")
+            elif src.endswith(".svg"):
+                svg = browser.request.get(src).text()
+            else:
+                continue
+            unnamed = [name for name in _package_names(svg) if name not in alt]
+            if unnamed:
+                problems.append(f"{shown}: its alt text {alt!r} does not name {', '.join(unnamed)}")
+    assert seen, "no picture found in the guide: the test would prove nothing"
+    assert problems == []

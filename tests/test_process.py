@@ -1,7 +1,9 @@
 import os
 import sys
 
-from pinlab.process import Placeholders, clean_env, run
+import pytest
+
+from pinlab.process import Placeholders, Stopped, clean_env, run
 
 
 def test_clean_env_drops_installer_and_python_settings(monkeypatch):
@@ -50,3 +52,58 @@ def test_run_captures_both_streams_in_order_and_exit_code():
 def test_run_reads_utf8_output():
     result = run([sys.executable, "-c", "print('caf\\u00e9 \\u2713')"])
     assert result.output.strip() == "café ✓"
+
+
+def test_a_command_past_its_time_limit_is_killed_and_named():
+    code = "import time; print('started', flush=True); time.sleep(60)"
+    with pytest.raises(Stopped) as caught:
+        run([sys.executable, "-c", code], shown_as=["python", "-c", "sleep"], timeout=1)
+    assert str(caught.value) == "python -c sleep: stopped, it had not finished after 1 s"
+    assert caught.value.output == "started\n"
+
+
+def test_a_command_that_floods_its_output_is_killed_at_the_limit():
+    code = "while True: print('x' * 1000)"
+    with pytest.raises(Stopped) as caught:
+        run([sys.executable, "-c", code], shown_as=["python", "-c", "flood"], timeout=60, max_output=100_000)
+    assert str(caught.value) == "python -c flood: stopped, it printed more than 100000 bytes"
+    assert len(caught.value.output) <= 100_000
+
+
+def test_without_limits_a_long_output_is_kept_whole_from_both_pipes():
+    code = "import sys; print('o' * 300000); print('e' * 300000, file=sys.stderr); sys.exit(1)"
+    result = run([sys.executable, "-c", code], merge_output=False)
+    assert result.output == "o" * 300000 + "\n" + "e" * 300000 + "\n"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="signals end processes on POSIX only")
+def test_a_child_killed_by_a_signal_is_reported_as_such():
+    code = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
+    result = run([sys.executable, "-c", code], shown_as=["python", "-c", "..."])
+    assert (result.returncode, result.status) == (-9, "killed by signal 9 (SIGKILL)")
+    assert str(result) == "$ python -c ...\n\n[killed by signal 9 (SIGKILL)]"
+
+
+def test_newlines_read_as_text_mode_reads_them():
+    result = run([sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'a\\r\\nb\\rc\\n')"])
+    assert result.output == "a\nb\nc\n"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a shell script stands for a misbehaving program")
+def test_a_time_limit_also_ends_what_the_command_started(tmp_path):
+    import time
+
+    script = tmp_path / "hang.sh"
+    script.write_text(f"#!/bin/sh\nsleep 60 &\necho $! > '{tmp_path / 'pid'}'\nwait\n", encoding="utf-8")
+    script.chmod(0o755)
+    with pytest.raises(Stopped):
+        run([script], shown_as=["hang.sh"], timeout=1)
+    pid = int((tmp_path / "pid").read_text())
+    for _ in range(50):  # the orphaned sleep is reaped by init shortly after its kill
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the command's child {pid} still runs")

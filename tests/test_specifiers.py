@@ -30,6 +30,7 @@ def test_pre_option_admits_every_pre_release():
 def test_table_renders_one_row_per_specifier_and_the_newest_admitted():
     shown = table("toyhost", ["==1.0a27", "<2", ">=3"], reversed(HOST))
     assert str(shown) == "\n".join([
+        "What each requirement admits among toyhost's releases, by default (a pre-release only where PEP 440 lets one in):",
         "requirement      0.9  1.0a27  1.0a28  2.0  newest admitted",
         "---------------  ---  ------  ------  ---  ---------------",
         "toyhost==1.0a27  -    yes     -       -    1.0a27",
@@ -37,6 +38,16 @@ def test_table_renders_one_row_per_specifier_and_the_newest_admitted():
         "toyhost>=3       -    -       -       -    nothing",
     ])
     assert shown.newest() == {"toyhost==1.0a27": "1.0a27", "toyhost<2": "0.9", "toyhost>=3": "nothing"}
+
+
+def test_a_table_says_how_it_treated_pre_releases():
+    # Chapter 5 prints the same table with and without --pre, one under the other: the titles tell them apart.
+    by_default = table("toyhost", ["<2"], HOST)
+    with_pre = table("toyhost", ["<2"], HOST, prereleases=True)
+    assert str(with_pre).splitlines()[0] == "What each requirement admits among toyhost's releases, with --pre (every pre-release):"
+    assert str(with_pre).splitlines()[1:] != str(by_default).splitlines()[1:]
+    assert str(table("toyhost", ["<2"], HOST, prereleases=False)).splitlines()[0].endswith("with no pre-release:")
+    assert str(table("toyhost", ["<2"], HOST, title="")).splitlines()[0].startswith("requirement")
 
 
 def test_an_invalid_specifier_is_quoted():

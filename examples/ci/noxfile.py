@@ -20,9 +20,12 @@ import nox
 nox.needs_version = ">=2024.10.9"
 nox.options.sessions = ["newest", "audit", "pins"]
 
-# pinlab is not on PyPI: install it from where you got the kit (its git URL, a tag, or a wheel).
-# Without extras it brings only what lint and explain need (packaging, dependency-groups).
-PINLAB = "pinlab @ git+https://github.com/OWNER/pinlab"
+# Where pip gets pinlab. The kit is not published yet (no repository address, not on PyPI), so
+# there is no address to write here: set PINLAB to what you have, a clone of the kit's folder or
+# pinlab's wheel (the stick's wheelhouse/ holds one; `python -m build --wheel` in a clone makes
+# one), e.g. `PINLAB=/path/to/pinlab nox -s audit`. Without extras it brings only what lint and
+# explain need (packaging, dependency-groups).
+PINLAB = os.environ.get("PINLAB", "")
 # Your test runner and whatever your tests import beyond the library's own dependencies.
 TEST_TOOLS = ["pytest"]
 
@@ -48,7 +51,7 @@ def audit(session: nox.Session) -> None:
     tools = Path(session.create_tmp()) / "tools"
     session.run("python", "-m", "venv", "--clear", str(tools))  # the same Python, none of its packages
     auditor = _python(tools / ("Scripts" if os.name == "nt" else "bin"))
-    session.run(auditor, "-m", "pip", "install", "--quiet", "pip-audit", PINLAB, external=True)
+    session.run(auditor, "-m", "pip", "install", "--quiet", "pip-audit", _pinlab(session), external=True)
     report = str(tools / "pip-audit.json")
     # PIPAPI_PYTHON_LOCATION: pip-audit lists the packages of that interpreter, not its own.
     # pip-audit exits 1 when it finds something; let pinlab explain decide. In a fresh environment
@@ -62,10 +65,18 @@ def audit(session: nox.Session) -> None:
 @nox.session
 def pins(session: nox.Session) -> None:
     """No == pin and no unexplained cap in what you publish: pyproject.toml and the built wheel."""
-    session.install("build", PINLAB)
+    session.install("build", _pinlab(session))
     dist = session.create_tmp()
     session.run("python", "-m", "build", "--wheel", "--outdir", dist)
     session.run("pinlab", "lint", "pyproject.toml", *glob.glob(f"{dist}/*.whl"))
+
+
+def _pinlab(session: nox.Session) -> str:
+    """What to install pinlab from (PINLAB), or a one-line error saying how to set it."""
+    if not PINLAB:
+        session.error("PINLAB is not set: pinlab is not published yet; set it to a clone of the kit "
+                      "or to pinlab's wheel, e.g. PINLAB=/path/to/pinlab nox -s audit")
+    return PINLAB
 
 
 def _python(scripts: str | Path) -> str:

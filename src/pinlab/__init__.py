@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .advisories import load_advisories
     from .advisory_service import AdvisoryService
-    from .auditing import audit
+    from .auditing import audit, uv_audit
     from .index import LocalIndex, toy_index
     from .process import Completed
     from .sandbox import Outcome, Sandbox
@@ -33,11 +33,12 @@ _EXPORTS: dict[str, tuple[str, bool]] = {
     "find_toys": ("toys", True),
     "load_advisories": ("advisories", False),
     "toy_index": ("index", True),
+    "uv_audit": ("auditing", True),
 }
 
 __all__ = [
     "AdvisoryService", "Completed", "LocalIndex", "Outcome", "Sandbox", "Toy", "ToyError", "audit", "find_toys",
-    "load_advisories", "toy_index",
+    "load_advisories", "toy_index", "uv_audit",
 ]
 
 

@@ -127,6 +127,17 @@ class Advisory:
         wanted = canonicalize_name(name)
         return any(entry.name == wanted and entry.includes(version) for entry in self.affected)
 
+    def names(self, name: str) -> bool:
+        """True if the record has a PyPI ``affected`` entry for *name*."""
+        wanted = canonicalize_name(name)
+        return any(entry.name == wanted for entry in self.affected)
+
+    @property
+    def says_pypi_versions(self) -> bool:
+        """False for a record that cannot match any PyPI version: no PyPI ``affected`` entry, or
+        entries with only ``GIT``/``SEMVER`` ranges (commits, semver) and no ``versions`` list."""
+        return any(entry.ranges or entry.versions for entry in self.affected)
+
     def fixed_versions(self, name: str) -> tuple[Version, ...]:
         """The versions of *name* this record calls fixed, lowest first."""
         wanted = canonicalize_name(name)

@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .advisory_service import HOST, AdvisoryService
-from .sandbox import _SEED, Outcome, Sandbox, _split
+from .audit_reports import AuditedPackage, Vulnerability, read_pip_audit  # noqa: F401 (Vulnerability: its old home)
+from .process import run
+from .sandbox import _SEED, Outcome, Sandbox, _split, uv_binary
 
 _REPORT = "pip-audit.json"
 _CACHE = "pip-audit-cache"
@@ -42,32 +44,6 @@ _CACHE = "pip-audit-cache"
 
 class AuditError(RuntimeError):
     """pip-audit did not produce a report; the message quotes its last line of output."""
-
-
-@dataclass(frozen=True)
-class Vulnerability:
-    """One advisory pip-audit found for an installed package."""
-
-    id: str
-    """The advisory's id (``TOYSEC-2026-1``)."""
-    fix_versions: tuple[str, ...]
-    """The versions pip-audit names as fixed, lowest first."""
-    aliases: tuple[str, ...] = ()
-    """Other ids of the same advisory."""
-    description: str = ""
-    """Its summary line."""
-
-
-@dataclass(frozen=True)
-class AuditedPackage:
-    """One installed package, as pip-audit reported it."""
-
-    name: str
-    """Canonical name."""
-    version: str
-    """The installed version pip-audit saw."""
-    vulns: tuple[Vulnerability, ...] = ()
-    """The advisories that affect this version (empty: none known)."""
 
 
 @dataclass(frozen=True)
@@ -192,21 +168,87 @@ def _bootstrap() -> str:
 
 
 def _parse(transcript: Outcome, report: Mapping[str, Any]) -> AuditReport:
-    packages = []
-    for dependency in report.get("dependencies", []):
-        # Seed packages (pip) are audited too but are not part of any lesson; a package pip-audit
-        # skipped (an editable install) has no version to report, and sandboxes never hold one.
-        if dependency["name"] in _SEED or "skip_reason" in dependency:
-            continue
-        vulns = tuple(
-            Vulnerability(vuln["id"], tuple(vuln.get("fix_versions", [])), tuple(vuln.get("aliases", [])),
-                          vuln.get("description", ""))
-            for vuln in dependency.get("vulns", [])
-        )
-        packages.append(AuditedPackage(dependency["name"], dependency["version"], vulns))
+    # Seed packages (pip) are audited too but are not part of any lesson; a package pip-audit
+    # skipped (an editable install) has no version to report, and sandboxes never hold one.
+    audited = read_pip_audit(dict(report), "pip-audit's report")
+    packages = [package for package in audited.packages if package.name not in _SEED and package.skip_reason is None]
     fixes = tuple(
         AuditFix(fix["name"], fix.get("old_version", fix.get("version", "")), fix.get("new_version"),
                  fix.get("skip_reason"))
         for fix in report.get("fixes", [])
     )
     return AuditReport(transcript, tuple(sorted(packages, key=lambda p: p.name)), fixes, report)
+
+
+# -- uv audit -----------------------------------------------------------------------------------------
+
+_UV_REPORT = "uv-audit.json"
+
+
+@dataclass(frozen=True, repr=False)
+class UvAuditReport:
+    """What the real ``uv audit`` said about a sandbox's locked project."""
+
+    transcript: Outcome
+    """The run a reader sees: ``uv audit`` in its own words (text output)."""
+    report: Path
+    """Its JSON report (``--output-format json``), the file ``pinlab explain --audit-json`` reads."""
+    vulnerable: tuple[AuditedPackage, ...]
+    """The vulnerable packages the report names, read by the one reader of audit reports."""
+
+    def __str__(self) -> str:
+        return str(self.transcript)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+        printer.text(str(self))
+
+
+_APPLICATION = """\
+[project]
+name = "toy-application"
+version = "1.0"
+requires-python = ">=3.10"
+dependencies = [{dependencies}]
+"""
+
+
+def lock_project(sandbox: Sandbox, *requirements: str) -> Outcome:
+    """Write an application that depends on *requirements* into *sandbox*'s folder, as a
+    ``pyproject.toml``, and lock it with ``uv lock`` from the sandbox's index: what ``uv audit``
+    reads."""
+    sandbox.write_file("pyproject.toml", _APPLICATION.format(
+        dependencies=", ".join(json.dumps(requirement) for requirement in requirements)))
+    return sandbox.uv("lock --no-index")
+
+
+def uv_audit(sandbox: Sandbox, service: AdvisoryService) -> UvAuditReport:
+    """Run the real ``uv audit`` on the project locked in *sandbox*'s folder (its ``uv.lock``,
+    e.g. made by ``sandbox.uv("lock --no-index")``), asking *service* instead of osv.dev.
+
+    uv audit reads the lock, not an installed environment, and refuses to run offline ("Auditing
+    requires network access"): so it runs with network mode on, every proxy dropped, and
+    ``--service-url`` naming the service on 127.0.0.1, the only address it asks (its queries
+    are OSV's ``/v1/querybatch`` then ``/v1/vulns/ID``). A cache of its own in the sandbox: uv
+    keeps the answers for half an hour otherwise.
+    """
+    if service.closed:
+        raise AuditError("the advisory service is closed: uv audit would have nothing to ask")
+    if not (sandbox.path / "uv.lock").is_file():
+        raise AuditError("uv audit reads a lock: lock the sandbox's project first (lock_project(sandbox, ...))")
+    from .audit_reports import read_uv_audit
+
+    env = _without_proxies({key: value for key, value in sandbox._uv_env().items() if key != "UV_OFFLINE"})
+    # The experimental-feature warning is noise in a transcript; the feature is what uv 0.13 ships.
+    options = ["audit", "--frozen", "--service-url", service.base_url, "--cache-dir", "uv-audit-cache",
+               "--preview-features", "audit-command,json-output"]
+    shown_port = f"http://{HOST}:<port>"
+    shown = ["uv", "audit", "--frozen", "--service-url", shown_port]
+    transcript = sandbox._run([uv_binary(), *options], shown, env)
+    transcript = replace(transcript, output=transcript.output.replace(service.base_url, shown_port))
+    as_json = run([uv_binary(), *options, "--output-format", "json"], env=env, cwd=sandbox.path,
+                  merge_output=False, timeout=sandbox.time_limit)
+    report = sandbox.path / _UV_REPORT
+    report.write_text(as_json.output if as_json.returncode in (0, 1) else "", encoding="utf-8")
+    if as_json.returncode not in (0, 1):
+        raise AuditError(f"uv audit failed ({as_json.status}): {(as_json.output.strip().splitlines() or ['no output'])[-1]}")
+    return UvAuditReport(transcript, report, read_uv_audit(json.loads(as_json.output), "uv audit's report").packages)

@@ -1,6 +1,6 @@
 """The ``pinlab`` command (also ``python -m pinlab``): ``pinlab lint``, ``pinlab explain``, ``pinlab doctor``.
 
-Exit status: 0 clean, 1 findings (lint) or a blocked fix (explain), 2 unusable input. Unusable
+Exit status: 0 clean, 1 findings (lint) or a blocked fix or something not checked (explain), 2 unusable input. Unusable
 input is reported in one line on standard error, naming the input and what is wrong with it,
 never as a traceback.
 
@@ -97,7 +97,8 @@ def _version() -> str:
 def _add_explain(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", metavar="PATH", help="the environment's interpreter (default: this one)")
     data = parser.add_mutually_exclusive_group(required=True)
-    data.add_argument("--audit-json", metavar="FILE", help="pip-audit's report (pip-audit -f json)")
+    data.add_argument("--audit-json", metavar="FILE",
+                      help="pip-audit's report (pip-audit -f json) or uv audit's (uv audit --output-format json)")
     data.add_argument("--advisories", metavar="DIR", help="a folder of OSV records (*.json)")
     parser.add_argument("--find-links", metavar="DIR",
                         help="a folder of wheels and sdists to look in for a newer release of a blocker")
@@ -106,14 +107,15 @@ def _add_explain(parser: argparse.ArgumentParser) -> None:
 
 def _run_explain(args: argparse.Namespace) -> int:
     from .environment import read_environment
-    from .explain import as_json, explain, format_text, from_advisories, from_audit_json
+    from .explain import as_json, check_not_empty, explain, format_text, from_advisories, from_audit_json
 
     environment = read_environment(args.python)
+    check_not_empty(environment, f"--python {Path(args.python).as_posix()}" if args.python else "this interpreter")
     if args.audit_json:
-        vulnerabilities, notes = from_audit_json(args.audit_json, environment)
+        vulnerabilities = from_audit_json(args.audit_json, environment)
     else:
-        vulnerabilities, notes = from_advisories(args.advisories, environment)
-    explanation = explain(environment, vulnerabilities, find_links=args.find_links, notes=notes)
+        vulnerabilities = from_advisories(args.advisories, environment)
+    explanation = explain(environment, vulnerabilities, find_links=args.find_links)
     _print(explanation, args.format, format_text, as_json)
     return explanation.exit_status
 

@@ -17,7 +17,7 @@ from typing import Iterable, Mapping
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from .process import clean_env, run
+from .process import Completed, Stopped, clean_env, run
 from .requirements import Source, UnusableInput, from_requires_dist
 
 # Runs in the target interpreter, standard library only. The marker environment is computed
@@ -55,8 +55,77 @@ for dist in metadata.distributions():
     direct_url = dist.read_text("direct_url.json")
     found.append({"name": name, "version": dist.version, "requires": dist.requires or [],
                   "direct_url": json.loads(direct_url).get("url") if direct_url else None})
-print(json.dumps({"markers": markers, "distributions": found}))
+
+# The wheel tags this interpreter accepts, from packaging.tags: the environment's own packaging
+# if it has one, else the kit's copy, loaded from the folder given as argument (after the listing
+# above, so that the kit's folder never shows up as installed). None if neither works here.
+def wheel_tags(kit_packaging):
+    try:
+        import packaging.tags as tags
+    except Exception:
+        import importlib.util
+        for name in [module for module in sys.modules if module == "packaging" or module.startswith("packaging.")]:
+            del sys.modules[name]
+        spec = importlib.util.spec_from_file_location(
+            "packaging", os.path.join(kit_packaging, "__init__.py"), submodule_search_locations=[kit_packaging])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["packaging"] = module
+        spec.loader.exec_module(module)
+        import packaging.tags as tags
+    return [str(tag) for tag in tags.sys_tags()]
+
+# Without a packaging that runs here (the kit's needs a newer Python), the tags of the common
+# cases by the rules packaging.tags follows: CPython on glibc Linux or on Windows, and pure
+# wheels. Anywhere else (macOS, musl, PyPy) they stay unknown rather than guessed.
+def fallback_tags():
+    import sysconfig
+    if sys.implementation.name != "cpython":
+        return None
+    major, minor = sys.version_info[:2]
+    python = "cp%d%d" % (major, minor)
+    platform_tag = re.sub(r"[-.]", "_", sysconfig.get_platform())
+    platforms = []
+    if platform_tag.startswith("linux_"):
+        arch = platform_tag[len("linux_"):]
+        glibc = (os.confstr("CS_GNU_LIBC_VERSION") or "").split()
+        if len(glibc) != 2 or glibc[0] != "glibc":
+            return None
+        glibc_minor = int(glibc[1].split(".")[1])
+        legacy = {5: "manylinux1", 12: "manylinux2010", 17: "manylinux2014"}
+        for number in range(glibc_minor, 4, -1):
+            platforms.append("manylinux_2_%d_%s" % (number, arch))
+            if number in legacy:
+                platforms.append("%s_%s" % (legacy[number], arch))
+        platforms.append(platform_tag)
+    elif platform_tag.startswith("win"):
+        platforms.append(platform_tag)
+    else:
+        return None
+    found = []
+    for platform_name in platforms:
+        found += ["%s-%s-%s" % (python, abi, platform_name) for abi in (python, "abi3", "none")]
+        found += ["cp%d%d-abi3-%s" % (major, older, platform_name) for older in range(minor - 1, 1, -1)]
+    found += ["py%d%d-none-%s" % (major, older, platform_name) for older in range(minor, -1, -1)
+              for platform_name in platforms]
+    found += ["py%d-none-%s" % (major, platform_name) for platform_name in platforms]
+    found += [python + "-none-any", "py%d%d-none-any" % (major, minor), "py%d-none-any" % major]
+    found += ["py%d%d-none-any" % (major, older) for older in range(minor - 1, -1, -1)]
+    return found
+
+try:
+    found_tags = wheel_tags(sys.argv[1])
+except Exception:
+    try:
+        found_tags = fallback_tags()
+    except Exception:
+        found_tags = None
+print(json.dumps({"markers": markers, "distributions": found, "tags": found_tags}))
 """
+
+# A --python given by the user may be anything: a script that hangs, or prints without end.
+# Reading even a few thousand distributions takes seconds and prints a few megabytes.
+_TIMEOUT = 60
+_MAX_OUTPUT = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -104,12 +173,17 @@ class Environment:
     """Every installed distribution, one per name."""
     edges: tuple[Edge, ...] = field(default=(), repr=False)
     """Every requirement that applies in this environment and names an installed distribution."""
+    tags: frozenset[str] | None = field(default=None, repr=False)
+    """The wheel tags its interpreter accepts (``cp311-cp311-manylinux_2_17_x86_64`` ...), as
+    :func:`packaging.tags.sys_tags` computes them there; None if not known."""
 
     @classmethod
-    def of(cls, markers: Mapping[str, str], distributions: Iterable[Installed]) -> Environment:
+    def of(cls, markers: Mapping[str, str], distributions: Iterable[Installed],
+           tags: Iterable[str] | None = None) -> Environment:
         """The environment made of *distributions*, its requirements evaluated with *markers*."""
         distributions = tuple(sorted(distributions, key=lambda dist: dist.key))
-        return cls(dict(markers), distributions, _edges(distributions, markers))
+        return cls(dict(markers), distributions, _edges(distributions, markers),
+                   frozenset(tags) if tags is not None else None)
 
     def get(self, name: str) -> Installed | None:
         key = canonicalize_name(name)
@@ -159,20 +233,46 @@ def read_environment(python: str | Path | None = None) -> Environment:
     label = f"--python {python.as_posix()}"
     if not python.exists():
         raise UnusableInput(f"{label}: no such file")
+    import packaging
+
+    kit_packaging = str(Path(packaging.__file__).parent)
     try:
         # -E: ignore PYTHON* variables; the user's site-packages stay visible, as they are to the user.
-        result = run([python.absolute(), "-E", "-c", _SCRIPT], env=clean_env(), merge_output=False)
+        result = run([python.absolute(), "-E", "-c", _SCRIPT, kit_packaging], env=clean_env(), merge_output=False,
+                     timeout=_TIMEOUT, max_output=_MAX_OUTPUT)
     except OSError as exc:
         raise UnusableInput(f"{label}: cannot be run: {exc.strerror or exc}") from None
+    except Stopped as exc:
+        raise UnusableInput(f"{label}: not a Python interpreter that can list its packages "
+                            f"(stopped: {exc.reason})") from None
+    distributions, markers, tags = _listing(result)
+    if distributions is None:
+        if not result.ok:
+            why = result.status + (f": {_last_line(result.output)}" if result.output.strip() else ", no output")
+        else:
+            why = f"its output is not the expected JSON: {_last_line(result.output) or 'no output'}"
+        raise UnusableInput(f"{label}: not a Python 3.8+ interpreter that can list its packages ({why})")
+    return Environment.of(markers, distributions, tags)
+
+
+def _listing(result: Completed) -> tuple[list[Installed] | None, dict, list[str] | None]:
+    """The distributions, marker values and tags the script printed; None if it printed something else."""
     try:
         data = json.loads(result.output) if result.ok else None
-    except json.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
-        last = (result.output.strip().splitlines() or ["no output"])[-1]
-        raise UnusableInput(f"{label}: not a Python 3.8+ interpreter that can list its packages ({last})")
-    return Environment.of(data["markers"], (Installed(d["name"], d["version"], tuple(d["requires"]), d.get("direct_url"))
-                                            for d in data["distributions"]))
+        markers, found, tags = data["markers"], data["distributions"], data.get("tags")
+        distributions = [Installed(d["name"], d["version"], tuple(d["requires"]), d.get("direct_url")) for d in found]
+        if not (isinstance(markers, dict) and all(isinstance(v, str) for v in markers.values())
+                and all(isinstance(d.name, str) and isinstance(d.version, str) for d in distributions)
+                and (tags is None or isinstance(tags, list))):
+            raise TypeError
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return None, {}, None
+    return distributions, markers, tags
+
+
+def _last_line(output: str) -> str:
+    last = (output.strip().splitlines() or [""])[-1]
+    return last if len(last) <= 100 else last[:97] + "..."
 
 
 def _edges(distributions: tuple[Installed, ...], markers: Mapping[str, str]) -> tuple[Edge, ...]:

@@ -4,20 +4,36 @@ The learner changes something real: a copy of a toy project (or another example)
 folder next to the notebooks, ``workspace/``, which JupyterLab's file browser shows. A self-check
 builds and installs what the learner wrote with the real tools and answers with one friendly
 line, ``✔ ...`` or ``✘ ...`` and a hint, never an exception or a build backend's traceback.
-``reset()`` puts the original back, so the next learner, or the next run, starts clean.
+A learner cannot spoil an exercise by accident. The setup cell's ``ensure()`` makes the copy only
+when it is missing, so running it again keeps the learner's edit; ``reset()`` is the explicit way
+to start over; the closing cell's ``finish()`` puts the original back only once the copy passed
+its check, so Run All cannot throw work away. The solution cells start with ``%%solution``, a
+cell magic registered when a notebook imports this module: in a learner's kernel it does not run
+the cell, but says how to (``%%solution apply``), so Run All cannot mark an exercise solved.
+
+The kit's own runs (nbval, ``nox -s refresh``) set ``PINLAB_RUN_SOLUTIONS=1``: then every
+solution runs, and ``ensure()`` always starts from the original, so that a copy left by an
+earlier or killed run cannot change the committed outputs. Those outputs are the solved path,
+which is what the rendered guide shows.
 
 Each chapter's check is a function here (``check_*``); the notebooks call them.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
+import functools
+import hashlib
+import os
 import re
 import shutil
+import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -32,6 +48,14 @@ if TYPE_CHECKING:  # imported where used, so that importing the exercises stays 
 
 WORKSPACE = "workspace"
 """The folder, beside the notebooks, that holds the learners' working copies."""
+
+RUN_SOLUTIONS = "PINLAB_RUN_SOLUTIONS"
+"""The environment variable the kit's own runs set to 1: solutions run, copies start fresh."""
+
+
+def kit_run() -> bool:
+    """True in the kit's own runs (nbval, refresh: ``PINLAB_RUN_SOLUTIONS=1``), not in a learner's kernel."""
+    return os.environ.get(RUN_SOLUTIONS, "") not in ("", "0")
 
 
 class ExerciseError(ValueError):
@@ -71,15 +95,18 @@ class Check:
 class WorkingCopy:
     """A copy of an example folder in ``workspace/``, for the learner to edit.
 
-    ``WorkingCopy.of_toy("toyhost-export==0.3a1")`` names the copy of that toy; ``reset()``
-    (re)creates it from the original. The copy is named like the original's folder, so it is
-    easy to find in the file browser.
+    ``WorkingCopy.of_toy("toyhost-export==0.3a1")`` names the copy of that toy; ``ensure()``
+    makes it if it is missing and keeps it otherwise; ``reset()`` (re)creates it from the
+    original; ``finish()`` puts the original back once the copy passed its check. The copy is
+    named like the original's folder, so it is easy to find in the file browser.
     """
 
     def __init__(self, source: Path, workspace: Path | None = None) -> None:
         self.source = Path(source)
         self.workspace = Path(workspace) if workspace is not None else Path.cwd() / WORKSPACE
         self.path = self.workspace / self.source.name
+        self._passed: str | None = None
+        """The fingerprint of the files the last check passed on (None: it did not pass)."""
 
     @classmethod
     def of_toy(cls, key: str, workspace: Path | None = None) -> WorkingCopy:
@@ -100,12 +127,56 @@ class WorkingCopy:
         """The path of *name* inside the working copy."""
         return self.path / name
 
+    def ensure(self) -> WorkingCopy:
+        """The exercise's setup: make the working copy if it is missing, keep it if it is there
+        (running the setup cell again must not throw the learner's edit away); say which; return it.
+
+        In the kit's own runs (:func:`kit_run`) the copy is always made afresh, so that one left
+        by an earlier or killed run cannot change the outputs: they must be those of a first run.
+        """
+        if self.path.is_dir() and not kit_run():
+            changed = self.changed()
+            state = f"edited: {', '.join(changed)}" if changed else "unchanged"
+            print(_wrap(f"kept your copy in {self.shown} ({state}); reset() starts over from the original.", ""))
+        else:
+            self._copy_original()
+            print(f"made {self.shown} from the original")
+        return self
+
     def reset(self) -> WorkingCopy:
-        """Replace the working copy by a fresh copy of the original; return it (it shows its state)."""
+        """Replace the working copy by a fresh copy of the original, and say how to see it in the
+        editor; return the copy (it shows its state)."""
+        self._copy_original()
+        print(_wrap(f"put the original back in {self.shown}. {_RELOAD}", ""))
+        return self
+
+    def finish(self) -> None:
+        """The exercise's last cell: put the original back for the next learner, but only once the
+        copy, as it is now, passed its check; otherwise keep it and say why, so that Run All
+        cannot throw away work in progress."""
+        if not self.path.is_dir():
+            print(f"{self.shown} is not there: nothing to put back (ensure() makes it again).")
+        elif not self.changed():
+            print(f"{self.shown} is the original still: nothing to put back.")
+        elif self._passed is not None and self._passed == self._fingerprint():
+            self._copy_original()
+            print(_wrap(f"✔ Done: put the original back in {self.shown}, for the next learner. {_RELOAD}", ""))
+        else:
+            print(_wrap(f"kept your copy in {self.shown} (edited: {', '.join(self.changed())}): its check has "
+                        "not said ✔ for it as it is now. Run the check again; reset() starts over.", ""))
+
+    def _copy_original(self) -> None:
         remove_tree(self.path)
         self.workspace.mkdir(parents=True, exist_ok=True)
         shutil.copytree(self.source, self.path, ignore=_build_leftovers)
-        return self
+        self._passed = None
+
+    def _fingerprint(self) -> str:
+        """A digest of every file of the copy: a check's verdict holds for these contents only."""
+        digest = hashlib.sha256()
+        for name in sorted(_files(self.path)):
+            digest.update(name.encode() + b"\0" + hashlib.sha256((self.path / name).read_bytes()).digest())
+        return digest.hexdigest()
 
     def edit(self, old: str, new: str, file: str = "pyproject.toml") -> None:
         """Replace *old* by *new* in *file*, as a learner would in the editor.
@@ -166,8 +237,90 @@ class WorkingCopy:
         return f"{self.shown}: " + (f"edited {', '.join(changed)}" if changed else "unchanged")
 
 
+# JupyterLab keeps an open editor tab as it was, and when the learner next saves it, asks "File
+# Changed" with Overwrite as the default button, which would write the old edit back.
+_RELOAD = ("If a file of it is open in an editor tab, reload it: " + "File > Reload File from Disk".replace(" ", "\0")
+           + ", or choose Revert (not Overwrite) when JupyterLab says the file changed on disk.")
+
+
+def _remembers_verdict(check: Callable[[WorkingCopy], Check]) -> Callable[[WorkingCopy], Check]:
+    """Record on the working copy which contents a check passed on, for :meth:`WorkingCopy.finish`."""
+    @functools.wraps(check)
+    def checked(copy: WorkingCopy) -> Check:
+        verdict = check(copy)
+        copy._passed = copy._fingerprint() if verdict.passed else None
+        return verdict
+    return checked
+
+
+# -- solutions: %%solution -------------------------------------------------------------------
+
+_APPLY = "%%solution\0apply"  # kept on one line by _wrap
+_SKIPPED = (f"This cell holds the solution, kept out of Run All: to apply it, change its first line to {_APPLY} "
+            "and run the cell.")
+
+
+def solution(line: str, cell: str) -> Any:
+    """The ``%%solution`` cell magic: run the cell's body only when asked.
+
+    ``%%solution apply``, or the kit's own runs (:func:`kit_run`), run the body in the notebook's
+    namespace, and its last expression is the cell's result, as in a plain cell. Otherwise the
+    body is not run and one line says how to apply it. In a learner's kernel, a solution that
+    cannot apply (the file was edited past recognition) answers in one line, not a traceback.
+    """
+    words = line.split()
+    if words not in ([], ["apply"]):
+        print(_wrap(f"%%solution takes one word, apply, not {line.strip()!r}: change the first line to "
+                    f"{_APPLY} to run this cell.", ""))
+        return None
+    if not words and not kit_run():
+        print(_wrap(_SKIPPED, ""))
+        return None
+    shell = _ipython()
+    namespace = shell.user_ns if shell is not None else sys.modules["__main__"].__dict__
+    try:
+        return _run(cell, namespace, shell)
+    except ExerciseError as exc:
+        if kit_run():  # the kit's own run must fail loudly: nbval and refresh see the error
+            raise
+        print(_wrap(f"✘ The solution cannot apply: {exc}", "  "))
+        return None
+
+
+def _run(source: str, namespace: dict[str, Any], shell: Any) -> Any:
+    """Run *source* as a cell would: every statement, then the value of a final expression."""
+    if shell is not None:
+        source = shell.transform_cell(source)  # IPython syntax (!, %) works, as in any cell
+        filename = shell.compile.cache(source)  # so that a traceback shows the solution's lines
+    else:
+        filename = "<solution>"
+    tree = ast.parse(source, filename)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, filename, "exec"), namespace)
+    if last is None:
+        return None
+    return eval(compile(ast.Expression(last.value), filename, "eval"), namespace)
+
+
+def _ipython() -> Any:
+    """The running IPython shell, if any: IPython is not imported unless a kernel already has."""
+    module = sys.modules.get("IPython")
+    return module.get_ipython() if module is not None else None
+
+
+def _register_solution_magic() -> None:
+    shell = _ipython()
+    if shell is not None:
+        shell.register_magic_function(solution, magic_kind="cell", magic_name="solution")
+
+
+_register_solution_magic()
+
+
 def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(text, width=72, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+    # A NUL stands for a space the line must not break at (a menu path such as File > Reload).
+    return textwrap.fill(text, width=72, subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False).replace("\0", " ")
 
 
 def _build_leftovers(folder: str, names: list[str]) -> list[str]:
@@ -237,6 +390,7 @@ def _build_library(copy: WorkingCopy, needs: dict[str, str]) -> _Built | Check:
 
 # -- chapter 1 ------------------------------------------------------------------------------
 
+@_remembers_verdict
 def check_loosened_pin(plugin: WorkingCopy) -> Check:
     """Chapter 1: does the learner's copy of toyhost-export 0.3a1 install beside toyhost-charts?
 
@@ -353,6 +507,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return joined
 
 
+@_remembers_verdict
 def check_repaired_environment(app: WorkingCopy) -> Check:
     """Chapter 2: do the learner's requirements give the application the fixed host, with every
     installed requirement still satisfied?
@@ -415,6 +570,7 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
 _GALLERY_NEEDS = {"toyhost": "1.0a27", "toyhost-export": "0.3a2"}
 
 
+@_remembers_verdict
 def check_lint_clean(gallery: WorkingCopy) -> Check:
     """Chapter 3: does ``pinlab lint`` find nothing in the learner's toyhost-gallery, source and
     wheel, while it still declares what its code needs and its tests pass with the newest releases?
@@ -454,6 +610,7 @@ _APP_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export", "toyhost-c
 _SUBSTITUTED = "toyhost==1.0a28"  # the release examples/substitutes/ has an impostor of
 
 
+@_remembers_verdict
 def check_hashed_lock(lock: WorkingCopy) -> Check:
     """Chapter 4: does the learner's ``requirements.txt`` deploy the application from the genuine
     index, and keep the substituted toyhost 1.0a28 out?
@@ -560,6 +717,7 @@ _SHARE_NEEDS = {"toyhost": "1.0a28"}
 _BEFORE_2 = ("toyhost==0.9", "toyhost==1.0a27", "toyhost==1.0a28")
 
 
+@_remembers_verdict
 def check_admits_the_patch(share: WorkingCopy) -> Check:
     """Chapter 5: does the learner's toyhost-share get the patched host, and still let host 2.0 in?
 

@@ -2,22 +2,38 @@
 
 pip-audit says which installed package is vulnerable and which versions fix it. It does not say
 what keeps those versions out. This module crosses the vulnerabilities with the environment's
-installed requirements: a fix is *blocked* by every installed distribution whose requirement on
-the vulnerable package admits none of the fixed versions (``toyhost-export 0.3a1 requires
-toyhost==1.0a27``). For each blocker it gives the chain of requirements from what the user
-installed directly, and, given a folder of newer releases (``--find-links``), the release of the
-blocker whose requirement lets a fix in: the way out.
+installed requirements.
 
-Vulnerabilities come from pip-audit's JSON report or from a folder of OSV records.
+**Per advisory.** Each advisory keeps its own affected versions. A release *fixes* an advisory
+when the advisory does not affect it (not only when it is the exact version of a ``fixed``
+event). An advisory no release fixes is reported as such and decides nothing else. A package is
+*blocked* when every release that escapes all of its fixable advisories is excluded by some
+installed requirement (``toyhost-export 0.3a1 requires toyhost==1.0a27``).
+
+Which releases are weighed: the fix versions the advisories name, the versions the installed
+requirements on the package name (``sqlparse>=0.5.5`` names 0.5.5), and the package's releases
+in the ``--find-links`` folder, when newer than the installed version. From an OSV record
+(``--advisories``) its ranges decide exactly what is affected. An audit report (pip-audit, uv
+audit) gives only fix versions, so a release counts as fixed when it is at or after a fix newer
+than the installed version, and not on the major.minor branch of a later fix that it precedes
+(fixes 1.26.18 and 2.0.7: 1.26.20 is fixed, 2.0.3 is not).
+
+For each blocker it gives the chain of requirements from what the user installed directly, and,
+given a folder of newer releases (``--find-links``), the release of the blocker that lets a fix in
+and that the environment's interpreter can install (its Requires-Python and wheel tags): the way out.
 """
 
 from __future__ import annotations
 
-import json
+import tarfile
+import zipfile
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Iterable
 
+from packaging.metadata import parse_email
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -27,41 +43,50 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from .audit_reports import AuditData, Vulnerability, read_audit_file
 from .environment import Edge, Environment, Installed, applies
-from .requirements import UnusableInput, read_sdist, read_wheel
+from .requirements import UnusableInput
+
+__all__ = ["Vulnerability", "explain", "from_audit_json", "from_advisories", "format_text", "as_json"]
 
 
 @dataclass(frozen=True)
-class Vulnerability:
-    """One advisory against one installed package."""
+class Upgrade:
+    """Something else a way out needs newer than installed, with nothing installed against it."""
 
-    id: str
-    """The advisory's id (``PYSEC-...``, ``GHSA-...``)."""
-    package: str
-    """The vulnerable package's name, normalised."""
-    version: str
-    """The installed version the advisory affects."""
-    fixed: tuple[str, ...]
-    """Every version the advisory names as fixed."""
-    aliases: tuple[str, ...] = ()
-    """Other ids of the same vulnerability (a CVE ...)."""
+    name: str
+    """The installed distribution's name."""
+    installed: str
+    """Its installed version."""
+    requirement: str
+    """What the way out requires of it, as written."""
 
 
 @dataclass(frozen=True)
 class WayOut:
-    """A newer release of a blocker, in the ``--find-links`` folder, that admits a fixed version."""
+    """A newer release of a blocker, in the ``--find-links`` folder, that lets a fix in."""
 
     release: str
     """``name version`` of that release."""
     file: str
     """Its file name in the folder."""
     requirement: str | None
-    """Its requirement on the vulnerable package, as written; None if it no longer has one."""
+    """Its requirement on the vulnerable package, as written; None if it has none (or it is unknown)."""
+    admits: str | None
+    """The lowest release that fixes every advisory and that its requirement admits; None if unknown."""
+    known: bool = True
+    """False for an sdist whose metadata does not say its requirements (Metadata-Version before
+    2.2, or Requires-Dist dynamic): only building it tells."""
+    collisions: tuple[str, ...] = ()
+    """Its other requirements that another installed requirement contradicts
+    (``b>=2, but c 1.0 requires b<2``): following this way out means changing that one too."""
+    upgrades: tuple[Upgrade, ...] = ()
+    """What else it needs newer than installed, with nothing installed against it."""
 
 
 @dataclass(frozen=True)
 class Blocker:
-    """An installed distribution whose requirement admits none of the fixed versions."""
+    """An installed distribution whose requirement excludes the releases that fix the package."""
 
     distribution: str
     """``name version`` of the blocker."""
@@ -77,8 +102,20 @@ class Blocker:
 
 
 @dataclass(frozen=True)
+class AdvisoryVerdict:
+    """One advisory on a vulnerable package, on its own."""
+
+    id: str
+    """The advisory's id."""
+    fixed: tuple[str, ...]
+    """The fix versions it names that are newer than the installed version, lowest first."""
+    fixable: bool
+    """False if no release known to pinlab escapes it: it is reported, and decides nothing else."""
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """One vulnerable installed package, and whether a fixed version could be installed."""
+    """One vulnerable installed package, and whether a release fixing it could be installed."""
 
     package: str
     """The vulnerable package's name, as installed."""
@@ -89,13 +126,16 @@ class Verdict:
     aliases: tuple[str, ...]
     """Other ids of the same vulnerabilities (CVE ...)."""
     fixed: tuple[str, ...]
-    """The fixed versions newer than the installed one that fix every advisory, lowest first."""
+    """The releases newer than the installed one that escape every fixable advisory, lowest first."""
     verdict: str
-    """``upgradable``, ``blocked``, or ``no fix`` (no fixed version is known)."""
+    """``upgradable``, ``blocked``, or ``no fix`` (no known release escapes its fixable advisories,
+    or none is fixable)."""
     blockers: tuple[Blocker, ...]
-    """For ``blocked``: every installed distribution whose requirement admits none of ``fixed``."""
+    """For ``blocked``: the installed distributions whose requirements exclude every one of ``fixed``."""
     path: tuple[str, ...]
     """How the vulnerable package got here, from something installed directly."""
+    each_advisory: tuple[AdvisoryVerdict, ...] = ()
+    """Each advisory on its own: its fixes, and whether any release escapes it."""
 
 
 @dataclass(frozen=True)
@@ -107,104 +147,318 @@ class Explanation:
     installed: int
     """How many distributions the environment has."""
     notes: tuple[str, ...] = ()
-    """What in the vulnerability data did not apply to this environment, and why."""
+    """What in the vulnerability data or the folder did not apply, and why."""
+    not_checked: tuple[str, ...] = ()
+    """Installed distributions the vulnerability data may concern but that could not be checked
+    (``toyhost 1.0a28: the report audited 1.0a27``)."""
 
     @property
     def exit_status(self) -> int:
-        """1 if some fix is blocked, else 0."""
-        return 1 if any(verdict.verdict == "blocked" for verdict in self.verdicts) else 0
+        """1 if some fix is blocked or something could not be checked, else 0."""
+        blocked = any(verdict.verdict == "blocked" for verdict in self.verdicts)
+        return 1 if blocked or self.not_checked else 0
 
 
-def explain(environment: Environment, vulnerabilities: Iterable[Vulnerability],
+@dataclass(frozen=True)
+class Vulnerabilities:
+    """What the vulnerability data says about one environment."""
+
+    found: tuple[Vulnerability, ...]
+    """The advisories that affect an installed version."""
+    notes: tuple[str, ...] = ()
+    """What did not apply, and why."""
+    not_checked: tuple[str, ...] = ()
+    """Installed distributions the data may concern but that could not be checked, and why."""
+
+
+@dataclass(frozen=True)
+class _Release:
+    """One file of the ``--find-links`` folder."""
+
+    version: Version
+    file: Path
+    tags: frozenset[str] | None
+    """A wheel's tags, from its file name; None for an sdist."""
+
+
+def explain(environment: Environment, vulnerabilities: Vulnerabilities | Iterable[Vulnerability],
             find_links: str | Path | None = None, notes: Iterable[str] = ()) -> Explanation:
     """The verdict for each vulnerable package of *environment*."""
+    if not isinstance(vulnerabilities, Vulnerabilities):
+        vulnerabilities = Vulnerabilities(tuple(vulnerabilities))
     by_package: dict[str, list[Vulnerability]] = {}
-    for vulnerability in vulnerabilities:
-        by_package.setdefault(vulnerability.package, []).append(vulnerability)
-    releases = _releases(Path(find_links)) if find_links is not None else {}
+    for vulnerability in vulnerabilities.found:
+        by_package.setdefault(canonicalize_name(vulnerability.package), []).append(vulnerability)
+    folder_notes: list[str] = []
+    releases = _releases(Path(find_links), folder_notes) if find_links is not None else {}
     verdicts = []
+    not_checked = list(vulnerabilities.not_checked)
     for package, found in sorted(by_package.items()):
         dist = environment.get(package)
-        if dist is not None:
-            verdicts.append(_verdict(environment, dist, found, releases))
-    return Explanation(tuple(verdicts), len(environment.distributions), tuple(notes))
+        if dist is None:
+            continue
+        if _version(dist.version) is None:
+            not_checked.append(f"{dist}: version not comparable (not PEP 440), skipped")
+            continue
+        verdicts.append(_verdict(environment, dist, found, releases, folder_notes))
+    all_notes = (*notes, *vulnerabilities.notes, *dict.fromkeys(folder_notes))
+    return Explanation(tuple(verdicts), len(environment.distributions), tuple(all_notes), tuple(not_checked))
 
 
 def _verdict(environment: Environment, dist: Installed, found: list[Vulnerability],
-             releases: dict[str, list[tuple[Version, Path]]]) -> Verdict:
+             releases: dict[str, list[_Release]], notes: list[str]) -> Verdict:
+    installed = Version(dist.version)
     ids = tuple(v.id for v in found)
     aliases = tuple(alias for v in found for alias in v.aliases)
     path = tuple(map(str, environment.path_to(dist.name)))
-    fixed = fixed_versions(Version(dist.version), [v.fixed for v in found])
-    if not fixed:
-        return Verdict(dist.name, dist.version, ids, aliases, (), "no fix", (), path)
+    edges = [edge for edge in environment.requirements_on(dist.name) if edge.source.key != dist.key]
+    candidates = _candidates(installed, found, [edge.requirement.specifier for edge in edges],
+                             releases.get(dist.key, []))
+    each = tuple(AdvisoryVerdict(v.id, tuple(str(f) for f in _useful_fixes(v, installed)),
+                                 any(not affects(v, c) for c in candidates)) for v in found)
+    fixable = [v for v, verdict in zip(found, each) if verdict.fixable]
+    escaping = tuple(c for c in candidates if fixable and not any(affects(v, c) for v in fixable))
+    shown = tuple(map(str, escaping))
+    if not escaping:
+        return Verdict(dist.name, dist.version, ids, aliases, (), "no fix", (), path, each)
+    if any(all(_admits(edge.requirement.specifier, c) for edge in edges) for c in escaping):
+        return Verdict(dist.name, dist.version, ids, aliases, shown, "upgradable", (), path, each)
+    # Every fixing release is excluded by some requirement: name those that exclude them all;
+    # if none does alone, they block together, and every one that excludes some is named.
+    alone = [edge for edge in edges if not any(_admits(edge.requirement.specifier, c) for c in escaping)]
+    together = alone or [edge for edge in edges if not all(_admits(edge.requirement.specifier, c) for c in escaping)]
     blockers = tuple(
         Blocker(str(edge.source), edge.written, tuple(map(str, environment.path_to(edge.source.name))),
-                _way_out(edge, fixed, releases, environment))
-        for edge in environment.requirements_on(dist.name)
-        if edge.source.key != dist.key and not _admits_any(edge.requirement.specifier, fixed)
+                _way_out(edge, found, fixable, installed, escaping, releases, environment, notes))
+        for edge in together
     )
-    return Verdict(dist.name, dist.version, ids, aliases, tuple(map(str, fixed)),
-                   "blocked" if blockers else "upgradable", blockers, path)
+    return Verdict(dist.name, dist.version, ids, aliases, shown, "blocked", blockers, path, each)
+
+
+# -- which releases an advisory affects -------------------------------------------------------------
+
+def affects(vulnerability: Vulnerability, version: Version) -> bool:
+    """True if *vulnerability* affects *version* of its package (see the module's docstring)."""
+    if vulnerability.advisory is not None:
+        return vulnerability.advisory.affects(vulnerability.package, version)
+    installed = _version(vulnerability.version)
+    if installed is not None and version == installed:
+        return True
+    useful = _useful_fixes(vulnerability, installed)
+    at_or_before = [fix for fix in useful if fix <= version]
+    if not at_or_before:
+        return True
+    later = [fix for fix in useful if fix > version]
+    # Before a later fix on that fix's own branch: that branch was affected until its fix.
+    return bool(later) and later[0].release[:2] == version.release[:2]
+
+
+def _useful_fixes(vulnerability: Vulnerability, installed: Version | None) -> list[Version]:
+    """The named fixes newer than the installed version, lowest first (older ones fixed older branches)."""
+    fixes = {v for v in map(_version, vulnerability.fix_versions) if v is not None}
+    return sorted(v for v in fixes if installed is None or v > installed)
+
+
+def _candidates(installed: Version, found: list[Vulnerability], specifiers: Iterable[SpecifierSet],
+                folder: list[_Release]) -> tuple[Version, ...]:
+    """The releases weighed as fixes: newer than *installed*, named by an advisory, a requirement
+    or the folder."""
+    named: set[Version] = {fix for v in found for fix in _useful_fixes(v, installed)}
+    for v in found:
+        if v.advisory is not None:
+            named |= set(v.advisory.fixed_versions(v.package))
+    for specifier in specifiers:
+        named |= _named_by(specifier)
+    named |= {release.version for release in folder}
+    return tuple(sorted(v for v in named if v > installed))
+
+
+def _named_by(specifier: SpecifierSet) -> set[Version]:
+    named = set()
+    for one in specifier:
+        version = _version(one.version.removesuffix(".*"))
+        if version is not None:
+            named.add(version)
+    return named
+
+
+def _admits(specifier: SpecifierSet, version: Version) -> bool:
+    # A fix may itself be a pre-release (1.0a28): the question is whether the requirement allows it.
+    return specifier.contains(version, prereleases=True)
 
 
 def fixed_versions(installed: Version, fixes_per_advisory: Iterable[Iterable[str]]) -> tuple[Version, ...]:
-    """The fixed versions worth installing: newer than *installed*, and fixing every advisory.
+    """The named fixes newer than *installed* that fix every fixable advisory (by fix versions only).
 
-    Each advisory's fixes older than the installed version (fixes of older branches) do not help.
-    A version fixes every advisory if it is at least the lowest useful fix of each; the answer is
-    every named fix from the highest of those on. Empty if some advisory has no useful fix.
+    An advisory with no fix newer than *installed* is left out: it is reported, and blocks nothing.
     """
-    per_advisory = []
-    for fixes in fixes_per_advisory:
-        useful = sorted(v for v in map(_version, fixes) if v is not None and v > installed)
-        if not useful:
-            return ()
-        per_advisory.append(useful)
-    if not per_advisory:
+    found = [Vulnerability(f"advisory {number}", "package", str(installed), tuple(fixes))
+             for number, fixes in enumerate(fixes_per_advisory)]
+    candidates = _candidates(installed, found, (), [])
+    fixable = [v for v in found if any(not affects(v, c) for c in candidates)]
+    if not fixable:
         return ()
-    floor = max(useful[0] for useful in per_advisory)
-    return tuple(sorted({v for useful in per_advisory for v in useful if v >= floor}))
+    return tuple(c for c in candidates if not any(affects(v, c) for v in fixable))
 
 
-def _admits_any(specifier, versions: Iterable[Version]) -> bool:  # type: ignore[no-untyped-def]
-    # A fix may itself be a pre-release (1.0a28): the question is whether the requirement allows it.
-    return any(specifier.contains(version, prereleases=True) for version in versions)
+# -- the way out: a newer release of a blocker ------------------------------------------------------
 
-
-def _way_out(edge: Edge, fixed: tuple[Version, ...], releases: dict[str, list[tuple[Version, Path]]],
-             environment: Environment) -> WayOut | None:
-    """The newest release of the blocker in the folder that is newer than the installed one and
-    admits a fix (or no longer requires the package at all)."""
-    installed = Version(edge.source.version)
-    for version, file in sorted(releases.get(edge.source.key, []), reverse=True):
-        if version <= installed:
+def _way_out(edge: Edge, found: list[Vulnerability], fixable: list[Vulnerability], installed: Version,
+             escaping: tuple[Version, ...], releases: dict[str, list[_Release]], environment: Environment,
+             notes: list[str]) -> WayOut | None:
+    """The newest release of the blocker in the folder, newer than the installed one, that this
+    interpreter can install and whose requirement admits a release fixing every advisory (or
+    that no longer requires the package). One with no collision with what is installed comes
+    first; an sdist whose requirements are unknown is offered only if nothing better is found."""
+    blocker = _version(edge.source.version)
+    if blocker is None:
+        notes.append(f"--find-links: {edge.source} has a version that is not comparable (not PEP 440): "
+                     "its newer releases were not looked for")
+        return None
+    extras = {""} | {extra for e in environment.edges if e.target.key == edge.source.key for extra in e.requirement.extras}
+    found_ways: list[WayOut] = []
+    for release in sorted(releases.get(edge.source.key, []), key=lambda r: r.version, reverse=True):
+        if release.version <= blocker:
             break
-        source = read_wheel(file, file.name) if file.name.endswith(".whl") else read_sdist(file, file.name)
-        on_package = [d for d in source.declared if canonicalize_name(d.requirement.name) == edge.target.key
-                      and applies(d.requirement, environment.markers)]
-        if all(_admits_any(d.requirement.specifier, fixed) for d in on_package):
-            written = "; ".join(d.written for d in on_package) or None
-            return WayOut(f"{source.project} {version}", file.name, written)
+        way = _consider(release, edge, found, fixable, installed, escaping, releases, environment, extras, notes)
+        if way is not None:
+            found_ways.append(way)
+    for wanted in (lambda w: w.known and not w.collisions, lambda w: w.known, lambda w: True):
+        for way in found_ways:
+            if wanted(way):
+                return way
     return None
 
 
-def _releases(folder: Path) -> dict[str, list[tuple[Version, Path]]]:
+def _consider(release: _Release, edge: Edge, found: list[Vulnerability], fixable: list[Vulnerability],
+              installed: Version, escaping: tuple[Version, ...], releases: dict[str, list[_Release]],
+              environment: Environment, extras: set[str], notes: list[str]) -> WayOut | None:
+    name = f"{edge.source.name} {release.version}"
+    if release.tags is not None and environment.tags is not None and not release.tags & environment.tags:
+        notes.append(f"--find-links: {release.file.name} is not for this interpreter "
+                     f"(Python {environment.markers.get('python_full_version', '?')}): skipped")
+        return None
+    if release.tags is not None and environment.tags is None:
+        notes.append("--find-links: this interpreter's wheel tags are not known (neither packaging nor a known "
+                     "platform): wheels were not checked against them")
+    try:
+        metadata = _core_metadata(release.file)
+    except UnusableInput as exc:
+        notes.append(f"--find-links: {exc}: skipped")
+        return None
+    requires_python = metadata.get("requires_python")
+    python = environment.markers.get("python_full_version")
+    if requires_python and python:
+        try:
+            if not SpecifierSet(requires_python).contains(python, prereleases=True):
+                notes.append(f"--find-links: {name} requires Python {requires_python}, "
+                             f"not {python}: skipped")
+                return None
+        except InvalidSpecifier:
+            notes.append(f"--find-links: {release.file.name}: invalid Requires-Python {requires_python!r}: skipped")
+            return None
+    if release.tags is None and not _says_its_requirements(metadata):
+        return WayOut(name, release.file.name, None, None, known=False)
+    try:
+        requirements = [(Requirement(written), written) for written in metadata.get("requires_dist", [])]
+    except InvalidRequirement as exc:
+        notes.append(f"--find-links: {release.file.name}: invalid Requires-Dist ({exc}): skipped")
+        return None
+    active = [(r, w) for r, w in requirements if applies(r, environment.markers, extras)]
+    on_package = [(r, w) for r, w in active if canonicalize_name(r.name) == edge.target.key]
+    if on_package:
+        specifiers = [r.specifier for r, _ in on_package]
+        candidates = set(escaping) | {c for s in specifiers for c in _named_by(s) if c > installed}
+        fixing = sorted(c for c in candidates if not any(affects(v, c) for v in fixable))
+        admitted = [c for c in fixing if all(_admits(s, c) for s in specifiers)]
+        if not admitted:
+            return None
+        written: str | None = "; ".join(w for _, w in on_package)
+        admits: str | None = str(admitted[0])
+    else:
+        written, admits = None, str(escaping[0])
+    collisions, upgrades = [], []
+    for requirement, text in active:
+        dist = environment.get(requirement.name)
+        if canonicalize_name(requirement.name) == edge.target.key or dist is None \
+                or _installed_satisfies(requirement.specifier, dist.version):
+            continue
+        against = _contradicting(requirement, environment, dist, edge.source)
+        if against:
+            collisions.append(f"{text}, but {'; '.join(f'{e.source} requires {e.written}' for e in against)}")
+        else:
+            upgrades.append(Upgrade(dist.name, dist.version, text))
+    return WayOut(name, release.file.name, written, admits, True, tuple(collisions), tuple(upgrades))
+
+
+def _contradicting(requirement: Requirement, environment: Environment, dist: Installed, blocker: Installed) -> list[Edge]:
+    """The installed requirements on *dist* (other than the blocker's own) that admit none of the
+    versions *requirement* admits, among the versions either of them names."""
+    others = [e for e in environment.requirements_on(dist.name) if e.source.key not in (blocker.key, dist.key)]
+    named = _named_by(requirement.specifier) | {v for e in others for v in _named_by(e.requirement.specifier)}
+    wanted = [v for v in named if _admits(requirement.specifier, v)]
+    return [e for e in others if wanted and not any(_admits(e.requirement.specifier, v) for v in wanted)]
+
+
+def _installed_satisfies(specifier: SpecifierSet, version: str) -> bool:
+    parsed = _version(version)
+    return parsed is not None and _admits(specifier, parsed)
+
+
+def _says_its_requirements(metadata: dict) -> bool:
+    """True if an sdist's PKG-INFO can be trusted for Requires-Dist: Metadata-Version 2.2 or
+    later (PEP 643), with Requires-Dist not dynamic. Before that, an empty one means nothing."""
+    try:
+        recent = Version(metadata.get("metadata_version", "1.0")) >= Version("2.2")
+    except InvalidVersion:
+        return False
+    return recent and "requires-dist" not in {field.lower() for field in metadata.get("dynamic", [])}
+
+
+def _core_metadata(file: Path) -> dict:
+    """A wheel's ``*.dist-info/METADATA`` or an sdist's ``PKG-INFO``, parsed by packaging.metadata."""
+    label = f"{file.name} is not a usable {'wheel' if file.name.endswith('.whl') else 'sdist'}"
+    try:
+        if file.name.endswith(".whl"):
+            with zipfile.ZipFile(file) as archive:
+                found = [n for n in archive.namelist() if len(PurePosixPath(n).parts) == 2
+                         and PurePosixPath(n).parent.suffix == ".dist-info" and PurePosixPath(n).name == "METADATA"]
+                if len(found) != 1:
+                    raise UnusableInput(f"{label} ({'no' if not found else 'more than one'} .dist-info/METADATA)")
+                text = archive.read(found[0]).decode("utf-8", errors="replace")
+        else:
+            with tarfile.open(file, "r:gz") as archive:
+                member = next((m for m in archive.getmembers() if len(PurePosixPath(m.name).parts) == 2
+                               and PurePosixPath(m.name).name == "PKG-INFO" and m.isfile()), None)
+                handle = archive.extractfile(member) if member is not None else None
+                if handle is None:
+                    raise UnusableInput(f"{label} (no PKG-INFO in its top folder)")
+                text = handle.read().decode("utf-8", errors="replace")
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
+        raise UnusableInput(f"{label} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    raw, _unparsed = parse_email(text)
+    return dict(raw)
+
+
+def _releases(folder: Path, notes: list[str]) -> dict[str, list[_Release]]:
     """Wheels and sdists in *folder* by project (file names parsed by packaging)."""
     if not folder.is_dir():
         raise UnusableInput(f"--find-links {folder.as_posix()}: not a folder")
-    found: dict[str, list[tuple[Version, Path]]] = {}
+    found: dict[str, list[_Release]] = {}
     for file in sorted(folder.iterdir()):
         try:
             if file.name.endswith(".whl"):
-                name, version, _build, _tags = parse_wheel_filename(file.name)
+                name, version, _build, tags = parse_wheel_filename(file.name)
+                release = _Release(version, file, frozenset(map(str, tags)))
             elif file.name.endswith(".tar.gz"):
                 name, version = parse_sdist_filename(file.name)
+                release = _Release(version, file, None)
             else:
-                continue
+                continue  # not a distribution: a folder of links may hold other files
         except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-            continue  # not a distribution: a folder of links may hold other files
-        found.setdefault(str(name), []).append((version, file))
+            notes.append(f"--find-links: {file.name} is not named as a wheel or an sdist is: skipped")
+            continue
+        found.setdefault(str(name), []).append(release)
     return found
 
 
@@ -222,45 +476,86 @@ def _version(text: str) -> Version | None:
 
 # -- vulnerability data --------------------------------------------------------------------------
 
-def from_audit_json(path: str | Path, environment: Environment) -> tuple[tuple[Vulnerability, ...], tuple[str, ...]]:
-    """The vulnerabilities in pip-audit's JSON report (``pip-audit -f json``), and notes on entries
-    that do not match the environment (the report is older than the environment)."""
-    path = Path(path)
-    label = f"--audit-json {path.as_posix()}"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UnusableInput(f"{label}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UnusableInput(f"{label}: cannot be read: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UnusableInput(f"{label}: invalid JSON: {exc}") from None
-    # pip-audit 2.x: {"dependencies": [{"name", "version", "vulns": [{"id", "fix_versions", "aliases"}]}], "fixes": [...]}
-    dependencies = data.get("dependencies") if isinstance(data, dict) else None
-    if not isinstance(dependencies, list):
-        raise UnusableInput(f"{label}: not a pip-audit JSON report (no \"dependencies\" list)")
-    vulnerabilities, notes = [], []
-    for entry in dependencies:
-        try:
-            if "skip_reason" in entry or not entry["vulns"]:
-                continue
-            name, version = entry["name"], entry["version"]
-            found = [Vulnerability(v["id"], name, version, tuple(v["fix_versions"]), tuple(v.get("aliases", ())))
-                     for v in entry["vulns"]]
-        except (KeyError, TypeError):
-            raise UnusableInput(f"{label}: not a pip-audit JSON report (an entry lacks name, version or vulns)") from None
-        dist = environment.get(name)
+def check_not_empty(environment: Environment, label: str) -> None:
+    """Refuse an environment with no distributions: there would be nothing to explain."""
+    if not environment.distributions:
+        raise UnusableInput(f"{label}: no distribution is installed in that environment: nothing to check")
+
+
+def from_audit_json(path: str | Path, environment: Environment) -> Vulnerabilities:
+    """The vulnerabilities in a pip-audit or uv audit JSON report, checked against *environment*.
+
+    Refused (:class:`UnusableInput`): a report that audited nothing, and one made for another
+    environment (most of what it names is not installed at that version). Entries that do not
+    match are noted, and the installed packages they concern are *not checked*.
+    """
+    label = f"--audit-json {Path(path).as_posix()}"
+    data = read_audit_file(path, label)
+    return _from_audit(data, environment, label)
+
+
+# pip-audit's skip reason for a package its PyPI service does not know (pip_audit/_service/pypi.py).
+_NOT_ON_PYPI = "not found on PyPI"
+
+
+def _from_audit(data: AuditData, environment: Environment, label: str) -> Vulnerabilities:
+    if data.audited == 0:
+        skipped = [p for p in data.packages if p.skip_reason is not None]
+        if skipped:
+            first = skipped[0]
+            raise UnusableInput(f"{label}: {data.tool} audited nothing: all {len(skipped)} dependencies were "
+                                f"skipped ({first.name}: {first.skip_reason})")
+        raise UnusableInput(f"{label}: {data.tool} audited nothing: the report lists no package")
+    audited = [p for p in data.packages if p.skip_reason is None]
+    mismatched = [p for p in audited if not _installed_as(environment, p.name, p.version)]
+    if audited and len(mismatched) * 2 > len(audited):
+        example = mismatched[0]
+        dist = environment.get(example.name)
+        here = f"{dist.version} is installed" if dist is not None else "not installed"
+        raise UnusableInput(
+            f"{label}: made for another environment: {len(mismatched)} of the {len(audited)} packages it names "
+            f"are not installed here at that version (e.g. {example.name} {example.version}: {here}); "
+            f"run {data.tool} on this environment, or give explain its --python")
+    notes, not_checked, found = [], [], []
+    for package in data.packages:
+        if package.skip_reason is not None:
+            dist = environment.get(package.name)
+            if dist is not None and _NOT_ON_PYPI in package.skip_reason:
+                # The project itself, installed to be audited, or a private package: no public
+                # advisory can name what PyPI does not have, so this leaves nothing unchecked.
+                notes.append(f"{data.tool} skipped {dist}: not on PyPI (a local or private package)")
+            elif dist is not None:
+                not_checked.append(f"{dist}: {data.tool} skipped it ({package.skip_reason})")
+            continue
+        dist = environment.get(package.name)
         if dist is None:
-            notes.append(f"pip-audit's report names {name} {version}, which is not installed in this environment")
-        elif not _same_version(dist.version, version):
-            notes.append(f"pip-audit's report names {name} {version}, but {dist.version} is installed: run pip-audit again")
+            notes.append(f"{data.tool}'s report names {package.name} {package.version}, "
+                         "which is not installed in this environment")
+        elif not _same_version(dist.version, package.version or ""):
+            not_checked.append(f"{dist}: the report audited {package.version}: run {data.tool} again")
         else:
-            vulnerabilities += found
-    return tuple(vulnerabilities), tuple(notes)
+            found += package.vulns
+    if data.lists_every_package:
+        named = {p.name for p in data.packages}
+        missing = [dist for dist in environment.distributions if dist.key not in named]
+        if missing:
+            shown = ", ".join(map(str, missing[:3])) + (", ..." if len(missing) > 3 else "")
+            not_checked.append(f"{len(missing)} installed distribution{'s' * (len(missing) != 1)} "
+                               f"not in the report: {shown}")
+    else:
+        notes.append(f"{data.tool} lists only the vulnerable packages of what it audited (a project's lock, "
+                     f"{data.audited} packages): that it audited this environment cannot be checked")
+    return Vulnerabilities(tuple(found), tuple(notes), tuple(not_checked))
 
 
-def from_advisories(folder: str | Path, environment: Environment) -> tuple[tuple[Vulnerability, ...], tuple[str, ...]]:
-    """The OSV records in *folder* that affect an installed version, and notes on records that did not load."""
+def _installed_as(environment: Environment, name: str, version: str | None) -> bool:
+    dist = environment.get(name)
+    return dist is not None and version is not None and _same_version(dist.version, version)
+
+
+def from_advisories(folder: str | Path, environment: Environment) -> Vulnerabilities:
+    """The OSV records in *folder* that affect an installed version, with notes on records that
+    did not load or say no PyPI version they affect."""
     from .advisories import load_advisories
 
     folder = Path(folder)
@@ -272,13 +567,28 @@ def from_advisories(folder: str | Path, environment: Environment) -> tuple[tuple
         raise UnusableInput(f"{label}: no record could be loaded ({database.problems[0]})")
     if not database.advisories:
         raise UnusableInput(f"{label}: no OSV records (*.json) in this folder")
-    vulnerabilities = []
+    notes = [f"not loaded: {problem}" for problem in database.problems]
+    unordered = [advisory for advisory in database.advisories if not advisory.says_pypi_versions]
+    if unordered:
+        shown = ", ".join(a.id for a in unordered[:5]) + (", ..." if len(unordered) > 5 else "")
+        notes.append(f"{len(unordered)} record{'s' * (len(unordered) != 1)} name no PyPI version they affect "
+                     f"(no PyPI 'affected' entry, or only GIT or SEMVER ranges), so they were not used: {shown}")
+    vulnerabilities, not_checked = [], []
     for dist in environment.distributions:
-        for advisory in database.query(dist.name, dist.version):
-            fixed = tuple(map(str, advisory.fixed_versions(dist.name)))
-            vulnerabilities.append(Vulnerability(advisory.id, dist.key, dist.version, fixed, tuple(advisory.aliases)))
-    notes = tuple(f"not loaded: {problem}" for problem in database.problems)
-    return tuple(vulnerabilities), notes
+        named = [a for a in database.advisories if a.withdrawn is None and a.names(dist.name)]
+        if not named:
+            continue
+        if _version(dist.version) is None:
+            not_checked.append(f"{dist}: version not comparable (not PEP 440), skipped")
+            continue
+        for advisory in named:
+            if not advisory.says_pypi_versions:
+                not_checked.append(f"{dist}: {advisory.id} names it but no version it affects")
+            elif advisory.affects(dist.name, dist.version):
+                fixed = tuple(map(str, advisory.fixed_versions(dist.name)))
+                vulnerabilities.append(Vulnerability(advisory.id, dist.key, dist.version, fixed,
+                                                     tuple(advisory.aliases), advisory.summary, advisory))
+    return Vulnerabilities(tuple(vulnerabilities), tuple(notes), tuple(not_checked))
 
 
 # -- output ---------------------------------------------------------------------------------------
@@ -289,31 +599,68 @@ def format_text(explanation: Explanation) -> str:
     for v in explanation.verdicts:
         also = f" (alias {', '.join(v.aliases)})" if v.aliases else ""
         lines.append(f"{v.package} {v.version} is vulnerable: {', '.join(v.advisories)}{also}")
-        lines.append(f"  fixed in: {', '.join(v.fixed) or 'no fixed version is known'}")
+        if len(v.each_advisory) == 1:
+            (only,) = v.each_advisory
+            lines.append(f"  fixed in: {', '.join(only.fixed) or 'no fixed version is known'}")
+        else:
+            for advisory in v.each_advisory:
+                fixed = ", ".join(advisory.fixed) if advisory.fixable else f"no release newer than {v.version} is known"
+                lines.append(f"  {advisory.id} fixed in: {fixed}")
         lines.append(f"  path: {_chain(v.path)}")
         if v.verdict == "upgradable":
             lines.append(f"  upgradable: nothing installed excludes {v.fixed[0]} (install {v.package}>={v.fixed[0]})")
         elif v.verdict == "blocked":
-            lines.append(f"  BLOCKED: {' or '.join(v.fixed)} is excluded by")
+            lines.append(f"  BLOCKED: {_some(v.fixed)} is excluded by")
             for blocker in v.blockers:
                 lines.append(f"    {blocker}")
                 lines.append(f"      path: {_chain(blocker.path)}")
                 if blocker.way_out is not None:
-                    out = blocker.way_out
-                    admits = (f"which requires {out.requirement} and so admits {v.fixed[0]}" if out.requirement
-                              else f"which no longer requires {v.package}")
-                    lines.append(f"      way out: upgrade to {out.release} ({out.file}), {admits}")
+                    lines += _way_out_lines(blocker.way_out, v.package)
+        elif any(advisory.fixable for advisory in v.each_advisory):
+            lines.append("  no fix: no known release fixes all of them at once")
         else:
             lines.append("  no fix: no release fixes it yet")
+        unfixed = [a.id for a in v.each_advisory if not a.fixable]
+        if unfixed and len(v.each_advisory) > 1 and v.verdict != "no fix":
+            lines.append(f"  (no newer release is known to fix {', '.join(unfixed)}: the verdict is for the others)")
     for note in explanation.notes:
         lines.append(f"note: {note}")
+    for item in explanation.not_checked:
+        lines.append(f"not checked: {item}")
     blocked = sum(1 for v in explanation.verdicts if v.verdict == "blocked")
+    unchecked = f", {len(explanation.not_checked)} not checked" if explanation.not_checked else ""
     if not explanation.verdicts:
-        lines.append(f"No known vulnerability in the {explanation.installed} installed distributions.")
+        if explanation.not_checked:
+            lines.append(f"No known vulnerability in what was checked{unchecked}.")
+        else:
+            lines.append(f"No known vulnerability in the {explanation.installed} installed distributions.")
     else:
         count = len(explanation.verdicts)
-        lines.append(f"{count} vulnerable package{'s' * (count != 1)}, {blocked} blocked.")
+        lines.append(f"{count} vulnerable package{'s' * (count != 1)}, {blocked} blocked{unchecked}.")
     return "\n".join(lines)
+
+
+def _way_out_lines(out: WayOut, package: str) -> list[str]:
+    if not out.known:
+        return [f"      way out, perhaps: {out.release} ({out.file}), an sdist that does not say what it "
+                f"requires: unknown, build it to know"]
+    if out.requirement:
+        admits = f"which requires {out.requirement} and so admits {out.admits}"
+    else:
+        admits = f"which no longer requires {package}"
+    lines = [f"      way out: upgrade to {out.release} ({out.file}), {admits}"]
+    if out.upgrades:
+        lines.append(f"        it also needs a newer {', '.join(u.name for u in out.upgrades)} than installed")
+    for collision in out.collisions:
+        lines.append(f"        COLLIDES: it also requires {collision}")
+    return lines
+
+
+def _some(versions: tuple[str, ...]) -> str:
+    """``1.0a28``, ``1.0a28 or 2.0``, ``0.5.0, 0.5.1 or later releases``."""
+    if len(versions) <= 2:
+        return " or ".join(versions)
+    return f"{', '.join(versions[:2])} or later releases"
 
 
 def _chain(path: tuple[str, ...]) -> str:
@@ -329,5 +676,7 @@ def as_json(explanation: Explanation) -> dict:
         "vulnerable": [asdict(verdict) for verdict in explanation.verdicts],
         "installed": explanation.installed,
         "notes": list(explanation.notes),
+        "not_checked": list(explanation.not_checked),
         "blocked": sum(1 for v in explanation.verdicts if v.verdict == "blocked"),
     }
+

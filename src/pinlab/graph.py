@@ -2,9 +2,10 @@
 
 A :class:`Graph` is a plain model (frozen :class:`Node` and :class:`Edge` records) drawn as a
 small layered SVG by hand. No Graphviz (a workshop laptop has no ``dot``), no JavaScript and no
-fonts to download: JupyterLab shows the SVG inline, MyST-NB puts it in the guide, and nbval
-compares it, so the drawing is deterministic (sorted input, integer coordinates, no ids).
-Where no picture can be shown, the same graph prints as readable text.
+fonts to download: a notebook shows it as an image whose alt text is the graph in words
+(:attr:`Graph.description`), MyST-NB puts that image in the guide, and nbval compares it, so the
+drawing is deterministic (sorted input, integer coordinates, no ids). Where no picture can be
+shown, the same graph prints as readable text.
 
 Two sources of graphs:
 
@@ -19,9 +20,10 @@ Two sources of graphs:
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping, Protocol
 from xml.sax.saxutils import escape, quoteattr
 
 from packaging.requirements import Requirement
@@ -55,10 +57,19 @@ class Node:
     """The version installed or named by the installer (uv may name a range, ``<=0.3a1``); empty if none."""
     note: str = ""
     """Why the project is highlighted (``no release satisfies all demands``, ``not installed``); empty if it is not."""
+    releases: tuple[str, ...] = ()
+    """The releases the installer could choose from (``1.0a27``, ``1.0a28``), oldest first, where
+    the picture was given them; drawn so that the reader sees which ones each demand admits."""
 
     @property
     def highlighted(self) -> bool:
         return bool(self.note)
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The text drawn in the node's box, top to bottom: name, version, releases, note."""
+        releases = f"releases {', '.join(self.releases)}" if self.releases else ""
+        return tuple(line for line in (self.name, self.version, releases, self.note) if line)
 
     @property
     def label(self) -> str:
@@ -115,17 +126,44 @@ class Graph:
         """The edges drawn in colour: those that conflict, break or block."""
         return tuple(edge for edge in self.edges if edge.highlighted)
 
+    @property
+    def description(self) -> str:
+        """The picture in words: who requires what, and which requirement conflicts, breaks or blocks.
+
+        It is the picture's alt text in JupyterLab and in the guide, so that a screen reader
+        gets the point of the picture and not the name of a file.
+        """
+        sentences = [self.title]
+        for node in _Layout(self).ordered():
+            for edge in self.edges:
+                if edge.source == node.name:
+                    who = "you ask for" if node.name == YOU else f"{node.label} requires"
+                    mark = f" ({edge.status}{': ' + edge.note if edge.note else ''})" if edge.highlighted else ""
+                    sentences.append(f"{who} {edge.target} {edge.label}{mark}")
+            if node.name != YOU and not any(edge.source == node.name for edge in self.edges):
+                releases = f" (releases {', '.join(node.releases)})" if node.releases else ""
+                sentences.append(node.label + releases + (f": {node.note}" if node.note else ""))
+        return ". ".join(sentences) + "."
+
     def svg(self) -> str:
         """The picture as a standalone SVG document (the same text on every run)."""
         return _Drawing(self).svg()
 
-    def _repr_svg_(self) -> str:
-        return self.svg()
+    def _repr_html_(self) -> str:
+        """The picture as an image whose alt text is :attr:`description`.
+
+        Not an ``image/svg+xml`` output: MyST-NB turns that into an ``<img>`` whose alt text is
+        its file name, and takes alt text only from cell metadata, which re-running a notebook
+        does not write. An HTML ``<img>`` carries its own alt, in JupyterLab and in the guide alike.
+        """
+        data = base64.b64encode(self.svg().encode("utf-8")).decode("ascii")
+        return f'<img src="data:image/svg+xml;base64,{data}" alt={quoteattr(self.description)}>'
 
     def __str__(self) -> str:
         lines = [self.title]
         for node in _Layout(self).ordered():
-            lines.append(node.label + (f"  ({node.note})" if node.note else ""))
+            releases = f"  releases {', '.join(node.releases)}" if node.releases else ""
+            lines.append(node.label + releases + (f"  ({node.note})" if node.note else ""))
             for edge in self.edges:
                 if edge.source == node.name:
                     mark = f"  [{edge.status}{': ' + edge.note if edge.note else ''}]" if edge.highlighted else ""
@@ -142,12 +180,19 @@ class Graph:
 # -- building graphs -------------------------------------------------------------------------
 
 
-def conflict_graph(conflict: Conflict, *, requested: Iterable[str] = (), title: str | None = None) -> Graph:
+def conflict_graph(
+    conflict: Conflict, *, requested: Iterable[str] = (), releases: Iterable[str] | HasReleases = (),
+    title: str | None = None,
+) -> Graph:
     """The picture of a failed resolution: every demand is an edge; demands on a contested project are red.
 
     *requested* are requirements typed by the user (``toyhost==1.0a28``), drawn from a ``(you)``
     node; pass them when the conflict is between your request and a package's metadata.
+    *releases* are what the installer could choose from: a :class:`~pinlab.index.LocalIndex`, or
+    ``name version`` lines like its ``releases()``. With them, a contested project shows its
+    releases and each demand on it the ones it admits, so that no release in both is seen.
     """
+    available = _releases(releases)
     demands = [(demand.project, demand.version, demand.requirement) for demand in conflict.demands]
     demands += [(YOU, "", requirement) for requirement in requested]
     edges = {(source, _name(requirement)): (source, version, requirement) for source, version, requirement in demands}
@@ -162,9 +207,11 @@ def conflict_graph(conflict: Conflict, *, requested: Iterable[str] = (), title: 
     for target in incoming:
         note = "no release satisfies all demands" if target in contested else ""
         if target not in nodes or note:
-            nodes[target] = Node(target, nodes[target].version if target in nodes else "", note)
+            shown = tuple(str(v) for v in available.get(target, ())) if note else ()
+            nodes[target] = Node(target, nodes[target].version if target in nodes else "", note, shown)
     graph_edges = [
-        Edge(source, target, _specifier(requirement), CONFLICT if target in contested else OK)
+        Edge(source, target, _specifier(requirement), CONFLICT if target in contested else OK,
+             _admits(requirement, available[target]) if target in contested and target in available else "")
         for (source, target), (_s, _v, requirement) in edges.items()
     ]
     if title is None:
@@ -214,6 +261,31 @@ def draw(thing: Conflict | Completed | Sandbox, **options: object) -> Graph:
             raise ValueError(f"'$ {' '.join(thing.command)}' reported no resolver conflict; draw the sandbox instead")
         return conflict_graph(conflict, **options)  # type: ignore[arg-type]
     raise TypeError(f"draw() takes a Conflict, an install's outcome or a Sandbox, not {type(thing).__name__}")
+
+
+class HasReleases(Protocol):
+    """Anything that lists releases as ``name version`` lines (a :class:`~pinlab.index.LocalIndex`)."""
+
+    def releases(self) -> list[str]: ...
+
+
+def _releases(releases: Iterable[str] | HasReleases) -> dict[str, list[Version]]:
+    """name -> its releases, oldest first, from ``name version`` lines."""
+    lines = releases.releases() if hasattr(releases, "releases") else releases
+    found: dict[str, set[Version]] = {}
+    for line in lines:  # type: ignore[union-attr]
+        name, _, text = line.partition(" ")
+        try:
+            found.setdefault(canonicalize_name(name), set()).add(Version(text))
+        except InvalidVersion:
+            continue  # a release no installer would choose either
+    return {name: sorted(versions) for name, versions in found.items()}
+
+
+def _admits(requirement: str, releases: list[Version]) -> str:
+    """Which of *releases* the requirement accepts, in a few words (``admits 1.0a27``)."""
+    admitted = list(Requirement(requirement).specifier.filter(releases, prereleases=True))
+    return "admits " + (", ".join(str(v) for v in admitted) or "no release")
 
 
 def _graph(title: str, nodes: Iterable[Node], edges: Iterable[Edge]) -> Graph:
@@ -299,7 +371,8 @@ def _wanted(sandbox: Sandbox, wanted: Iterable[str] | None) -> dict[str, Version
 # -- layout ------------------------------------------------------------------------------------
 
 _CHAR = 7.8  # width of one character of 13px monospace, in pixels (0.6 em)
-_NODE_HEIGHT = 44
+_NODE_HEIGHT = 44  # two lines of text; each line more adds _LINE
+_LINE = 17
 _NODE_PAD = 14
 _H_GAP = 36
 _V_GAP = 84
@@ -372,20 +445,24 @@ class _Drawing:
         legend = self._legend_items()
         legend_width = sum(40 + _text_width(MEANING[s]) + 24 for s in legend)
         self.width = 2 * _MARGIN + max([*row_widths, _text_width(graph.title), legend_width, 160])
-        for depth, (row, row_width) in enumerate(zip(self.layout.rows, row_widths)):
+        by_name = {node.name: node for node in graph.nodes}
+        y = _MARGIN + _TITLE
+        for row, row_width in zip(self.layout.rows, row_widths):
             x = (self.width - row_width) // 2
-            y = _MARGIN + _TITLE + depth * (_NODE_HEIGHT + _V_GAP)
             for name in row:
-                self.box[name] = (x, y, widths[name], _NODE_HEIGHT)
+                self.box[name] = (x, y, widths[name], self._node_height(by_name[name]))
                 x += widths[name] + _H_GAP
-        rows = max(len(self.layout.rows), 1)
-        self.legend_y = _MARGIN + _TITLE + rows * _NODE_HEIGHT + (rows - 1) * _V_GAP + 28
+            y += max(self.box[name][3] for name in row) + _V_GAP
+        self.legend_y = max(y - _V_GAP, _MARGIN + _TITLE + _NODE_HEIGHT) + 28
         self.height = self.legend_y + (24 if legend else 0) + _MARGIN - 10
 
     @staticmethod
     def _node_width(node: Node) -> int:
-        lines = [node.name, node.version, node.note]
-        return max(_text_width(line) for line in lines) + 2 * _NODE_PAD
+        return max(_text_width(line) for line in node.lines) + 2 * _NODE_PAD
+
+    @staticmethod
+    def _node_height(node: Node) -> int:
+        return _NODE_HEIGHT + _LINE * max(len(node.lines) - 2, 0)
 
     def _legend_items(self) -> list[str]:
         present = {edge.status for edge in self.graph.edges}
@@ -396,6 +473,7 @@ class _Drawing:
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
             f'viewBox="0 0 {self.width} {self.height}" role="img" aria-label={quoteattr(self.graph.title)}>',
             f"<title>{escape(self.graph.title)}</title>",
+            f"<desc>{escape(self.graph.description)}</desc>",
             # An opaque background keeps the picture readable on a dark theme.
             f'<rect width="{self.width}" height="{self.height}" fill="#ffffff"/>',
             f'<text x="{_MARGIN}" y="{_MARGIN + 14}" {_FONT} font-weight="bold" fill="#202124">'
@@ -441,36 +519,41 @@ class _Drawing:
         bx, by = x2 - ux * size, y2 - uy * size
         head = [(x2, y2), (bx - uy * size / 2.2, by + ux * size / 2.2), (bx + uy * size / 2.2, by - ux * size / 2.2)]
         points = " ".join(f"{px:.1f},{py:.1f}" for px, py in head)
-        label = edge.label + (f" ({edge.note})" if edge.note else "")
+        # The note goes on a line of its own, so that the labels of two edges into one node stay apart.
+        labels = [edge.label, *([f"({edge.note})"] if edge.note else [])]
         lx, ly = round(x1 + (x2 - x1) * 0.5), round(y1 + (y2 - y1) * 0.5)
-        lw = _text_width(label) + 8
+        lw = max(_text_width(label) for label in labels) + 8
+        lh = 20 + 16 * (len(labels) - 1)
+        bold = ' font-weight="bold"' if edge.highlighted else ""
         title = f"{edge.source} requires {edge.target} {edge.label}: {MEANING[edge.status]}"
         return "\n".join([
             f'<g class="edge {edge.status}" data-source={quoteattr(edge.source)} data-target={quoteattr(edge.target)}>',
             f"<title>{escape(title)}</title>",
             f'<line x1="{x1}" y1="{y1}" x2="{bx:.1f}" y2="{by:.1f}" stroke="{colour}" stroke-width="{width}"{dash}/>',
             f'<polygon points="{points}" fill="{colour}"/>',
-            f'<rect x="{lx - lw // 2}" y="{ly - 10}" width="{lw}" height="20" rx="4" fill="#ffffff" '
+            f'<rect x="{lx - lw // 2}" y="{ly - lh // 2}" width="{lw}" height="{lh}" rx="4" fill="#ffffff" '
             f'stroke="{colour}" stroke-width="{1 if edge.highlighted else 0}"/>',
-            f'<text x="{lx}" y="{ly + 4}" text-anchor="middle" {_FONT} fill="{colour}"'
-            f'{" font-weight=" + chr(34) + "bold" + chr(34) if edge.highlighted else ""}>{escape(label)}</text>',
+            *(f'<text x="{lx}" y="{ly - lh // 2 + 14 + 16 * i}" text-anchor="middle" {_FONT} fill="{colour}"{bold}>'
+              f"{escape(label)}</text>" for i, label in enumerate(labels)),
             "</g>",
         ])
 
     def _node(self, node: Node) -> str:
         x, y, w, h = self.box[node.name]
         stroke, fill = ("#c62828", "#fdecea") if node.highlighted else ("#5f6368", "#f1f3f4")
-        second = node.note or node.version
-        second_colour = "#c62828" if node.note else "#3c4043"
+        name, *rest = node.lines
         cx = x + w // 2
+        texts = [f'<text x="{cx}" y="{y + (18 if rest else 27)}" text-anchor="middle" {_FONT} font-weight="bold" '
+                 f'fill="#202124">{escape(name)}</text>']
+        for i, line in enumerate(rest, start=1):
+            colour = "#c62828" if line == node.note else "#3c4043"
+            texts.append(f'<text x="{cx}" y="{y + 18 + _LINE * i}" text-anchor="middle" {_FONT} fill="{colour}">'
+                         f"{escape(line)}</text>")
         return "\n".join([
             f'<g class="node{" highlighted" if node.highlighted else ""}" data-name={quoteattr(node.name)}>',
             f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6" fill="{fill}" stroke="{stroke}" '
             f'stroke-width="{2 if node.highlighted else 1}"/>',
-            f'<text x="{cx}" y="{y + (18 if second else 27)}" text-anchor="middle" {_FONT} font-weight="bold" '
-            f'fill="#202124">{escape(node.name)}</text>',
-            *([f'<text x="{cx}" y="{y + 35}" text-anchor="middle" {_FONT} fill="{second_colour}">'
-               f"{escape(second)}</text>"] if second else []),
+            *texts,
             "</g>",
         ])
 

@@ -4,12 +4,22 @@ Each chapter keeps them in its notebook metadata under ``lesson``; two markdown 
 (the overview under the title, tagged ``lesson-overview``, and the key points at the end, tagged
 ``lesson-keypoints``) and are written from the metadata, so the page and the data cannot drift.
 
-The minutes are measured, not guessed: ``python -m pinlab.lessons measure book/NN-x.ipynb`` runs
-the chapter in a fresh kernel, as a participant would after ``pinlab doctor`` (the toy wheels
-built, nothing else), and times every code cell. Cells tagged ``exercise`` count for the exercise,
-the others for teaching. Each part's minutes are its cells' run time plus the time to read its
-words (markdown and code) at :data:`WORDS_PER_MINUTE`; the raw figures are kept beside the minutes
-so an instructor can redo the sum with their own pace.
+**Minutes are estimates built on one measure.** ``python -m pinlab.lessons measure book/NN-x.ipynb``
+runs the chapter in a fresh kernel, as a participant would after ``pinlab doctor`` (the toy wheels
+built, nothing else), and times every code cell: that run time is measured. Everything else is an
+assumption, stated as one: teaching minutes add the time to read the chapter's words aloud at
+:data:`WORDS_PER_MINUTE`, and each exercise is given :data:`MINUTES_PER_EXERCISE` (reading it,
+editing a real file, running its self-check until it passes), not the time it takes to read it.
+The raw figures are kept beside the minutes so an instructor can redo the sum at their own pace.
+
+**Tool versions.** The outputs of a chapter are the text of pip, uv, pip-audit (and npm for the
+npm chapter) at the versions that ran when the chapter was refreshed; :func:`record_tools` keeps
+them in the metadata (``lesson.tools``) and the overview cell prints them, so a reader whose newer
+tools word a message differently knows why. They are in a markdown cell, which nbval never
+compares, not in a code cell's output: CI validates the same committed outputs on Python 3.10 and
+3.13, so an output naming the Python that ran it would differ from the committed one there.
+pip, uv and pip-audit come from uv.lock and are the same on every Python; tests/test_lessons.py
+checks the recorded ones against the environment, and only Python's version is left unchecked.
 """
 
 from __future__ import annotations
@@ -26,8 +36,15 @@ from typing import Any, Iterator, Sequence
 WORDS_PER_MINUTE = 130
 """The pace of explaining aloud while live-coding, in words a minute (a stated assumption)."""
 
+MINUTES_PER_EXERCISE = 8
+"""Time given to each exercise (an estimate, not a measure): reading it, editing a real file and
+running its self-check until it passes takes most learners 5 to 10 minutes in a workshop."""
+
+_EXERCISE_HEADING = re.compile(r"#{2,3} Exercise\b")
+
 OVERVIEW_TAG, KEYPOINTS_TAG, EXERCISE_TAG = "lesson-overview", "lesson-keypoints", "exercise"
 FIELDS = ("questions", "objectives", "keypoints")
+TOOL_ORDER = ("Python", "pip", "uv", "pip-audit", "node", "npm")
 
 
 class LessonError(ValueError):
@@ -52,14 +69,34 @@ def overview_markdown(lesson: dict[str, Any]) -> str:
     lines += [">", "> **Objectives**", ">"]
     lines += [f"> - {objective}" for objective in lesson["objectives"]]
     if "teaching" in lesson:
-        lines += [">", f"> **Time:** {lesson['teaching']} min teaching, {lesson['exercises']} min exercises "
-                       "(measured by running the chapter; see the [schedule](workshop/schedule.md))"]
+        lines += [">", f"> **Time (estimated):** {lesson['teaching']} min teaching, {lesson['exercises']} min exercises "
+                       "(see the [schedule](workshop/schedule.md) for what is measured and what is assumed)"]
+    if "tools" in lesson:
+        named = sorted(lesson["tools"].items(), key=lambda item: TOOL_ORDER.index(item[0]) if item[0] in TOOL_ORDER else 99)
+        tools = ", ".join(f"{name} {version}" for name, version in named)
+        lines += [">", f"> **Outputs made with:** {tools}, when the chapter was last refreshed. Other "
+                       "versions may word their messages differently."]
     return "\n".join(lines)
 
 
 def keypoints_markdown(lesson: dict[str, Any]) -> str:
     """The key points cell at the end of a chapter."""
     return "\n".join(["## Key points", "", *(f"- {point}" for point in lesson["keypoints"])])
+
+
+def exercise_count(notebook: Any) -> int:
+    """The chapter's exercises: its markdown cells tagged ``exercise`` that open with an "Exercise" heading."""
+    return sum(1 for cell in notebook.cells if cell.cell_type == "markdown"
+               and EXERCISE_TAG in cell.metadata.get("tags", []) and _EXERCISE_HEADING.match(cell.source))
+
+
+def estimate(notebook: Any, name: str = "notebook") -> None:
+    """Set the chapter's minutes from its measured figures and its exercises (see the module's docstring)."""
+    lesson = lesson_of(notebook, name)
+    if "measured" not in lesson:
+        raise LessonError(f"{name}: not measured yet: run python -m pinlab.lessons measure on it")
+    lesson["teaching"] = minutes(lesson["measured"], "teaching")
+    lesson["exercises"] = exercise_count(notebook) * MINUTES_PER_EXERCISE
 
 
 def render(notebook: Any, name: str = "notebook") -> bool:
@@ -95,7 +132,8 @@ def measure(path: Path) -> dict[str, Any]:
 
     client = NotebookClient(notebook, kernel_name="python3", timeout=600, record_timing=True,
                             resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    # Measured on the kit's own run, the solved path (pinlab.exercises: %%solution cells run).
+    client.execute(env={**os.environ, "PINLAB_RUN_SOLUTIONS": "1"})
     for cell in notebook.cells:
         timing = cell.metadata.get("execution", {})
         if cell.cell_type != "code" or "iopub.execute_input" not in timing:
@@ -109,37 +147,92 @@ def measure(path: Path) -> dict[str, Any]:
         "exercise_words": counted["exercise"],
         "words_per_minute": WORDS_PER_MINUTE,
         "how": "python -m pinlab.lessons measure: a fresh kernel, toy wheels built beforehand as by pinlab doctor; "
-               "minutes = run seconds / 60 + words / words_per_minute, rounded up",
+               "estimated teaching minutes = run seconds / 60 + words / words_per_minute, rounded up",
     }
 
 
 def minutes(measured: dict[str, Any], part: str) -> int:
-    """Minutes for *part* (``teaching`` or ``exercise``) from the measured figures."""
+    """Estimated minutes for *part* (``teaching``): measured run time plus reading aloud, rounded up."""
     total = measured[f"{part}_run_seconds"] / 60 + measured[f"{part}_words"] / measured["words_per_minute"]
     return max(1, math.ceil(total))
+
+
+def tool_versions(notebook: Any) -> dict[str, str]:
+    """The versions of the tools whose text the chapter's outputs show, as they run here: the
+    Python of the kernel, the pip a sandbox is seeded with (virtualenv's own wheel, never
+    downloaded), uv, pip-audit, and node and npm for a chapter that imports ``pinlab.npm``."""
+    import importlib.metadata
+    import platform
+
+    from virtualenv.seed.wheels.embed import get_embed_wheel
+
+    from .process import run
+    from .sandbox import uv_binary
+
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    uv = run([uv_binary(), "--version"]).output.split()  # "uv 0.13.9 (hash date)"
+    tools = {"Python": platform.python_version(), "pip": str(get_embed_wheel("pip", python).version),
+             "uv": uv[1], "pip-audit": importlib.metadata.version("pip-audit")}
+    if any(cell.cell_type == "code" and "pinlab.npm" in cell.source for cell in notebook.cells):
+        from .npm import npm_versions
+
+        node, npm = npm_versions().split(", ")  # "node v20.20.2, npm 11.19.1"
+        tools |= {"node": node.split()[1].lstrip("v"), "npm": npm.split()[1]}
+    return tools
+
+
+def record_tools(notebook: Any, name: str = "notebook") -> None:
+    """Keep the tools that made the chapter's outputs in its lesson metadata (``nox -s refresh``)."""
+    lesson_of(notebook, name)["tools"] = tool_versions(notebook)
 
 
 def _time(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
+SESSION_MINUTES = 90
+"""A workshop session: the day is offered as sessions of this length with a break between them."""
+
+ROOM_MINUTES = 20
+"""What a session keeps free of chapters: the welcome, questions, typing, the laptop that needs help."""
+
+
 def schedule_markdown(notebooks: Sequence[Path]) -> str:
-    """The schedule table: each chapter's measured minutes and the running total."""
+    """The schedule tables: each chapter's estimated minutes with what was measured, then whole
+    chapters packed in order into sessions of :data:`SESSION_MINUTES`, each leaving at least
+    :data:`ROOM_MINUTES` for people."""
     import nbformat
 
-    rows = ["| Chapter | Teaching | Exercises | Running total | Measured: run time + words (teaching; exercises) |",
-            "|---|---:|---:|---:|---|"]
-    total = 0
+    rows = ["| Chapter | Teaching (estimate) | Exercises (estimate) | Running total | Measured: cells' run time "
+            "(teaching; exercises) | Words read aloud (teaching; exercises) |",
+            "|---|---:|---:|---:|---|---|"]
+    total, per_chapter = 0, []
     for path in notebooks:
         notebook = nbformat.read(path, as_version=4)
         lesson = lesson_of(notebook, path.name)
-        total += lesson["teaching"] + lesson["exercises"]
+        chapter_minutes = lesson["teaching"] + lesson["exercises"]
+        total += chapter_minutes
         title = next(cell.source.splitlines()[0].lstrip("# ") for cell in notebook.cells if cell.cell_type == "markdown")
+        per_chapter.append((title.split(".")[0], chapter_minutes))
         m = lesson["measured"]
-        rows.append(f"| [{title}](../{path.name}) | {lesson['teaching']} min | {lesson['exercises']} min | {total} min "
-                    f"| {m['teaching_run_seconds']} s + {m['teaching_words']} words; "
-                    f"{m['exercise_run_seconds']} s + {m['exercise_words']} words |")
-    return "\n".join(rows)
+        count = exercise_count(notebook)
+        rows.append(f"| [{title}](../{path.name}) | {lesson['teaching']} min | {lesson['exercises']} min "
+                    f"({count} × {MINUTES_PER_EXERCISE}) | {total} min "
+                    f"| {m['teaching_run_seconds']} s; {m['exercise_run_seconds']} s "
+                    f"| {m['teaching_words']}; {m['exercise_words']} |")
+    # Whole chapters, in order, into sessions, each leaving at least ROOM_MINUTES for the room.
+    packed: list[list[tuple[str, int]]] = [[]]
+    for chapter in per_chapter:
+        if packed[-1] and sum(m for _, m in packed[-1]) + chapter[1] > SESSION_MINUTES - ROOM_MINUTES:
+            packed.append([])
+        packed[-1].append(chapter)
+    sessions = ["", f"| Session ({SESSION_MINUTES} min) | Chapters | Estimated | Left for welcome, questions, typing and help |",
+                "|---|---|---:|---:|"]
+    for number, part in enumerate(packed, start=1):
+        planned = sum(chapter_minutes for _, chapter_minutes in part)
+        names = f"{part[0][0]} to {part[-1][0]}" if len(part) > 1 else part[0][0]
+        sessions.append(f"| {number} | {names} | {planned} min | {SESSION_MINUTES - planned} min |")
+    return "\n".join(rows + sessions)
 
 
 def chapters(book: Path) -> list[Path]:
@@ -151,10 +244,15 @@ def chapters(book: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m pinlab.lessons measure|render FILE...`` or ``schedule BOOK_DIR``."""
+    """``python -m pinlab.lessons measure|tools|render FILE...`` or ``schedule BOOK_DIR``.
+
+    ``measure`` runs each chapter and times it; ``tools`` records the tool versions of this
+    environment (``nox -s refresh`` does it after re-executing); ``render`` rewrites the minutes
+    from the measured figures and the overview and key points cells from the metadata.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in ("measure", "render", "schedule"):
-        print("usage: python -m pinlab.lessons measure|render NOTEBOOK... | schedule BOOK_DIR", file=sys.stderr)
+    if not args or args[0] not in ("measure", "tools", "render", "schedule"):
+        print("usage: python -m pinlab.lessons measure|tools|render NOTEBOOK... | schedule BOOK_DIR", file=sys.stderr)
         return 2
     command, paths = args[0], [Path(arg) for arg in args[1:]]
     try:
@@ -177,8 +275,11 @@ def _each(command: str, paths: Sequence[Path]) -> None:
         lesson = lesson_of(notebook, path.name)
         if command == "measure":
             lesson["measured"] = measure(path.resolve())
-            lesson["teaching"] = minutes(lesson["measured"], "teaching")
-            lesson["exercises"] = minutes(lesson["measured"], "exercise")
+        if command == "tools":
+            record_tools(notebook, path.name)
+        if "measured" in lesson:
+            estimate(notebook, path.name)
+        if command == "measure":
             print(f"{path}: {lesson['teaching']} min teaching, {lesson['exercises']} min exercises "
                   f"({lesson['measured']})", flush=True)
         render(notebook, path.name)

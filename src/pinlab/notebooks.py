@@ -7,8 +7,11 @@ changes a notebook's file only where an output really changed.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+from . import lessons
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -19,7 +22,12 @@ def refresh(path: Path) -> None:
 
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, kernel_name="python3", timeout=600, allow_errors=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+                   resources={"metadata": {"path": str(path.parent)}}).execute(
+        # The kit's own run: solutions run and exercises start fresh (pinlab.exercises).
+        env={**os.environ, "PINLAB_RUN_SOLUTIONS": "1"})
+    if "lesson" in notebook.metadata:  # the chapter says which tool versions printed its outputs
+        lessons.record_tools(notebook, path.name)
+        lessons.render(notebook, path.name)
     clean(notebook)
     nbformat.write(notebook, path)
 

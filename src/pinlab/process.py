@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
+import threading
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import IO, Mapping, Sequence
 
 # Variables that would let the caller's set-up change what an installer does or where a
 # Python looks for code. Dropped by prefix or by name before every run.
@@ -108,9 +110,14 @@ class Completed:
     def ok(self) -> bool:
         return self.returncode == 0
 
+    @property
+    def status(self) -> str:
+        """``exit status 3``, or ``killed by signal 9 (SIGKILL)`` for a child a signal ended (POSIX)."""
+        return describe_status(self.returncode)
+
     def __str__(self) -> str:
         shown = " ".join(shell_quote(part) for part in self.command)
-        return f"$ {shown}\n{self.output.rstrip()}\n[exit status {self.returncode}]"
+        return f"$ {shown}\n{self.output.rstrip()}\n[{self.status}]"
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
         # In a notebook, a result shows as the terminal transcript a reader would have seen.
@@ -139,6 +146,37 @@ def shell_quote(argument: str) -> str:
     return shlex.quote(argument)
 
 
+def describe_status(returncode: int) -> str:
+    """``exit status 3``; on POSIX a negative status is the signal that ended the child."""
+    if returncode < 0 and os.name != "nt":
+        number = -returncode
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            return f"killed by signal {number}"
+        return f"killed by signal {number} ({name})"
+    return f"exit status {returncode}"
+
+
+TIME_LIMIT = 600.0
+"""Seconds any command pinlab runs may take (:func:`run`'s default). A toy install takes about a
+second; a slow laptop scanning every new file may take a hundred times that, never more."""
+
+
+class Stopped(RuntimeError):
+    """A command went past its time limit (``timeout``) or printed more than ``max_output``, and
+    was killed. The message says which command and which limit."""
+
+    def __init__(self, command: tuple[str, ...], reason: str, output: str) -> None:
+        super().__init__(f"{' '.join(command)}: stopped, {reason}")
+        self.reason = reason
+        """Which limit: ``it had not finished after 60 s``, ``it printed more than 1000 bytes``."""
+        self.command = command
+        """The command as shown (placeholders applied)."""
+        self.output = output
+        """What it had printed before it was stopped (at most ``max_output`` bytes of it)."""
+
+
 def run(
     args: Sequence[str | os.PathLike[str]],
     *,
@@ -147,30 +185,97 @@ def run(
     placeholders: Placeholders | None = None,
     cwd: str | os.PathLike[str] | None = None,
     merge_output: bool = True,
+    timeout: float | None = TIME_LIMIT,
+    max_output: int | None = None,
 ) -> Completed:
     """Run *args*, capture its output as utf-8 and hide machine paths behind placeholders.
 
     With ``merge_output=False`` only standard output is kept (for tools that print JSON),
     and standard error is appended after it only if the command failed.
+
+    A command that runs longer than *timeout* seconds (default :data:`TIME_LIMIT`), or prints
+    more than *max_output* bytes, is killed and :class:`Stopped` is raised: nobody waits for
+    ever on a pip that hangs, and a ``--python`` given by the user may hang or print without end.
+    ``timeout=None`` waits as long as it takes (downloads over a slow network).
     """
     placeholders = placeholders or Placeholders()
-    proc = subprocess.run(
+    shown = tuple(placeholders.apply(part) for part in
+                  (shown_as if shown_as is not None else [os.fspath(arg) for arg in args]))
+    # A limited command gets a process group of its own (POSIX), so that a kill also ends what it
+    # started (a shell script's `sleep`), which would otherwise keep the pipes open.
+    limited = timeout is not None or max_output is not None
+    proc = subprocess.Popen(
         [os.fspath(arg) for arg in args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-        encoding="utf-8",
-        errors="replace",
         env=dict(env) if env is not None else clean_env(),
         cwd=cwd,
-        check=False,
+        start_new_session=limited and os.name != "nt",
     )
-    output = proc.stdout
-    if not merge_output and proc.returncode != 0 and proc.stderr:
-        output += proc.stderr
-    shown = shown_as if shown_as is not None else [os.fspath(arg) for arg in args]
-    return Completed(
-        command=tuple(placeholders.apply(part) for part in shown),
-        returncode=proc.returncode,
-        output=placeholders.apply(output),
-    )
+    kill = _killer(proc, group=limited and os.name != "nt")
+    # One thread per pipe, so that neither pipe fills up and blocks the child while the other is read.
+    readers = [_Reader(pipe, max_output, kill) for pipe in (proc.stdout, proc.stderr) if pipe is not None]
+    why = None
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        why = f"it had not finished after {timeout:g} s"
+        kill()
+        proc.wait()
+    except BaseException:  # Ctrl-C in a notebook: do not leave the child running
+        kill()
+        proc.wait()
+        raise
+    for reader in readers:
+        # A killed child's own children may still hold the pipe open: do not wait for them forever.
+        reader.join(timeout=5 if why or reader.overflowed else None)
+    if why is None and any(reader.overflowed for reader in readers):
+        why = f"it printed more than {max_output} bytes"
+    texts = [placeholders.apply(reader.text()) for reader in readers]
+    if why is not None:
+        raise Stopped(shown, why, "".join(texts))
+    output = texts[0]
+    if not merge_output and proc.returncode != 0 and texts[1]:
+        output += texts[1]
+    return Completed(command=shown, returncode=proc.returncode, output=output)
+
+
+def _killer(proc: subprocess.Popen, group: bool):  # type: ignore[no-untyped-def, type-arg]
+    def kill() -> None:
+        try:
+            if group:
+                os.killpg(proc.pid, signal.SIGKILL)  # type: ignore[attr-defined]  # POSIX only
+            else:
+                proc.kill()
+        except ProcessLookupError:
+            pass  # it had already ended
+    return kill
+
+
+class _Reader(threading.Thread):
+    """Reads one pipe to its end; past *limit* bytes it kills the child and keeps nothing more."""
+
+    def __init__(self, pipe: IO[bytes], limit: int | None, kill) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(daemon=True)
+        self.pipe, self.limit, self.kill = pipe, limit, kill
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.overflowed = False
+        self.start()
+
+    def run(self) -> None:
+        with self.pipe:
+            while chunk := self.pipe.read1(65536):  # type: ignore[attr-defined]
+                if self.limit is not None and self.size + len(chunk) > self.limit:
+                    self.chunks.append(chunk[: self.limit - self.size])
+                    self.overflowed = True
+                    self.kill()
+                    break
+                self.chunks.append(chunk)
+                self.size += len(chunk)
+
+    def text(self) -> str:
+        # As text mode would: utf-8 (bad bytes replaced), and universal newlines.
+        text = b"".join(self.chunks).decode("utf-8", errors="replace")
+        return text.replace("\r\n", "\n").replace("\r", "\n")

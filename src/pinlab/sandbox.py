@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from .index import LocalIndex
-from .process import Completed, Placeholders, clean_env, run
+from .process import TIME_LIMIT, Completed, Placeholders, Stopped, clean_env, run
 from .toys import Toy
 from .workdir import ThrowawayDir
 
@@ -55,8 +55,16 @@ class ResolutionFailed(RuntimeError):
     """An installer found no set of versions that satisfies the requirements."""
 
 
+# The exit status of a command the sandbox stopped at its time limit: what a shell reports for
+# a child killed by SIGKILL (128 + 9), on every platform alike.
+STOPPED = 137
+
+
 class Sandbox(ThrowawayDir):
     """A virtual environment in a throwaway folder; use it in ``with`` or call ``close()``."""
+
+    time_limit: float | None = TIME_LIMIT
+    """Seconds a command in the sandbox may take before it is stopped (``None``: no limit)."""
 
     def __init__(self, index: LocalIndex) -> None:
         super().__init__("sandbox")
@@ -76,6 +84,9 @@ class Sandbox(ThrowawayDir):
                 f".{os.sep}{relative}": "<site-packages>",  # pip names it relative to the sandbox
                 f"./{relative.as_posix()}": "<site-packages>",
                 f"Python {venv.version} environment": "Python environment",  # uv's first line
+                # uv lock names the interpreter it found (venv/bin/python, venv\Scripts\python.exe)
+                **{f"CPython {venv.version} interpreter at: {spelling}": "CPython interpreter at: <sandbox python>"
+                   for spelling in {str(venv.exe.relative_to(self.path)), venv.exe.relative_to(self.path).as_posix()}},
             },
         )
 
@@ -186,7 +197,14 @@ class Sandbox(ThrowawayDir):
     # -- plumbing ---------------------------------------------------------------------------
 
     def _run(self, argv: list[str], shown: list[str], env: dict[str, str]) -> Outcome:
-        done = run(argv, shown_as=shown, env=env, placeholders=self._placeholders(), cwd=self.path)
+        try:
+            done = run(argv, shown_as=shown, env=env, placeholders=self._placeholders(), cwd=self.path,
+                       timeout=self.time_limit)
+        except Stopped as stopped:
+            # Shown as a failed command, with what it printed and why it was stopped: a learner
+            # sees a transcript that ends in the reason, not a traceback.
+            output = f"{stopped.output.rstrip()}\n[pinlab stopped it: {stopped.reason}]".lstrip("\n")
+            return Outcome(stopped.command, STOPPED, output, self.installed())
         return Outcome(done.command, done.returncode, done.output, self.installed())
 
     def _placeholders(self) -> Placeholders:

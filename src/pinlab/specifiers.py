@@ -50,6 +50,8 @@ class Table:
     """The versions available, oldest first (the columns)."""
     rows: tuple[Row, ...]
     """One row per specifier, in the order given."""
+    title: str = ""
+    """The line printed above the table, saying what it shows (two tables side by side differ by it)."""
 
     def newest(self) -> dict[str, str]:
         """Requirement -> the version it would install, e.g. ``{'toyhost<2': '0.9'}``."""
@@ -65,18 +67,29 @@ class Table:
         widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *body]]
         lines.insert(1, "  ".join("-" * width for width in widths))
-        return "\n".join(lines)
+        return "\n".join([self.title, *lines] if self.title else lines)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
         printer.text(str(self))
 
 
+#: How each setting of ``prereleases`` reads in a table's title.
+_PRERELEASES = {
+    None: "by default (a pre-release only where PEP 440 lets one in)",
+    True: "with --pre (every pre-release)",
+    False: "with no pre-release",
+}
+
+
 def table(project: str, specs: Iterable[str], versions: Iterable[Version | str],
-          prereleases: bool | None = None) -> Table:
-    """What each of *specs* admits among *versions* of *project*."""
+          prereleases: bool | None = None, title: str | None = None) -> Table:
+    """What each of *specs* admits among *versions* of *project*, under a title that says how
+    pre-releases were treated (or *title*)."""
     columns = tuple(sorted({Version(str(version)) for version in versions}))
     rows = tuple(Row(spec, tuple(admitted(spec, columns, prereleases))) for spec in specs)
-    return Table(project, columns, rows)
+    if title is None:
+        title = f"What each requirement admits among {project}'s releases, {_PRERELEASES[prereleases]}:"
+    return Table(project, columns, rows, title)
 
 
 def _specifier_set(spec: str) -> SpecifierSet:
