@@ -207,6 +207,18 @@ def test_an_intel_mac_is_refused_before_anything_is_downloaded(tmp_path, capsys)
     assert not dest.exists()
 
 
+def test_an_interpreter_to_prove_with_that_is_none_of_the_targets_is_refused(tmp_path, capsys):
+    other = "3.10" if MINOR != "3.10" else "3.12"
+    dest = tmp_path / "wheelhouse"
+    with pytest.raises(SystemExit) as exited:
+        main(["--project", str(ROOT), "--dest", str(dest), "--python", other, "--prove-with", sys.executable])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (f"python -m pinlab.wheelhouse: --prove-with {sys.executable!r}: Python "
+                                       f"{sys.version.split()[0]} is none of the laptops this machine can stand "
+                                       f"for ({other})\n")
+    assert not dest.exists()
+
+
 def test_every_laptop_the_lock_serves_passes_the_check_and_a_python_it_does_not_support_is_named():
     lines = parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"]))
     lock = Lock.read(ROOT)

@@ -354,11 +354,13 @@ _ASK_INTERPRETER = ("import json, platform, sys; print(json.dumps([platform.pyth
 
 def find_interpreters(targets: Sequence[Target], candidates: Sequence[Path | str] = ()) -> list[Interpreter]:
     """The CPythons of this machine that can stand for a participant of *targets*: this one, each
-    of *candidates* (``--prove-with``), and the first ``pythonX.Y`` on PATH for each target's
-    minor version. One per base interpreter; those answering a shim's "not installed" are skipped."""
+    of *candidates* (``--prove-with``), and every ``pythonX.Y`` on PATH for each target's minor
+    version (pyenv's shim and Debian's /usr/bin/python3.11 are two laptops: 3.11.7 and 3.11.2).
+    One per base interpreter; a shim that answers "not installed" is skipped."""
     minors = {target.python for target in targets if target.runs_here()}
     names: list[Path | str] = [sys.executable, *candidates]
-    names += [found for minor in sorted(minors) if (found := shutil.which(f"python{minor}"))]
+    names += [found for minor in sorted(minors) for folder in os.get_exec_path()
+              if (found := shutil.which(f"python{minor}", path=folder))]
     seen, interpreters = set(), []
     for name in names:
         done = run([name, "-I", "-c", _ASK_INTERPRETER], env=clean_env(), merge_output=False)
@@ -556,6 +558,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "(the participant's command names it)\n")
     targets = list(dict.fromkeys(Target(platform, python) for platform in (args.platform or [THIS_MACHINE])
                                  for python in (args.python or [Target.here().python])))
+    runnable = {target.python for target in targets if target.runs_here()}
+    for path in args.prove_with:
+        try:
+            interpreter = _interpreter(path)
+        except (WheelhouseError, OSError) as exc:
+            parser.exit(2, f"{parser.prog}: --prove-with {str(path)!r}: not a Python that runs here ({exc})\n")
+        if interpreter.minor not in runnable:
+            parser.exit(2, f"{parser.prog}: --prove-with {str(path)!r}: Python {interpreter.version} is none of the "
+                           f"laptops this machine can stand for ({', '.join(sorted(runnable)) or 'none'})\n")
     try:
         requirements = locked_requirements(args.project, args.group, args.extra)
         check_targets(parse_requirements(requirements), targets, Lock.read(args.project))
