@@ -130,8 +130,10 @@ def refresh(session: nox.Session) -> None:
 def wheelhouse(session: nox.Session) -> None:
     """Fill wheelhouse/ (the USB stick) with every wheel the workshop needs, then prove it offline.
 
-    Args go to ``python -m pinlab.wheelhouse``, e.g. ``-- --platform windows-amd64 --python 3.12``
-    for the laptops of the room (see book/workshop/offline.md).
+    Args go to ``python -m pinlab.wheelhouse``, e.g. ``-- --python 3.10 --python 3.13`` (each a
+    minor version, all its patch releases) or ``-- --platform windows-amd64 --python 3.12`` for
+    the laptops of the room; every one this machine can run is proven with its own interpreter
+    (see book/workshop/offline.md).
     """
     install_locked(session)
     session.run("python", "-m", "pinlab.wheelhouse", "--project", str(ROOT), "--dest", str(ROOT / "wheelhouse"),

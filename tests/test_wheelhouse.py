@@ -6,7 +6,11 @@ local folder of toy wheels, so the suite stays offline. A toy project stands in 
 """
 
 import hashlib
+import os
 import re
+import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -15,10 +19,13 @@ import pytest
 from pinlab import Sandbox, toy_index
 from pinlab.index import LocalIndex
 from pinlab.toys import build_wheel, examples_dir, find_toy
-from pinlab.wheelhouse import (Target, WheelhouseError, build, locked_requirements, parse_requirements,
-                               verify)
+from pinlab.wheelhouse import (INSTALL_ARGS, Interpreter, Lock, Target, TargetError, WheelhouseError, build,
+                               check_targets, find_interpreters, install_txt, locked_requirements, main,
+                               parse_requirements, plan, prove, verify)
 
 ROOT = Path(__file__).resolve().parents[1]
+MINOR = f"{sys.version_info[0]}.{sys.version_info[1]}"
+INSTALL_LINE = f".venv/bin/python {' '.join(INSTALL_ARGS)}"
 
 
 def _sha256(path: Path) -> str:
@@ -28,12 +35,16 @@ def _sha256(path: Path) -> str:
 @pytest.fixture(scope="module")
 def source():
     """What PyPI is to the real session: here, a local folder with two toy releases."""
-    with toy_index("toyhost==1.0a28", "toyhost-export==0.3a1") as index:
+    with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export==0.3a1") as index:
         yield index
 
 
+def _wheel(source, name: str) -> Path:
+    return next(wheel for wheel in source.wheels() if wheel.name.startswith(name))
+
+
 def _requirements(source) -> str:
-    host, plugin = (next(w for w in source.wheels() if w.name.startswith(name)) for name in ("toyhost-", "toyhost_"))
+    host, plugin = _wheel(source, "toyhost-1.0a28-"), _wheel(source, "toyhost_export-")
     # As uv export writes them: continuation lines, and one requirement whose marker never holds.
     return (f"toyhost==1.0a28 \\\n    --hash={_sha256(host)}\n"
             f"toyhost-export==0.3a1 ; sys_platform == 'emscripten' \\\n    --hash={_sha256(plugin)}\n")
@@ -57,12 +68,12 @@ def test_a_wheelhouse_installs_with_no_index_reachable(tmp_path, source, hostile
     assert (dest / "requirements.txt").read_text().splitlines() == [
         f"toyhost-charts==0.1 --hash={_sha256(charts_wheel)}",
         f"toyhost==1.0a28 --hash={_sha256(host_wheel)}",
-        f"toyhost-export==0.3a1 ; sys_platform == 'emscripten' --hash={_sha256(source.wheels()[1])}",
+        f"toyhost-export==0.3a1 ; sys_platform == 'emscripten' --hash={_sha256(_wheel(source, 'toyhost_export-'))}",
     ]
     proof = verify(dest)
     assert proof.installed == {"toyhost": "1.0a28", "toyhost-charts": "0.1"}
-    assert str(proof) == ("2 packages installed from the wheelhouse alone (pip --no-index), "
-                          "every file checked against its hash")
+    assert str(proof) == (f"Python {proof.interpreter.version} ({sys.executable}): 2 packages installed from the "
+                          "wheelhouse alone (pip --isolated --no-index), every file checked against its hash")
 
 
 def test_a_swapped_wheel_is_refused(tmp_path, source):
@@ -73,14 +84,15 @@ def test_a_swapped_wheel_is_refused(tmp_path, source):
         archive.writestr("toyhost/extra.py", "print('not from the lock')\n")
     with pytest.raises(WheelhouseError) as caught:
         verify(dest)
-    assert str(caught.value) == ("installing from the wheelhouse failed: toyhost==1.0a28: the wheel does not "
-                                 "match its hash in requirements.txt; someone may have changed it")
+    assert str(caught.value) == (f"Python {sys.version.split()[0]} ({sys.executable}): installing from the "
+                                 "wheelhouse failed: toyhost==1.0a28: the wheel does not match its hash in "
+                                 "requirements.txt; someone may have changed it")
 
 
 def test_a_requirement_missing_from_the_source_names_the_target_and_the_requirement(tmp_path, source):
     with pytest.raises(WheelhouseError) as caught:
         build(tmp_path / "wheelhouse", "toyhost==2.0 --hash=sha256:00\n", None, find_links=source.path)
-    assert str(caught.value) == ("pip download for this / Python of this machine: "
+    assert str(caught.value) == (f"pip download for this / Python {MINOR}.0: "
                                  "ERROR: No matching distribution found for toyhost==2.0")
 
 
@@ -115,15 +127,149 @@ def test_pinlab_goes_on_the_stick_with_its_extra_pinned_by_hash(tmp_path):
 ])
 def test_markers_are_evaluated_for_each_kind_of_laptop(target, wanted, unwanted):
     lines = parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"]))
-    chosen = {line.requirement.name for line in lines if any(line.applies(env) for env in target.environments())}
+    chosen = {line.requirement.name for download in plan(lines, target) for line in download.lines}
     assert wanted <= chosen and not unwanted & chosen
 
 
 def test_a_minor_version_target_keeps_both_sides_of_a_patch_level_split():
+    """soupsieve 2.10 below Python 3.11.5, 4.1.3 from 3.11.5 on: Debian 12's 3.11.2 needs the first."""
     lines = parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"]))
-    soupsieve = [str(line.requirement.specifier) for line in lines if line.requirement.name == "soupsieve"
-                 and any(line.applies(env) for env in Target("linux-x86_64", "3.11").environments())]
-    assert len(soupsieve) == 2  # one release below Python 3.11.5, another from 3.11.5 on
+    downloads = plan(lines, Target("linux-x86_64", "3.11"))
+    assert [(d.patches, [line.version for line in d.lines if line.requirement.name == "soupsieve"])
+            for d in downloads] == [(range(0, 5), ["2.10"]), (range(5, 41), ["4.1.3"])]
+
+
+def test_a_stick_for_one_minor_version_installs_on_each_of_its_patch_releases(tmp_path, source):
+    """The default stick serves every patch release of this Python: one pip download per side of a
+    marker's split (one download with both pins would be ResolutionImpossible), each side installed
+    by a real interpreter of that side where this machine has one (Debian 12's python3 is 3.11.2)."""
+    split = f"{MINOR}.5"
+    requirements = (f"toyhost==1.0a27 ; python_full_version < '{split}' --hash={_sha256(_wheel(source, 'toyhost-1.0a27'))}\n"
+                    f"toyhost==1.0a28 ; python_full_version >= '{split}' --hash={_sha256(_wheel(source, 'toyhost-1.0a28'))}\n")
+    dest = tmp_path / "wheelhouse"
+    wheels = build(dest, requirements, None, find_links=source.path)
+    assert [wheel.name for wheel in wheels] == ["toyhost-1.0a27-py3-none-any.whl", "toyhost-1.0a28-py3-none-any.whl"]
+
+    interpreters = find_interpreters([Target.here()], [f"/usr/bin/python{MINOR}", "/usr/bin/python3"])
+    below = [i for i in interpreters if int(i.version.split(".")[2]) < 5]
+    above = [i for i in interpreters if int(i.version.split(".")[2]) >= 5]
+    for interpreter, expected in [*((i, "1.0a27") for i in below), *((i, "1.0a28") for i in above)]:
+        assert verify(dest, python=interpreter.path).installed == {"toyhost": expected}
+    if not (below and above):
+        pytest.skip(f"installed on {', '.join(map(str, interpreters))} only: no Python {MINOR} on the other side "
+                    f"of {split} here")
+
+
+@pytest.mark.parametrize("minors", [("3.10", "3.13")])
+def test_one_stick_installs_on_several_pythons_each_proven_by_its_own_interpreter(tmp_path, source, minors):
+    """--python 3.10 --python 3.13: each Python's markers get their own download, and the proof
+    runs the participant's command with python3.10 and python3.13 themselves."""
+    targets = [Target.here(minor) for minor in minors]
+    requirements = (f"toyhost==1.0a27 ; python_version < '3.11' --hash={_sha256(_wheel(source, 'toyhost-1.0a27'))}\n"
+                    f"toyhost==1.0a28 ; python_version >= '3.11' --hash={_sha256(_wheel(source, 'toyhost-1.0a28'))}\n")
+    dest = tmp_path / "wheelhouse"
+    build(dest, requirements, None, targets, find_links=source.path)
+    proofs, unproven = prove(dest, targets)
+    found = {proof.interpreter.minor: proof.installed for proof in proofs}
+    missing = [minor for minor in minors if minor not in found]
+    if missing:
+        pytest.skip(f"no python{' nor python'.join(missing)} on PATH (with pyenv: PYENV_VERSION=3.11.7:3.10.13:3.13.0)")
+    assert found == {"3.10": {"toyhost": "1.0a27"}, "3.13": {"toyhost": "1.0a28"}}
+    assert unproven == []
+
+
+def test_a_mixed_room_is_proven_only_where_this_machine_can_run_it(tmp_path, source):
+    """Windows wheels are downloaded but not installed on a Linux builder; INSTALL.txt says which
+    targets were built and which were proven."""
+    targets = [Target.here(), Target("windows-amd64", "3.12")]
+    dest = tmp_path / "wheelhouse"
+    wheels = build(dest, _requirements(source), None, targets, find_links=source.path)
+    proofs, unproven = prove(dest, targets)
+    versions = [proof.interpreter.version for proof in proofs]  # this one, and another 3.11 found on PATH
+    assert versions[0] == sys.version.split()[0] and {v.rsplit(".", 1)[0] for v in versions} == {MINOR}
+    assert unproven == [Target("windows-amd64", "3.12")]
+    text = install_txt(len(wheels), targets, proofs, unproven)
+    assert "  - Windows 64-bit (x86_64), CPython 3.12 (any 3.12.x)\n" in text
+    assert (f"  - Python {versions[-1]}\n  - not windows-amd64 / Python 3.12: no such interpreter on that machine\n"
+            in text)
+    assert f"    {INSTALL_LINE}\n" in text
+
+
+def test_an_intel_mac_is_refused_before_anything_is_downloaded(tmp_path, capsys):
+    """The lock has no macOS x86_64 wheel of argon2-cffi-bindings (pip-audit needs it): say so at once."""
+    dest = tmp_path / "wheelhouse"
+    with pytest.raises(SystemExit) as exited:
+        main(["--project", str(ROOT), "--dest", str(dest), "--extra=lab", "--group=jupyter",
+              "--platform", "macos-x86_64", "--platform", "windows-amd64", "--python", "3.12"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == ("python -m pinlab.wheelhouse: cannot serve macos-x86_64 / Python 3.12: "
+                                       "uv.lock has no wheel for it of argon2-cffi-bindings 26.2.0\n")
+    assert not dest.exists()
+
+
+def test_an_interpreter_to_prove_with_that_is_none_of_the_targets_is_refused(tmp_path, capsys):
+    other = "3.10" if MINOR != "3.10" else "3.12"
+    dest = tmp_path / "wheelhouse"
+    with pytest.raises(SystemExit) as exited:
+        main(["--project", str(ROOT), "--dest", str(dest), "--python", other, "--prove-with", sys.executable])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (f"python -m pinlab.wheelhouse: --prove-with {sys.executable!r}: Python "
+                                       f"{sys.version.split()[0]} is none of the laptops this machine can stand "
+                                       f"for ({other})\n")
+    assert not dest.exists()
+
+
+def test_every_laptop_the_lock_serves_passes_the_check_and_a_python_it_does_not_support_is_named():
+    lines = parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"]))
+    lock = Lock.read(ROOT)
+    check_targets(lines, [Target(p, v) for p in ("linux-x86_64", "macos-arm64", "windows-amd64")
+                          for v in ("3.10", "3.11", "3.12", "3.13")], lock)
+    with pytest.raises(TargetError) as caught:
+        check_targets(lines, [Target.here("3.9")], lock)
+    assert str(caught.value) == "cannot serve this / Python 3.9: the kit needs Python >=3.10"
+
+
+@pytest.fixture
+def hostile_pip_settings(tmp_path, monkeypatch):
+    """A participant's laptop: PIP_CONSTRAINT set and a user pip.conf holding a constraint, both
+    naming files that do not exist (as left behind by another course), on every OS's user path."""
+    home = tmp_path / "home"
+    conf = "[global]\nconstraint = /nowhere/constraints-from-pip-conf.txt\n"
+    for where in (home / ".config" / "pip" / "pip.conf", home / ".pip" / "pip.conf",
+                  home / "Library" / "Application Support" / "pip" / "pip.conf",
+                  home / "AppData" / "Roaming" / "pip" / "pip.ini"):
+        where.parent.mkdir(parents=True, exist_ok=True)
+        where.write_text(conf, encoding="utf-8")
+    for name, value in {"HOME": str(home), "USERPROFILE": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+                        "APPDATA": str(home / "AppData" / "Roaming"),
+                        "PIP_CONSTRAINT": "/nowhere/constraints-from-env.txt"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("PIP_CONFIG_FILE", raising=False)  # pip reads the user's file only without it
+
+
+def test_the_participants_command_ignores_pip_constraint_and_the_users_pip_conf(tmp_path, source,
+                                                                                 hostile_pip_settings):
+    dest = tmp_path / "wheelhouse"
+    build(dest, _requirements(source), None, find_links=source.path)
+    assert verify(dest).installed == {"toyhost": "1.0a28"}
+
+    # The same command without --isolated, as the stick wrote it before: stopped by the constraint.
+    venv = tmp_path / "plain venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = next(p for p in (venv / "Scripts" / "python.exe", venv / "bin" / "python") if p.exists())
+    plain = [arg for arg in INSTALL_ARGS if arg != "--isolated"]
+    done = subprocess.run([str(python), *plain], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith("ERROR: Could not open requirements file: ")
+
+
+def test_the_guide_and_install_txt_give_the_command_the_proof_runs():
+    """offline.md, setup.md and INSTALL.txt show exactly the command verify() runs."""
+    for page in ("offline.md", "setup.md"):
+        text = (ROOT / "book" / "workshop" / page).read_text(encoding="utf-8")
+        assert f"$ {INSTALL_LINE}\n" in text, page
+        assert "--find-links wheelhouse -r" not in text.replace(INSTALL_LINE, ""), page  # no other spelling left
+    assert f"    {INSTALL_LINE}\n" in install_txt(1, [Target.here()], [], [])
 
 
 def test_on_a_python_too_old_pip_says_so(tmp_path):
