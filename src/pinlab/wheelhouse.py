@@ -326,7 +326,8 @@ def build(
                 done = run([sandbox.python, "-Im", "pip", "download", "--no-deps", "--only-binary=:all:",
                             "--require-hashes", f"--dest={dest}", *target.pip_options(patch), *source,
                             "-r", str(request)],
-                           env=sandbox._pip_env(offline=find_links is not None), placeholders=sandbox.placeholders)
+                           env=sandbox._pip_env(offline=find_links is not None), placeholders=sandbox.placeholders,
+                           timeout=None)  # 77 MB over a venue's Wi-Fi: as long as it takes
                 if not done.ok:
                     raise WheelhouseError(f"pip download for {target}.{patch}: {_pip_error(done.output)}")
     return sorted(dest.glob("*.whl"))
