@@ -107,3 +107,14 @@ def test_a_time_limit_also_ends_what_the_command_started(tmp_path):
         time.sleep(0.1)
     else:
         pytest.fail(f"the command's child {pid} still runs")
+
+
+def test_a_folder_is_hidden_however_a_tool_spells_its_file_url(tmp_path):
+    from pinlab.process import Placeholders
+
+    folder = tmp_path / "José Kit, 2" / "index"
+    hidden = Placeholders({str(folder): "<index>"})
+    python_style = (folder / "toyhost-1.0a28-py3-none-any.whl").as_uri()  # every reserved character quoted
+    uv_style = python_style.replace("%2C", ",")  # uv leaves what a URL path allows: the comma
+    assert hidden.apply(f"url = {python_style!r}; url = {uv_style!r}") == (
+        "url = '<index>/toyhost-1.0a28-py3-none-any.whl'; url = '<index>/toyhost-1.0a28-py3-none-any.whl'")

@@ -88,9 +88,15 @@ def _spellings(path: str) -> list[str]:
     """The ways a tool may print one folder: native, file URL, forward slashes, resolved."""
     from pathlib import Path
 
+    from urllib.parse import quote, unquote
+
     spellings = {path, os.path.realpath(path)}
     for one in list(spellings):
-        spellings.add(Path(one).as_uri())
+        uri = Path(one).as_uri()
+        spellings.add(uri)
+        # Python's file URLs quote every reserved character; uv's (Rust's url crate) leave the
+        # ones a URL path allows as they are: "José Kit, 2" is ...Jos%C3%A9%20Kit,%202 there.
+        spellings.add("file://" + quote(unquote(uri.removeprefix("file://")), safe="/:!$&'()*+,;=@~"))
         spellings.add(one.replace("\\", "/"))
     return sorted(spellings, key=len, reverse=True)
 
