@@ -27,9 +27,12 @@ import stat
 import tempfile
 import weakref
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from filelock import FileLock, Timeout
+
+if TYPE_CHECKING:  # typing.Self is 3.11+; mypy knows typing_extensions without it being installed
+    from typing_extensions import Self
 
 PREFIX = "pinlab-"
 OWNER_FILE = "pinlab-owner.lock"
@@ -75,7 +78,7 @@ class ThrowawayDir:
     def closed(self) -> bool:
         return not self._finalizer.alive
 
-    def __enter__(self) -> ThrowawayDir:
+    def __enter__(self) -> Self:  # a subclass's ``with`` gives that subclass (LocalIndex, Sandbox)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
