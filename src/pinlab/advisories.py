@@ -18,10 +18,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+if TYPE_CHECKING:
+    from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
 
 ECOSYSTEM = "PyPI"
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
@@ -187,7 +190,7 @@ class AdvisoryDatabase:
         lines += [f"not loaded: {problem}" for problem in self.problems]
         return "\n".join(lines) or "no advisories"
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         printer.text(str(self))
 
 

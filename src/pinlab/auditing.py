@@ -31,12 +31,15 @@ import os
 import sysconfig
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .advisory_service import HOST, AdvisoryService
 from .audit_reports import AuditedPackage, Vulnerability, read_pip_audit  # noqa: F401 (Vulnerability: its old home)
 from .process import run
 from .sandbox import _SEED, Outcome, Sandbox, _split, uv_binary
+
+if TYPE_CHECKING:
+    from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
 
 _REPORT = "pip-audit.json"
 _CACHE = "pip-audit-cache"
@@ -98,7 +101,7 @@ class AuditReport:
                 lines.append(f"fixed: {fix.name} {fix.old_version} -> {fix.new_version}")
         return "\n".join(lines)
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         printer.text(str(self))
 
 
@@ -199,7 +202,7 @@ class UvAuditReport:
     def __str__(self) -> str:
         return str(self.transcript)
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         printer.text(str(self))
 
 

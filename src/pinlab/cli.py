@@ -16,7 +16,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from .process import Completed, Placeholders, run
 from .requirements import UnusableInput
@@ -158,7 +158,7 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
 
-def _print(result: object, format: str, as_text: Callable, as_data: Callable) -> None:  # type: ignore[type-arg]
+def _print(result: object, format: str, as_text: Callable[[Any], str], as_data: Callable[[Any], object]) -> None:
     if format == "json":
         print(json.dumps(as_data(result), indent=2))
     else:

@@ -31,7 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -317,15 +317,15 @@ def kernel() -> str:
                                                stdout=kernel_log, stderr=kernel_log)
         except Exception as exc:  # whatever stops a kernel, the user sees it in one line
             kernel_log.seek(0)
-            said = [line.strip() for line in kernel_log.read().splitlines() if line.strip()]
+            log_lines = [line.strip() for line in kernel_log.read().splitlines() if line.strip()]
             raise _Problem(f"the python3 kernel did not start: {_one_line(exc)}"
-                           + (f" (it said: {said[-1]})" if said else "")
+                           + (f" (it said: {log_lines[-1]})" if log_lines else "")
                            + f"; JupyterLab could not run the chapters: check the kernel spec in {spec_folder}") \
                 from None
         try:
             printed: list[str] = []
 
-            def keep_output(message: dict) -> None:  # type: ignore[type-arg]
+            def keep_output(message: dict[str, Any]) -> None:
                 if message["msg_type"] == "stream":
                     printed.append(message["content"]["text"])
                 elif message["msg_type"] == "error":
@@ -346,9 +346,9 @@ def kernel() -> str:
 
 
 def _this_machines_path_limit() -> int | None:
-    if os.name != "nt":
+    if sys.platform != "win32":  # os.name != "nt", in the form mypy reads: winreg is typed for Windows only
         return None
-    import winreg  # type: ignore[import-not-found]
+    import winreg
 
     try:
         with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"SYSTEM\CurrentControlSet\Control\FileSystem") as key:

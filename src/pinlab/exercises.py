@@ -43,6 +43,7 @@ from .toys import _NOT_SOURCE, Toy, ToyError, build_wheel, examples_dir, find_su
 from .workdir import remove_tree
 
 if TYPE_CHECKING:  # imported where used, so that importing the exercises stays light
+    from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
     from .lint import Report
     from .sandbox import Outcome, Sandbox
 
@@ -87,7 +88,7 @@ class Check:
             lines.append(_wrap(f"  Hint: {self.hint}", "        "))
         return "\n".join(lines)
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         # In a notebook, the answer shows as the two lines a learner reads, not as a dataclass.
         printer.text(str(self))
 

@@ -34,6 +34,7 @@ from .conflicts import YOU, Conflict, parse_conflict
 from .process import Completed, run
 
 if TYPE_CHECKING:  # pragma: no cover
+    from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
     from .sandbox import Sandbox
 
 OK, CONFLICT, BROKEN, BLOCKING = "ok", "conflict", "broken", "blocking"
@@ -173,7 +174,7 @@ class Graph:
     def __repr__(self) -> str:
         return str(self)
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         printer.text(str(self))
 
 
@@ -273,7 +274,7 @@ def _releases(releases: Iterable[str] | HasReleases) -> dict[str, list[Version]]
     """name -> its releases, oldest first, from ``name version`` lines."""
     lines = releases.releases() if hasattr(releases, "releases") else releases
     found: dict[str, set[Version]] = {}
-    for line in lines:  # type: ignore[union-attr]
+    for line in lines:
         name, _, text = line.partition(" ")
         try:
             found.setdefault(canonicalize_name(name), set()).add(Version(text))
@@ -337,7 +338,7 @@ def _inspect(sandbox: Sandbox) -> tuple[dict[str, tuple[str, list[str]]], dict[s
     if not result.ok:
         raise RuntimeError(f"could not read the sandbox's packages: {result.output.strip()}")
     report = json.loads(result.output)
-    installed = {}
+    installed: dict[str, tuple[str, list[str]]] = {}
     for dist in report["installed"]:
         metadata = dist["metadata"]
         name = canonicalize_name(metadata["name"])
@@ -348,7 +349,7 @@ def _inspect(sandbox: Sandbox) -> tuple[dict[str, tuple[str, list[str]]], dict[s
 
 def _wanted(sandbox: Sandbox, wanted: Iterable[str] | None) -> dict[str, Version]:
     if wanted is not None:
-        pins = {}
+        pins: dict[str, Version] = {}
         for text in wanted:
             req = Requirement(text)
             versions = [spec.version for spec in req.specifier if spec.operator in ("==", "===")]

@@ -8,10 +8,13 @@ no final release matches at all. :class:`Table` lays several specifiers side by 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
+
+if TYPE_CHECKING:
+    from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
 
 
 class SpecifierError(ValueError):
@@ -69,7 +72,7 @@ class Table:
         lines.insert(1, "  ".join("-" * width for width in widths))
         return "\n".join([self.title, *lines] if self.title else lines)
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         printer.text(str(self))
 
 
