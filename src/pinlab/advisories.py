@@ -240,6 +240,7 @@ def parse_advisory(record: object, source: str = "") -> Advisory:
         raise AdvisoryError(f"the record is a JSON {type(record).__name__}, not an object")
     identifier = _string(record, "id", "")
     modified = _timestamp(record, "modified", "", required=True)
+    assert modified is not None  # required: _timestamp raised otherwise
     published = _timestamp(record, "published", "")
     withdrawn = _timestamp(record, "withdrawn", "")
     aliases = _strings(record, "aliases", "")

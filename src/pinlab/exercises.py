@@ -296,7 +296,11 @@ def _run(source: str, namespace: dict[str, Any], shell: Any) -> Any:
     else:
         filename = "<solution>"
     tree = ast.parse(source, filename)
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    last = tree.body[-1] if tree.body else None
+    if isinstance(last, ast.Expr):  # the value of the solution's last expression is shown
+        tree.body.pop()
+    else:
+        last = None
     exec(compile(tree, filename, "exec"), namespace)
     if last is None:
         return None
@@ -406,6 +410,7 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
     if isinstance(built, Check):
         return built
     toy, wheel, host = built.toy, built.wheel, _requirement_on(built.toy, "toyhost")
+    assert host is not None  # _build_library checked that the copy still requires toyhost
 
     with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-charts") as index:
         index.add(wheel)
@@ -735,6 +740,7 @@ def check_admits_the_patch(share: WorkingCopy) -> Check:
         return built
     toy, wheel, report = built.toy, built.wheel, built.report
     host = _requirement_on(toy, "toyhost")
+    assert host is not None  # _build_library checked that the copy still requires toyhost
 
     with toy_index(*_BEFORE_2) as index, Sandbox(index) as sandbox:
         index.add(wheel)

@@ -516,7 +516,9 @@ def _from_audit(data: AuditData, environment: Environment, label: str) -> Vulner
             f"{label}: made for another environment: {len(mismatched)} of the {len(audited)} packages it names "
             f"are not installed here at that version (e.g. {example.name} {example.version}: {here}); "
             f"run {data.tool} on this environment, or give explain its --python")
-    notes, not_checked, found = [], [], []
+    notes: list[str] = []
+    not_checked: list[str] = []
+    found: list[Vulnerability] = []
     for package in data.packages:
         if package.skip_reason is not None:
             dist = environment.get(package.name)
