@@ -27,8 +27,9 @@ NESTED = {
 
 @pytest.fixture(scope="module")
 def registry():
-    if npm_missing():
-        pytest.skip(npm_missing())
+    missing = npm_missing()
+    if missing:
+        pytest.skip(missing)
     with NpmRegistry() as served:
         served.pack_toys()
         yield served

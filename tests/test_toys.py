@@ -54,7 +54,12 @@ def private_examples(tmp_path, monkeypatch):
     monkeypatch.setenv("PINLAB_CACHE", str(tmp_path / "cache"))
     built = []
     real_build = toys._build_into
-    monkeypatch.setattr(toys, "_build_into", lambda toy, out: (built.append(toy.key), real_build(toy, out)))
+
+    def counting_build(toy, out):
+        built.append(toy.key)
+        return real_build(toy, out)
+
+    monkeypatch.setattr(toys, "_build_into", counting_build)
     return examples, built
 
 
@@ -158,7 +163,7 @@ def forget_cache_choices():
     toys._wheel_folders.update(decided)
 
 
-def _unwritable_folder(tmp_path: Path) -> tuple[Path, Callable[[], None], str]:
+def _unwritable_folder(tmp_path: Path) -> tuple[Path, Callable[[], object], str]:
     """A real folder this process cannot write in: mode 0o500, or for root an immutable one."""
     folder = tmp_path / "home" / ".cache"
     folder.mkdir(parents=True)
