@@ -3,9 +3,9 @@ import os
 import sys
 
 import pytest
-from helpers import build, write_project
 from packaging.version import Version
 
+from helpers import build, write_project
 from pinlab import AdvisoryService, LocalIndex, Sandbox, audit, toy_index
 from pinlab.cli import main
 from pinlab.environment import Environment, Installed

@@ -11,7 +11,6 @@ import pytest
 from pinlab import Sandbox
 from pinlab.conflicts import Conflict, Demand
 from pinlab.graph import BLOCKING, BROKEN, CONFLICT, OK, Edge, Node, conflict_graph, draw, sandbox_graph
-
 from test_conflicts import PIP_26, UV_013, conflict_in
 
 SVG = "{http://www.w3.org/2000/svg}"

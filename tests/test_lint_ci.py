@@ -6,8 +6,8 @@ import sys
 from importlib.metadata import version
 
 import pytest
-from helpers import build, write_project
 
+from helpers import build, write_project
 from pinlab import Sandbox
 from pinlab.cli import main
 from pinlab.lint import RULES, lint

@@ -11,7 +11,13 @@ import urllib.request
 import pytest
 
 from pinlab.npm import (
-    AUDIT_PATH, NpmProject, NpmRegistry, check_scoped_override, npm_missing, scoped_path, semver_range,
+    AUDIT_PATH,
+    NpmProject,
+    NpmRegistry,
+    check_scoped_override,
+    npm_missing,
+    scoped_path,
+    semver_range,
 )
 
 needs_npm = pytest.mark.skipif(npm_missing() is not None, reason=npm_missing() or "")

@@ -8,7 +8,7 @@ import pytest
 import pinlab.sandbox
 from pinlab import Sandbox, toy_index
 from pinlab.conflicts import parse_conflict
-from pinlab.toys import _build_into, find_toy, find_toys, load_toy
+from pinlab.toys import _build_into, find_toy, load_toy
 from pinlab.workdir import leftovers
 
 

@@ -6,14 +6,13 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from pinlab import toys
-from pinlab.toys import (STAGING_PREFIX, ToyError, build_wheel, compare, content_hash, find_toy, find_toys,
-                         load_toy)
+from pinlab.toys import STAGING_PREFIX, ToyError, build_wheel, compare, content_hash, find_toy, find_toys, load_toy
 from pinlab.workdir import in_use, leftovers
 
 EXPECTED = [

@@ -29,9 +29,10 @@ import importlib.util
 import json
 import os
 import sysconfig
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .advisory_service import HOST, AdvisoryService
 from .audit_reports import AuditedPackage, Vulnerability, read_pip_audit  # noqa: F401 (Vulnerability: its old home)
@@ -253,5 +254,6 @@ def uv_audit(sandbox: Sandbox, service: AdvisoryService) -> UvAuditReport:
     report = sandbox.path / _UV_REPORT
     report.write_text(as_json.output if as_json.returncode in (0, 1) else "", encoding="utf-8")
     if as_json.returncode not in (0, 1):
-        raise AuditError(f"uv audit failed ({as_json.status}): {(as_json.output.strip().splitlines() or ['no output'])[-1]}")
+        last = (as_json.output.strip().splitlines() or ["no output"])[-1]
+        raise AuditError(f"uv audit failed ({as_json.status}): {last}")
     return UvAuditReport(transcript, report, read_uv_audit(json.loads(as_json.output), "uv audit's report").packages)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from .process import Completed, Placeholders, run
 from .requirements import UnusableInput
@@ -166,7 +167,8 @@ def _print(result: object, format: str, as_text: Callable[[Any], str], as_data: 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="pinlab", description="Find == pins in libraries, and what keeps a fix out of an environment.")
+    parser = _Parser(prog="pinlab",
+                     description="Find == pins in libraries, and what keeps a fix out of an environment.")
     parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for command in SUBCOMMANDS:

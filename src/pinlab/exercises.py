@@ -44,6 +44,7 @@ from .workdir import remove_tree
 
 if TYPE_CHECKING:  # imported where used, so that importing the exercises stays light
     from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
+
     from .lint import Report
     from .sandbox import Outcome, Sandbox
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping, Protocol
+from typing import TYPE_CHECKING, Protocol
 from xml.sax.saxutils import escape, quoteattr
 
 from packaging.requirements import Requirement
@@ -35,6 +36,7 @@ from .process import Completed, run
 
 if TYPE_CHECKING:  # pragma: no cover
     from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
+
     from .sandbox import Sandbox
 
 OK, CONFLICT, BROKEN, BLOCKING = "ok", "conflict", "broken", "blocking"
@@ -243,7 +245,8 @@ def sandbox_graph(sandbox: Sandbox, *, wanted: Iterable[str] | None = None, titl
                 nodes[target] = Node(target, "", "not installed")
     if title is None:
         count = sum(1 for edge in edges if edge.highlighted)
-        trouble = f"{count} requirement{'s' if count != 1 else ''} highlighted" if count else "every requirement satisfied"
+        trouble = (f"{count} requirement{'s' if count != 1 else ''} highlighted" if count
+                   else "every requirement satisfied")
         title = f"installed in the sandbox: {trouble}"
     return _graph(title, nodes.values(), edges)
 
@@ -448,7 +451,7 @@ class _Drawing:
         self.width = 2 * _MARGIN + max([*row_widths, _text_width(graph.title), legend_width, 160])
         by_name = {node.name: node for node in graph.nodes}
         y = _MARGIN + _TITLE
-        for row, row_width in zip(self.layout.rows, row_widths):
+        for row, row_width in zip(self.layout.rows, row_widths, strict=True):
             x = (self.width - row_width) // 2
             for name in row:
                 self.box[name] = (x, y, widths[name], self._node_height(by_name[name]))

@@ -13,8 +13,9 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it

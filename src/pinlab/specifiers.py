@@ -7,8 +7,9 @@ no final release matches at all. :class:`Table` lays several specifiers side by 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -68,7 +69,8 @@ class Table:
             for row in self.rows
         ]
         widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *body]]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+                 for line in [header, *body]]
         lines.insert(1, "  ".join("-" * width for width in widths))
         return "\n".join([self.title, *lines] if self.title else lines)
 

@@ -26,8 +26,9 @@ import shutil
 import stat
 import tempfile
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
 
