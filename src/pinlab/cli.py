@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .process import Completed, Placeholders, run
 from .requirements import UnusableInput
@@ -29,7 +29,7 @@ USAGE_ERROR = 2
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line too (argparse prints the whole usage first)."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

@@ -24,7 +24,7 @@ import base64
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from xml.sax.saxutils import escape, quoteattr
 
 from packaging.requirements import Requirement
@@ -251,19 +251,19 @@ def sandbox_graph(sandbox: Sandbox, *, wanted: Iterable[str] | None = None, titl
     return _graph(title, nodes.values(), edges)
 
 
-def draw(thing: Conflict | Completed | Sandbox, **options: object) -> Graph:
+def draw(thing: Conflict | Completed | Sandbox, **options: Any) -> Graph:
     """A picture of a :class:`Conflict`, a failed install (its output is parsed) or a :class:`Sandbox`."""
     from .sandbox import Sandbox
 
     if isinstance(thing, Conflict):
-        return conflict_graph(thing, **options)  # type: ignore[arg-type]
+        return conflict_graph(thing, **options)
     if isinstance(thing, Sandbox):
-        return sandbox_graph(thing, **options)  # type: ignore[arg-type]
+        return sandbox_graph(thing, **options)
     if isinstance(thing, Completed):
         conflict = parse_conflict(thing.output)
         if conflict is None:
             raise ValueError(f"'$ {' '.join(thing.command)}' reported no resolver conflict; draw the sandbox instead")
-        return conflict_graph(conflict, **options)  # type: ignore[arg-type]
+        return conflict_graph(conflict, **options)
     raise TypeError(f"draw() takes a Conflict, an install's outcome or a Sandbox, not {type(thing).__name__}")
 
 

@@ -87,7 +87,9 @@ def npm_binary() -> str:
     reason = npm_missing()
     if reason:
         raise RuntimeError(reason)
-    return shutil.which("npm")  # type: ignore[return-value]
+    npm = shutil.which("npm")
+    assert npm is not None  # npm_missing() found it
+    return npm
 
 
 def npm_env() -> dict[str, str]:

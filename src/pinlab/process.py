@@ -272,6 +272,8 @@ class _Reader(threading.Thread):
 
     def run(self) -> None:
         with self.pipe:
+            # Popen's pipes are BufferedReaders (read1: what has arrived, without waiting for more),
+            # which typeshed types as IO[bytes], without read1.
             while chunk := self.pipe.read1(65536):  # type: ignore[attr-defined]
                 if self.limit is not None and self.size + len(chunk) > self.limit:
                     self.chunks.append(chunk[: self.limit - self.size])

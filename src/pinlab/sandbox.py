@@ -47,6 +47,7 @@ _LIST_DISTRIBUTIONS = (
 class Outcome(Completed):
     """A command run in a sandbox, with the packages installed once it finished."""
 
+    # A default only because Completed's fields have some; every Outcome is made with one.
     installed: Mapping[str, str] = None  # type: ignore[assignment]
     """Canonical project name -> version, seed packages (pip) left out."""
 
