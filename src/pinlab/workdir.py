@@ -24,6 +24,7 @@ import logging
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import weakref
 from collections.abc import Callable
@@ -266,7 +267,7 @@ def _owned(info: os.stat_result) -> bool:
     """Whether this user owns the file. On Windows ``os.stat`` reports no owner (st_uid is 0) and
     each user's TEMP (``%LOCALAPPDATA%\\Temp``) is private to that user by its access rules, so
     there is no one else's entry to tell apart there."""
-    if os.name == "nt":
+    if sys.platform == "win32":  # os.name == "nt", in the form mypy reads: no geteuid there
         return True
     return info.st_uid == os.geteuid()
 
