@@ -85,6 +85,15 @@ def minimums(session: nox.Session) -> None:
 
 
 @nox.session
+def lint(session: nox.Session) -> None:
+    """ruff and mypy over src/ and tests/ (settings in pyproject.toml; args go to ruff, e.g. ``-- --fix``)."""
+    # mypy follows the imports of the code and of the tests: pinlab with its lab, and the test tools.
+    install_locked(session, "lint", "test", "browser")
+    session.run("ruff", "check", "src", "tests", *session.posargs)
+    session.run("mypy")  # the files (src, tests) are in [tool.mypy]
+
+
+@nox.session
 def book(session: nox.Session) -> None:
     """Build the guide into _build/html with warnings as errors."""
     install_locked(session, "book", extras=())  # the committed outputs are shown, not re-executed: no lab

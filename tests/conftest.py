@@ -53,10 +53,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
              if _made_since(folder, _run_started) and not in_use(folder)]
     if left:
         names = ", ".join(path.name for path in left)
-        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
-            f"FAILED nothing-left-behind: the run left pinlab folders in the temp folder or the wheel cache: {names}",
-            red=True,
-        )
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:  # None under -p no:terminal; the exit status below fails the run all the same
+            reporter.write_line(
+                f"FAILED nothing-left-behind: the run left pinlab folders in the temp folder or the wheel cache: {names}",
+                red=True,
+            )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from pinlab import AdvisoryService, Sandbox, audit, toy_index
-from pinlab.auditing import AuditError, AuditFix, AuditedPackage, Vulnerability
+from pinlab.auditing import AuditedPackage, AuditError, AuditFix, Vulnerability
 from pinlab.toys import examples_dir
 
 TOYSEC = Vulnerability(

@@ -1,6 +1,7 @@
 """The one reader of audit reports: pip-audit's and uv audit's JSON, told apart by content, types checked."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -8,7 +9,7 @@ from pinlab.audit_reports import AuditedPackage, Vulnerability, read_audit_data,
 from pinlab.requirements import UnusableInput
 
 # As the real tools write them (pip-audit 2.x; uv 0.13.9 with --output-format json, schema "preview").
-PIP_AUDIT = {"dependencies": [
+PIP_AUDIT: dict[str, Any] = {"dependencies": [
     {"name": "toyhost", "version": "1.0a27", "vulns": [
         {"id": "TOYSEC-2026-1", "fix_versions": ["1.0a28"], "aliases": ["TOY-CVE-2026-0027"], "description": "xss"}]},
     {"name": "toyhost-export", "version": "0.3a1", "vulns": []},

@@ -1,6 +1,14 @@
 """The resolver-text parser, against the wording of several pip and uv releases."""
 
-from pinlab.conflicts import parse_conflict
+from pinlab.conflicts import Conflict, parse_conflict
+
+
+def conflict_in(text: str) -> Conflict:
+    """The conflict *text* reports; the test fails here, saying so, if it reports none."""
+    conflict = parse_conflict(text)
+    assert conflict is not None, f"no resolver conflict found in:\n{text}"
+    return conflict
+
 
 PIP_26 = """\
 ERROR: Cannot install toyhost-charts==0.1 and toyhost-export==0.3a1 because these package versions have conflicting dependencies.
@@ -49,7 +57,7 @@ UV_04 = """\
 
 
 def test_pip_26():
-    conflict = parse_conflict(PIP_26)
+    conflict = conflict_in(PIP_26)
     assert conflict.installer == "pip"
     assert [str(d) for d in conflict.demands] == [
         "toyhost-export 0.3a1 requires toyhost==1.0a27",
@@ -60,11 +68,11 @@ def test_pip_26():
 
 
 def test_pip_23_without_the_additionally_note():
-    assert parse_conflict(PIP_23).demands == parse_conflict(PIP_26).demands
+    assert conflict_in(PIP_23).demands == conflict_in(PIP_26).demands
 
 
 def test_uv_013():
-    conflict = parse_conflict(UV_013)
+    conflict = conflict_in(UV_013)
     assert conflict.installer == "uv"
     assert [str(d) for d in conflict.demands] == [
         "toyhost-charts (any version) requires toyhost>=1.0a28",
@@ -74,7 +82,7 @@ def test_uv_013():
 
 
 def test_uv_04():
-    conflict = parse_conflict(UV_04)
+    conflict = conflict_in(UV_04)
     assert [str(d) for d in conflict.demands] == [
         "toyhost-charts 0.1 requires toyhost>=1.0a28",
         "toyhost-export 0.3a1 requires toyhost==1.0a27",
@@ -98,7 +106,7 @@ ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics
 
 
 def test_pip_names_your_own_request_and_constraint_as_demands():
-    conflict = parse_conflict(PIP_USER_REQUEST)
+    conflict = conflict_in(PIP_USER_REQUEST)
     assert [str(d) for d in conflict.demands] == [
         "you requested toyhost==1.0a28",
         "toyhost-export 0.3a1 requires toyhost==1.0a27",
@@ -119,7 +127,7 @@ ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics
 
 
 def test_pip_words_a_range_with_and_and_it_is_read_as_one_requirement():
-    conflict = parse_conflict(PIP_RANGE)
+    conflict = conflict_in(PIP_RANGE)
     assert [str(d) for d in conflict.demands] == [
         "you requested toyhost==2.0",
         "toyhost-share 0.1 requires toyhost<2.0,>=1.0a28",

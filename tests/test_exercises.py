@@ -14,8 +14,17 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pinlab.exercises import (RUN_SOLUTIONS, Check, ExerciseError, WorkingCopy, check_admits_the_patch,
-                              check_hashed_lock, check_lint_clean, check_loosened_pin, check_repaired_environment)
+from pinlab.exercises import (
+    RUN_SOLUTIONS,
+    Check,
+    ExerciseError,
+    WorkingCopy,
+    check_admits_the_patch,
+    check_hashed_lock,
+    check_lint_clean,
+    check_loosened_pin,
+    check_repaired_environment,
+)
 from pinlab.toys import find_toy
 
 PLUGIN = "workspace/toyhost-export-0.3a1"
@@ -401,7 +410,7 @@ _SKIPPED = ("pip and uv would install toyhost 0.9 with your toyhost-share, which
     ("toyhost>=1.0a28,<3", "pinlab lint still finds: PIN003 warning toyhost>=1.0a28,<3.",
      "a cap needs evidence of a break; without one, let newer releases in"),
     ("toyhost>=1.0a29",
-     f"toyhost>=1.0a29 leaves out toyhost 1.0a28, the release the plugin was written and tested for.",
+     "toyhost>=1.0a29 leaves out toyhost 1.0a28, the release the plugin was written and tested for.",
      "state the oldest release that works as a lower bound"),
 ])
 def test_chapter_5_the_tempting_answers_are_not_accepted(share, specifier, message, hint):

@@ -3,9 +3,9 @@ import os
 import sys
 
 import pytest
-from helpers import build, write_project
 from packaging.version import Version
 
+from helpers import build, write_project
 from pinlab import AdvisoryService, LocalIndex, Sandbox, audit, toy_index
 from pinlab.cli import main
 from pinlab.environment import Environment, Installed
@@ -589,6 +589,7 @@ def test_where_the_interpreter_tags_are_unknown_wheels_are_not_checked_and_a_not
     env = environment(HOST, ("toyhost-export", "0.3a1", ("toyhost==1.0a27",)))  # described directly: no tags known
     folder = folder_of(tmp_path, ("toyhost-export", "0.3a2", ["toyhost>=1.0a27"], ""))
     explanation = explain(env, [TOYSEC], find_links=folder)
-    assert explanation.verdicts[0].blockers[0].way_out.release == "toyhost-export 0.3a2"
+    way_out = explanation.verdicts[0].blockers[0].way_out
+    assert way_out is not None and way_out.release == "toyhost-export 0.3a2"
     assert "note: --find-links: this interpreter's wheel tags are not known (neither packaging nor a known platform): " \
            "wheels were not checked against them" in format_text(explanation)

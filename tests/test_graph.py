@@ -9,10 +9,9 @@ from html.parser import HTMLParser
 import pytest
 
 from pinlab import Sandbox
-from pinlab.conflicts import Conflict, Demand, parse_conflict
+from pinlab.conflicts import Conflict, Demand
 from pinlab.graph import BLOCKING, BROKEN, CONFLICT, OK, Edge, Node, conflict_graph, draw, sandbox_graph
-
-from test_conflicts import PIP_26, UV_013
+from test_conflicts import PIP_26, UV_013, conflict_in
 
 SVG = "{http://www.w3.org/2000/svg}"
 RED = "#c62828"
@@ -49,7 +48,7 @@ def drawn_nodes(graph):
 
 
 def test_pip_conflict_model():
-    graph = conflict_graph(parse_conflict(PIP_26))
+    graph = conflict_graph(conflict_in(PIP_26))
     assert graph.title == "pip cannot install this set: the demands on toyhost conflict"
     assert graph.nodes == (
         Node("toyhost", "", "no release satisfies all demands"),
@@ -64,7 +63,7 @@ def test_pip_conflict_model():
 
 
 def test_pip_conflict_as_text():
-    assert str(conflict_graph(parse_conflict(PIP_26))) == """\
+    assert str(conflict_graph(conflict_in(PIP_26))) == """\
 pip cannot install this set: the demands on toyhost conflict
 toyhost-charts 0.1
   -> toyhost >=1.0a28  [conflict]
@@ -74,7 +73,7 @@ toyhost  (no release satisfies all demands)"""
 
 
 def test_pip_conflict_svg_draws_both_demands_red_into_the_contested_host():
-    graph = conflict_graph(parse_conflict(PIP_26))
+    graph = conflict_graph(conflict_in(PIP_26))
     assert drawn_edges(graph) == [
         ("toyhost-charts", "toyhost", "conflict", ">=1.0a28", RED),
         ("toyhost-export", "toyhost", "conflict", "==1.0a27", RED),
@@ -88,7 +87,7 @@ def test_pip_conflict_svg_draws_both_demands_red_into_the_contested_host():
 
 
 def test_uv_conflict_keeps_its_range_and_escapes_it():
-    graph = conflict_graph(parse_conflict(UV_013))
+    graph = conflict_graph(conflict_in(UV_013))
     assert graph.node("toyhost-export") == Node("toyhost-export", "<=0.3a1")
     assert "&lt;=0.3a1" in graph.svg()  # a bare "<" would make the SVG unreadable
     assert drawn_nodes(graph)["toyhost-export"][0] == ["toyhost-export", "<=0.3a1"]
@@ -111,7 +110,7 @@ def test_a_request_of_yours_is_drawn_from_you():
 
 
 def test_the_picture_does_not_depend_on_the_order_of_the_demands():
-    conflict = parse_conflict(PIP_26)
+    conflict = conflict_in(PIP_26)
     reordered = Conflict(conflict.installer, tuple(reversed(conflict.demands)), conflict.raw)
     assert conflict_graph(reordered).svg() == conflict_graph(conflict).svg()
     assert conflict_graph(reordered) == conflict_graph(conflict)
@@ -138,7 +137,7 @@ def test_labels_keep_extras_and_markers():
 
 def test_given_the_releases_a_conflict_shows_that_no_release_is_in_both_sets():
     releases = ["toyhost 1.0a27", "toyhost 1.0a28", "toyhost 2.0.dev1", "toyhost-charts 0.1", "toyhost not-a-version"]
-    graph = conflict_graph(parse_conflict(PIP_26), releases=releases)
+    graph = conflict_graph(conflict_in(PIP_26), releases=releases)
     assert graph.node("toyhost") == Node("toyhost", "", "no release satisfies all demands", ("1.0a27", "1.0a28", "2.0.dev1"))
     assert graph.edges == (
         Edge("toyhost-charts", "toyhost", ">=1.0a28", CONFLICT, "admits 1.0a28, 2.0.dev1"),
@@ -152,7 +151,7 @@ def test_given_the_releases_a_conflict_shows_that_no_release_is_in_both_sets():
     tree = svg_tree(graph)
     host_box = next(g for g in tree.iter(f"{SVG}g") if g.get("data-name") == "toyhost").find(f"{SVG}rect")
     assert host_box.get("height") == "61"
-    assert int(tree.get("height")) == int(svg_tree(conflict_graph(parse_conflict(PIP_26))).get("height")) + 17
+    assert int(tree.get("height")) == int(svg_tree(conflict_graph(conflict_in(PIP_26))).get("height")) + 17
 
 
 def test_a_demand_that_admits_no_release_says_so(toys_index):
@@ -168,13 +167,13 @@ class _Images(HTMLParser):
         super().__init__()
         self.images: list[dict[str, str | None]] = []
 
-    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "img":
             self.images.append(dict(attrs))
 
 
 def test_the_picture_is_an_image_whose_alt_text_says_what_it_shows():
-    graph = conflict_graph(parse_conflict(PIP_26), releases=["toyhost 1.0a27", "toyhost 1.0a28"])
+    graph = conflict_graph(conflict_in(PIP_26), releases=["toyhost 1.0a27", "toyhost 1.0a28"])
     assert graph.description == (
         "pip cannot install this set: the demands on toyhost conflict. "
         "toyhost-charts 0.1 requires toyhost >=1.0a28 (conflict: admits 1.0a28). "
@@ -187,14 +186,15 @@ def test_the_picture_is_an_image_whose_alt_text_says_what_it_shows():
     (image,) = parser.images
     assert image["alt"] == graph.description
     prefix = "data:image/svg+xml;base64,"
-    assert image["src"].startswith(prefix)
-    assert base64.b64decode(image["src"][len(prefix):]).decode("utf-8") == graph.svg()
+    src = image["src"]
+    assert src is not None and src.startswith(prefix)
+    assert base64.b64decode(src[len(prefix):]).decode("utf-8") == graph.svg()
     assert svg_tree(graph).find(f"{SVG}desc").text == graph.description
     assert not hasattr(graph, "_repr_svg_")  # else notebooks would store the picture twice
 
 
 def test_the_description_escapes_nothing_but_the_image_escapes_it():
-    graph = conflict_graph(parse_conflict(UV_013))
+    graph = conflict_graph(conflict_in(UV_013))
     assert "toyhost-export <=0.3a1 requires toyhost ==1.0a27 (conflict)." in graph.description
     assert 'alt="uv cannot install' in graph._repr_html_() and "&lt;=0.3a1" in graph._repr_html_()
     you = conflict_graph(Conflict("pip", (Demand("toyhost-export", "0.3a1", "toyhost==1.0a27"),), ""),
@@ -254,7 +254,7 @@ def test_the_fixed_set_has_nothing_highlighted(toys_index):
 def test_draw_a_failed_install(toys_index):
     with Sandbox(toys_index) as sandbox:
         attempt = sandbox.pip("install toyhost-export==0.3a1 toyhost-charts")
-        assert draw(attempt) == conflict_graph(parse_conflict(attempt.output))
+        assert draw(attempt) == conflict_graph(conflict_in(attempt.output))
         with pytest.raises(ValueError) as error:
             draw(sandbox.pip("install toyhost==1.0a28"))
         assert str(error.value) == "'$ pip install toyhost==1.0a28' reported no resolver conflict; draw the sandbox instead"
@@ -262,14 +262,14 @@ def test_draw_a_failed_install(toys_index):
 
 def test_draw_refuses_what_it_cannot_draw(toys_index):
     with pytest.raises(TypeError) as error:
-        draw("toyhost==1.0a27")
+        draw("toyhost==1.0a27")  # type: ignore[arg-type]  # the wrong type on purpose: draw() must refuse it
     assert str(error.value) == "draw() takes a Conflict, an install's outcome or a Sandbox, not str"
-    with Sandbox(toys_index) as sandbox, pytest.raises(ValueError) as error:
+    with Sandbox(toys_index) as sandbox, pytest.raises(ValueError) as refused:
         sandbox_graph(sandbox, wanted=["toyhost>=1.0a28"])
-    assert str(error.value) == "wanted release 'toyhost>=1.0a28' must name one version, like 'toyhost==1.0a28'"
+    assert str(refused.value) == "wanted release 'toyhost>=1.0a28' must name one version, like 'toyhost==1.0a28'"
 
 
 def test_unknown_node():
     with pytest.raises(KeyError) as error:
-        conflict_graph(parse_conflict(PIP_26)).node("toyhost-export-database")
+        conflict_graph(conflict_in(PIP_26)).node("toyhost-export-database")
     assert error.value.args[0] == "no node 'toyhost-export-database' in this graph; it has toyhost, toyhost-charts, toyhost-export"

@@ -21,9 +21,13 @@ from functools import partial
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
+
+if TYPE_CHECKING:  # imported in the fixture, so that a missing Playwright is a skip, not an error
+    from playwright.sync_api import BrowserContext, Route
 
 pytestmark = pytest.mark.browser
 
@@ -96,7 +100,7 @@ def browser(guide, tmp_path_factory):
         )
         outside: list[str] = []
 
-        def only_the_guide(route):  # type: ignore[no-untyped-def]
+        def only_the_guide(route: Route) -> None:
             if route.request.url.startswith(guide):
                 route.continue_()
             else:  # a guide that needs the internet is no use in a workshop with bad Wi-Fi
@@ -104,7 +108,7 @@ def browser(guide, tmp_path_factory):
                 route.abort()
 
         context.route("**/*", only_the_guide)
-        context.outside = outside  # type: ignore[attr-defined]
+        context.outside = outside  # type: ignore[attr-defined]  # the tests read the refused requests from it
         try:
             yield context
         finally:
@@ -115,13 +119,13 @@ def browser(guide, tmp_path_factory):
 class Visit:
     """One page opened in the browser, with everything that went wrong while it loaded."""
 
-    def __init__(self, context, url: str, width: int = 1280) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context: BrowserContext, url: str, width: int = 1280) -> None:
         self.page = context.new_page()
         self.page.set_viewport_size({"width": width, "height": 900})
         self.problems: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console error: {m.text}"))
+        self.page.on("console", lambda m: self.problems.append(f"console error: {m.text}") if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.problems.append(f"uncaught JavaScript error: {e}"))
-        self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
+        self.page.on("response", lambda r: self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
         self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
         self.page.goto(url, wait_until="load")
 
@@ -345,7 +349,7 @@ def _package_names(svg: str) -> list[str]:
     import xml.etree.ElementTree as ET
 
     nodes = ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")
-    return [g.get("data-name") for g in nodes if g.get("class", "").split()[:1] == ["node"] and g.get("data-name") != "(you)"]
+    return [g.attrib["data-name"] for g in nodes if g.get("class", "").split()[:1] == ["node"] and g.get("data-name") != "(you)"]
 
 
 def test_every_picture_says_what_it_shows(browser, guide):

@@ -87,7 +87,7 @@ def wheel_of_installed(name: str, dest: Path) -> Path:
     rows = []
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for file in files:
-            data = Path(dist.locate_file(file)).read_bytes()
+            data = Path(str(dist.locate_file(file))).read_bytes()
             assert recorded.get(file.as_posix()) == _b64_sha256(data), f"{file} differs from what was installed"
             archive.writestr(file.as_posix(), data)
             rows.append(f"{file.as_posix()},{_b64_sha256(data)},{len(data)}\n")

@@ -3,10 +3,10 @@ import sys
 import zipfile
 
 import pytest
-from helpers import build, write_project
 from packaging.requirements import Requirement
 from packaging.specifiers import Specifier
 
+from helpers import build, write_project
 from pinlab import Sandbox
 from pinlab.cli import main
 from pinlab.lint import GUIDE, cap_of, check, lint

@@ -6,8 +6,8 @@ import sys
 from importlib.metadata import version
 
 import pytest
-from helpers import build, write_project
 
+from helpers import build, write_project
 from pinlab import Sandbox
 from pinlab.cli import main
 from pinlab.lint import RULES, lint
@@ -71,7 +71,7 @@ def test_each_finding_of_a_pyproject_knows_its_line(repo):
         ("PIN001", "pytest==8.0.0", "dependency group 'test'"): 19,
     }
     for (_code, requirement, _where), line in found.items():
-        assert requirement.split()[-1].split("==")[0].split("<")[0] in lines[line - 1]
+        assert line is not None and requirement.split()[-1].split("==")[0].split("<")[0] in lines[line - 1]
 
 
 def test_sarif_is_the_shape_github_code_scanning_reads(repo):
@@ -179,7 +179,12 @@ def test_all_installed_lints_every_distribution_reading_the_environment_once(toy
 
     calls = []
     real_run = pinlab.environment.run
-    monkeypatch.setattr(pinlab.environment, "run", lambda *a, **k: calls.append(a) or real_run(*a, **k))
+
+    def counting_run(*a, **k):
+        calls.append(a)
+        return real_run(*a, **k)
+
+    monkeypatch.setattr(pinlab.environment, "run", counting_run)
     with Sandbox(toys_index) as sandbox:
         assert sandbox.pip("install toyhost-export==0.3a1").ok
         assert main(["lint", "--all-installed", "--python", str(sandbox.python)]) == 1

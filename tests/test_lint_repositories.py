@@ -10,8 +10,8 @@ import sys
 import tarfile
 
 import pytest
-from helpers import build, write_project
 
+from helpers import build, write_project
 from pinlab.lint import lint
 from pinlab.poetry import UntranslatableConstraint, to_specifier
 from pinlab.process import clean_env, run

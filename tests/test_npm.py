@@ -11,7 +11,13 @@ import urllib.request
 import pytest
 
 from pinlab.npm import (
-    AUDIT_PATH, NpmProject, NpmRegistry, check_scoped_override, npm_missing, scoped_path, semver_range,
+    AUDIT_PATH,
+    NpmProject,
+    NpmRegistry,
+    check_scoped_override,
+    npm_missing,
+    scoped_path,
+    semver_range,
 )
 
 needs_npm = pytest.mark.skipif(npm_missing() is not None, reason=npm_missing() or "")
@@ -27,8 +33,9 @@ NESTED = {
 
 @pytest.fixture(scope="module")
 def registry():
-    if npm_missing():
-        pytest.skip(npm_missing())
+    missing = npm_missing()
+    if missing:
+        pytest.skip(missing)
     with NpmRegistry() as served:
         served.pack_toys()
         yield served

@@ -8,7 +8,7 @@ import pytest
 import pinlab.sandbox
 from pinlab import Sandbox, toy_index
 from pinlab.conflicts import parse_conflict
-from pinlab.toys import _build_into, find_toy, find_toys, load_toy
+from pinlab.toys import _build_into, find_toy, load_toy
 from pinlab.workdir import leftovers
 
 
@@ -36,7 +36,8 @@ def test_the_pinned_plugin_conflicts_and_installs_nothing(toys_index, installer)
         result = sandbox.pip(command) if installer == "pip" else sandbox.uv("pip " + command)
         assert result.returncode == 1
         assert result.installed == {}
-        assert parse_conflict(result.output).contested == ("toyhost",)
+        conflict = parse_conflict(result.output)
+        assert conflict is not None and conflict.contested == ("toyhost",)
 
 
 @pytest.mark.parametrize("key", ["toyhost==1.0a27", "toyhost-export==0.3a2", "toyhost-charts==0.1"])

@@ -43,7 +43,8 @@ def test_would_install_raises_with_the_installers_text_when_nothing_fits(toys_in
             sandbox.would_install("toyhost-export==0.3a1", "toyhost-charts", installer=installer)
     first, _, rest = str(error.value).partition("\n")
     assert first == f"{installer} found no solution for toyhost-export==0.3a1 toyhost-charts:"
-    assert parse_conflict(rest).installer == installer  # the installer's own text is kept
+    conflict = parse_conflict(rest)  # the installer's own text is kept
+    assert conflict is not None and conflict.installer == installer
 
 
 def test_would_install_knows_only_pip_and_uv(toys_index):

@@ -6,14 +6,13 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from pinlab import toys
-from pinlab.toys import (STAGING_PREFIX, ToyError, build_wheel, compare, content_hash, find_toy, find_toys,
-                         load_toy)
+from pinlab.toys import STAGING_PREFIX, ToyError, build_wheel, compare, content_hash, find_toy, find_toys, load_toy
 from pinlab.workdir import in_use, leftovers
 
 EXPECTED = [
@@ -54,7 +53,12 @@ def private_examples(tmp_path, monkeypatch):
     monkeypatch.setenv("PINLAB_CACHE", str(tmp_path / "cache"))
     built = []
     real_build = toys._build_into
-    monkeypatch.setattr(toys, "_build_into", lambda toy, out: (built.append(toy.key), real_build(toy, out)))
+
+    def counting_build(toy, out):
+        built.append(toy.key)
+        return real_build(toy, out)
+
+    monkeypatch.setattr(toys, "_build_into", counting_build)
     return examples, built
 
 
@@ -158,7 +162,7 @@ def forget_cache_choices():
     toys._wheel_folders.update(decided)
 
 
-def _unwritable_folder(tmp_path: Path) -> tuple[Path, Callable[[], None], str]:
+def _unwritable_folder(tmp_path: Path) -> tuple[Path, Callable[[], object], str]:
     """A real folder this process cannot write in: mode 0o500, or for root an immutable one."""
     folder = tmp_path / "home" / ".cache"
     folder.mkdir(parents=True)

@@ -6,8 +6,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -113,6 +113,7 @@ def test_liveness_is_the_lock_not_the_pid(temp_root):
          "lock.acquire(timeout=5); print('held', flush=True); sys.stdin.read()", str(folder / OWNER_FILE)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
+    assert holder.stdout is not None
     try:
         assert holder.stdout.readline() == "held\n"
         assert in_use(folder)
@@ -147,6 +148,7 @@ def test_a_sandbox_in_another_pid_namespace_is_spared_until_it_dies(temp_root):
     child = subprocess.Popen([unshare, "--pid", "--fork", "--kill-child", sys.executable, "-c", code],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                              start_new_session=True)
+    assert child.stdout is not None
     line = child.stdout.readline()
     if not line:
         child.kill()
@@ -208,7 +210,7 @@ def test_the_sweep_leaves_other_users_folders_alone(temp_root):
     assert theirs.exists()
 
 
-def _make_undeletable(folder: Path) -> Callable[[], None]:
+def _make_undeletable(folder: Path) -> Callable[[], object]:
     """Make *folder* impossible to remove, for real, even for root: an immutable file inside."""
     stuck = folder / "stuck.txt"
     stuck.write_text("x")

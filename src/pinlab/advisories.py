@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+if TYPE_CHECKING:
+    from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
 
 ECOSYSTEM = "PyPI"
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
@@ -187,7 +191,7 @@ class AdvisoryDatabase:
         lines += [f"not loaded: {problem}" for problem in self.problems]
         return "\n".join(lines) or "no advisories"
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         printer.text(str(self))
 
 
@@ -237,6 +241,7 @@ def parse_advisory(record: object, source: str = "") -> Advisory:
         raise AdvisoryError(f"the record is a JSON {type(record).__name__}, not an object")
     identifier = _string(record, "id", "")
     modified = _timestamp(record, "modified", "", required=True)
+    assert modified is not None  # required: _timestamp raised otherwise
     published = _timestamp(record, "published", "")
     withdrawn = _timestamp(record, "withdrawn", "")
     aliases = _strings(record, "aliases", "")

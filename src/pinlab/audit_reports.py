@@ -150,7 +150,8 @@ def read_uv_audit(data: dict, label: str) -> AuditData:
         by_package.setdefault((name, version), []).append(Vulnerability(
             fields.string(entry, "id", where), name, version, fields.strings(entry, "fix_versions", where),
             fields.strings(entry, "aliases", where), fields.optional_string(entry, "summary", where)))
-    packages = tuple(AuditedPackage(name, version, tuple(vulns)) for (name, version), vulns in sorted(by_package.items()))
+    packages = tuple(AuditedPackage(name, version, tuple(vulns))
+                     for (name, version), vulns in sorted(by_package.items()))
     return AuditData(UV_AUDIT, packages, audited)
 
 

@@ -29,14 +29,18 @@ import importlib.util
 import json
 import os
 import sysconfig
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .advisory_service import HOST, AdvisoryService
 from .audit_reports import AuditedPackage, Vulnerability, read_pip_audit  # noqa: F401 (Vulnerability: its old home)
 from .process import run
 from .sandbox import _SEED, Outcome, Sandbox, _split, uv_binary
+
+if TYPE_CHECKING:
+    from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
 
 _REPORT = "pip-audit.json"
 _CACHE = "pip-audit-cache"
@@ -98,7 +102,7 @@ class AuditReport:
                 lines.append(f"fixed: {fix.name} {fix.old_version} -> {fix.new_version}")
         return "\n".join(lines)
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         printer.text(str(self))
 
 
@@ -199,7 +203,7 @@ class UvAuditReport:
     def __str__(self) -> str:
         return str(self.transcript)
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         printer.text(str(self))
 
 
@@ -250,5 +254,6 @@ def uv_audit(sandbox: Sandbox, service: AdvisoryService) -> UvAuditReport:
     report = sandbox.path / _UV_REPORT
     report.write_text(as_json.output if as_json.returncode in (0, 1) else "", encoding="utf-8")
     if as_json.returncode not in (0, 1):
-        raise AuditError(f"uv audit failed ({as_json.status}): {(as_json.output.strip().splitlines() or ['no output'])[-1]}")
+        last = (as_json.output.strip().splitlines() or ["no output"])[-1]
+        raise AuditError(f"uv audit failed ({as_json.status}): {last}")
     return UvAuditReport(transcript, report, read_uv_audit(json.loads(as_json.output), "uv audit's report").packages)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Any, NoReturn
 
 from .process import Completed, Placeholders, run
 from .requirements import UnusableInput
@@ -28,7 +29,7 @@ USAGE_ERROR = 2
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line too (argparse prints the whole usage first)."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -158,7 +159,7 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
 
-def _print(result: object, format: str, as_text: Callable, as_data: Callable) -> None:  # type: ignore[type-arg]
+def _print(result: object, format: str, as_text: Callable[[Any], str], as_data: Callable[[Any], object]) -> None:
     if format == "json":
         print(json.dumps(as_data(result), indent=2))
     else:
@@ -166,7 +167,8 @@ def _print(result: object, format: str, as_text: Callable, as_data: Callable) ->
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="pinlab", description="Find == pins in libraries, and what keeps a fix out of an environment.")
+    parser = _Parser(prog="pinlab",
+                     description="Find == pins in libraries, and what keeps a fix out of an environment.")
     parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for command in SUBCOMMANDS:

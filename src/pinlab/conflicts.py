@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-
 YOU = "(you)"
 """The project name given to a demand that the user typed rather than a package declared."""
 YOUR_CONSTRAINT = "(your constraint)"

@@ -29,11 +29,13 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .index import LocalIndex
     from .sandbox import Sandbox
 
 MINIMUM_PYTHON = (3, 10)
@@ -78,6 +80,20 @@ class _NotHere(Exception):
     """What a step checks is not installed here: not a problem, said in one line."""
 
 
+class _Made:
+    """What the doctor's steps make for the later ones: set by one step, read by the steps that need it."""
+
+    wheels: list[Path]
+    index: LocalIndex
+    sandbox: Sandbox
+
+    def close(self) -> None:
+        """Remove the sandbox and the index, those that were made."""
+        for name in ("sandbox", "index"):
+            if name in vars(self):
+                vars(self)[name].close()
+
+
 def diagnose(
     *,
     python_version: Sequence[int] | None = None,
@@ -94,7 +110,8 @@ def diagnose(
     from .sandbox import Sandbox
 
     steps: list[Step] = []
-    found: dict[str, object] = {}
+    found: set[str] = set()  # the steps that succeeded
+    made = _Made()
 
     def step(name: str, action: Callable[[], str], needs: Sequence[str] = ()) -> None:
         missing = [need for need in needs if need not in found]
@@ -110,7 +127,7 @@ def diagnose(
             detail, ok = f"not tried: {absent}", None
         steps.append(Step(name, ok, detail, time.perf_counter() - start))
         if ok:
-            found.setdefault(name, True)
+            found.add(name)
 
     limit = path_limit if path_limit is not None else _this_machines_path_limit()
 
@@ -128,7 +145,7 @@ def diagnose(
 
         try:
             toys = find_toys(examples)
-            found["wheels"] = [build_wheel(toy) for toy in toys]
+            made.wheels = [build_wheel(toy) for toy in toys]
         except ToyError as exc:
             raise _Problem(f"{exc}; run the doctor from the pinlab folder, with its examples/ unchanged") from None
         except OSError as exc:
@@ -140,17 +157,17 @@ def diagnose(
 
     def check_sandbox() -> str:
         try:
-            found["index"] = LocalIndex(found["wheels"])  # type: ignore[arg-type]
-            found["sandbox"] = Sandbox(found["index"])  # type: ignore[arg-type]
+            made.index = LocalIndex(made.wheels)
+            made.sandbox = Sandbox(made.index)
         except Exception as exc:  # any failure here is the user's to see, in one line
             raise _Problem(f"could not make a virtual environment: {_one_line(exc)}") from None
         return "made a throwaway virtual environment"
 
     def check_clean() -> str:
-        return isolation(found["sandbox"])  # type: ignore[arg-type]
+        return isolation(made.sandbox)
 
     def check_pip() -> str:
-        outcome = found["sandbox"].pip("install toyhost-export==0.3a2 toyhost-charts")  # type: ignore[attr-defined]
+        outcome = made.sandbox.pip("install toyhost-export==0.3a2 toyhost-charts")
         if not outcome.ok:
             raise _Problem(f"pip could not install two toys from the local index: {_last_line(outcome.output)}")
         return "pip installed toyhost-export and toyhost-charts offline, from the local index only"
@@ -163,10 +180,10 @@ def diagnose(
         except FileNotFoundError:
             raise _Problem("uv not found: install the kit with its dependencies (uv is one of them), "
                            "or `pip install uv`; chapter 1 runs it beside pip") from None
-        sandbox = found["sandbox"]
-        sandbox.pip("uninstall --yes toyhost-export toyhost-charts toyhost")  # type: ignore[attr-defined]
-        outcome = sandbox.uv("pip install toyhost-export==0.3a2 toyhost-charts")  # type: ignore[attr-defined]
-        version = sandbox.uv("--version").output.strip()  # type: ignore[attr-defined]
+        sandbox = made.sandbox
+        sandbox.pip("uninstall --yes toyhost-export toyhost-charts toyhost")
+        outcome = sandbox.uv("pip install toyhost-export==0.3a2 toyhost-charts")
+        version = sandbox.uv("--version").output.strip()
         if not outcome.ok:
             raise _Problem(f"{version} could not install two toys from the local index: {_last_line(outcome.output)}")
         return f"{version} installed the same toys offline"
@@ -179,15 +196,15 @@ def diagnose(
         from .auditing import AuditError, audit
         from .toys import examples_dir
 
-        sandbox = found["sandbox"]
+        sandbox = made.sandbox
         # The kit's advisory names toyhost 1.0a27: an answer naming it proves the service was asked.
-        outcome = sandbox.pip("install --no-deps toyhost==1.0a27")  # type: ignore[attr-defined]
+        outcome = sandbox.pip("install --no-deps toyhost==1.0a27")
         if not outcome.ok:
             raise _Problem(f"pip could not install toyhost 1.0a27 to audit: {_last_line(outcome.output)}")
         version = importlib.metadata.version("pip-audit")
         try:
             with AdvisoryService((examples or examples_dir()) / "advisories") as service:
-                report = audit(sandbox, service)  # type: ignore[arg-type]
+                report = audit(sandbox, service)
         except (AuditError, ValueError, OSError) as exc:
             raise _Problem(f"pip-audit {version} got no answer from the local advisory service: {_one_line(exc)}") \
                 from None
@@ -198,7 +215,7 @@ def diagnose(
         return f"pip-audit {version} found {KNOWN_ADVISORY} in toyhost 1.0a27, asking the local advisory service"
 
     def check_paths() -> str:
-        sandbox_depth = _deepest(found["sandbox"].path)  # type: ignore[attr-defined]
+        sandbox_depth = _deepest(made.sandbox.path)
         kit_depth = _deepest(Path(sys.prefix))
         where, length = max([("a sandbox", sandbox_depth), ("the kit's environment", kit_depth)], key=lambda x: x[1])
         if limit is not None and length >= limit:
@@ -220,9 +237,7 @@ def diagnose(
         step("paths", check_paths, needs=["sandbox"])
         step("kernel", kernel)
     finally:
-        for name in ("sandbox", "index"):
-            if name in found:
-                found[name].close()  # type: ignore[attr-defined]
+        made.close()
     return steps
 
 
@@ -317,15 +332,15 @@ def kernel() -> str:
                                                stdout=kernel_log, stderr=kernel_log)
         except Exception as exc:  # whatever stops a kernel, the user sees it in one line
             kernel_log.seek(0)
-            said = [line.strip() for line in kernel_log.read().splitlines() if line.strip()]
+            log_lines = [line.strip() for line in kernel_log.read().splitlines() if line.strip()]
             raise _Problem(f"the python3 kernel did not start: {_one_line(exc)}"
-                           + (f" (it said: {said[-1]})" if said else "")
+                           + (f" (it said: {log_lines[-1]})" if log_lines else "")
                            + f"; JupyterLab could not run the chapters: check the kernel spec in {spec_folder}") \
                 from None
         try:
             printed: list[str] = []
 
-            def keep_output(message: dict) -> None:  # type: ignore[type-arg]
+            def keep_output(message: dict[str, Any]) -> None:
                 if message["msg_type"] == "stream":
                     printed.append(message["content"]["text"])
                 elif message["msg_type"] == "error":
@@ -346,9 +361,9 @@ def kernel() -> str:
 
 
 def _this_machines_path_limit() -> int | None:
-    if os.name != "nt":
+    if sys.platform != "win32":  # os.name != "nt", in the form mypy reads: winreg is typed for Windows only
         return None
-    import winreg  # type: ignore[import-not-found]
+    import winreg
 
     try:
         with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"SYSTEM\CurrentControlSet\Control\FileSystem") as key:
@@ -403,7 +418,7 @@ def summary(steps: Sequence[Step], seconds: float, python_version: Sequence[int]
             f"· {seconds:.1f} s")
 
 
-def main(argv: Sequence[str] | None = None, **overrides: object) -> int:
+def main(argv: Sequence[str] | None = None, **overrides: Any) -> int:
     """``pinlab doctor``: print the report; exit status 0 when ready, 1 when a problem was found.
 
     *overrides* go to :func:`diagnose` (tests use them to simulate an old Python).
@@ -422,9 +437,9 @@ def main(argv: Sequence[str] | None = None, **overrides: object) -> int:
         print(without_lab, file=sys.stderr)
         return 2
     start = time.perf_counter()
-    steps = diagnose(**overrides)  # type: ignore[arg-type]
+    steps = diagnose(**overrides)
     python_version = overrides.get("python_version")
-    print(report(steps, time.perf_counter() - start, python_version), flush=True)  # type: ignore[arg-type]
+    print(report(steps, time.perf_counter() - start, python_version), flush=True)
     return 1 if any(step.ok is False for step in steps) else 0
 
 

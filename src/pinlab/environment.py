@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -257,8 +257,10 @@ def read_environment(python: str | Path | None = None) -> Environment:
 
 def _listing(result: Completed) -> tuple[list[Installed] | None, dict, list[str] | None]:
     """The distributions, marker values and tags the script printed; None if it printed something else."""
+    if not result.ok:
+        return None, {}, None
     try:
-        data = json.loads(result.output) if result.ok else None
+        data = json.loads(result.output)
         markers, found, tags = data["markers"], data["distributions"], data.get("tags")
         distributions = [Installed(d["name"], d["version"], tuple(d["requires"]), d.get("direct_url")) for d in found]
         if not (isinstance(markers, dict) and all(isinstance(v, str) for v in markers.values())

@@ -43,6 +43,8 @@ from .toys import _NOT_SOURCE, Toy, ToyError, build_wheel, examples_dir, find_su
 from .workdir import remove_tree
 
 if TYPE_CHECKING:  # imported where used, so that importing the exercises stays light
+    from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
+
     from .lint import Report
     from .sandbox import Outcome, Sandbox
 
@@ -87,7 +89,7 @@ class Check:
             lines.append(_wrap(f"  Hint: {self.hint}", "        "))
         return "\n".join(lines)
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         # In a notebook, the answer shows as the two lines a learner reads, not as a dataclass.
         printer.text(str(self))
 
@@ -295,7 +297,11 @@ def _run(source: str, namespace: dict[str, Any], shell: Any) -> Any:
     else:
         filename = "<solution>"
     tree = ast.parse(source, filename)
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    last = tree.body[-1] if tree.body else None
+    if isinstance(last, ast.Expr):  # the value of the solution's last expression is shown
+        tree.body.pop()
+    else:
+        last = None
     exec(compile(tree, filename, "exec"), namespace)
     if last is None:
         return None
@@ -405,6 +411,7 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
     if isinstance(built, Check):
         return built
     toy, wheel, host = built.toy, built.wheel, _requirement_on(built.toy, "toyhost")
+    assert host is not None  # _build_library checked that the copy still requires toyhost
 
     with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-charts") as index:
         index.add(wheel)
@@ -734,6 +741,7 @@ def check_admits_the_patch(share: WorkingCopy) -> Check:
         return built
     toy, wheel, report = built.toy, built.wheel, built.report
     host = _requirement_on(toy, "toyhost")
+    assert host is not None  # _build_library checked that the copy still requires toyhost
 
     with toy_index(*_BEFORE_2) as index, Sandbox(index) as sandbox:
         index.add(wheel)

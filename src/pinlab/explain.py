@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import tarfile
 import zipfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
@@ -216,7 +216,7 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
                              releases.get(dist.key, []))
     each = tuple(AdvisoryVerdict(v.id, tuple(str(f) for f in _useful_fixes(v, installed)),
                                  any(not affects(v, c) for c in candidates)) for v in found)
-    fixable = [v for v, verdict in zip(found, each) if verdict.fixable]
+    fixable = [v for v, verdict in zip(found, each, strict=True) if verdict.fixable]
     escaping = tuple(c for c in candidates if fixable and not any(affects(v, c) for v in fixable))
     shown = tuple(map(str, escaping))
     if not escaping:
@@ -315,7 +315,8 @@ def _way_out(edge: Edge, found: list[Vulnerability], fixable: list[Vulnerability
         notes.append(f"--find-links: {edge.source} has a version that is not comparable (not PEP 440): "
                      "its newer releases were not looked for")
         return None
-    extras = {""} | {extra for e in environment.edges if e.target.key == edge.source.key for extra in e.requirement.extras}
+    extras = {""} | {extra for e in environment.edges if e.target.key == edge.source.key
+                     for extra in e.requirement.extras}
     found_ways: list[WayOut] = []
     for release in sorted(releases.get(edge.source.key, []), key=lambda r: r.version, reverse=True):
         if release.version <= blocker:
@@ -391,7 +392,8 @@ def _consider(release: _Release, edge: Edge, found: list[Vulnerability], fixable
     return WayOut(name, release.file.name, written, admits, True, tuple(collisions), tuple(upgrades))
 
 
-def _contradicting(requirement: Requirement, environment: Environment, dist: Installed, blocker: Installed) -> list[Edge]:
+def _contradicting(requirement: Requirement, environment: Environment, dist: Installed,
+                   blocker: Installed) -> list[Edge]:
     """The installed requirements on *dist* (other than the blocker's own) that admit none of the
     versions *requirement* admits, among the versions either of them names."""
     others = [e for e in environment.requirements_on(dist.name) if e.source.key not in (blocker.key, dist.key)]
@@ -516,7 +518,9 @@ def _from_audit(data: AuditData, environment: Environment, label: str) -> Vulner
             f"{label}: made for another environment: {len(mismatched)} of the {len(audited)} packages it names "
             f"are not installed here at that version (e.g. {example.name} {example.version}: {here}); "
             f"run {data.tool} on this environment, or give explain its --python")
-    notes, not_checked, found = [], [], []
+    notes: list[str] = []
+    not_checked: list[str] = []
+    found: list[Vulnerability] = []
     for package in data.packages:
         if package.skip_reason is not None:
             dist = environment.get(package.name)

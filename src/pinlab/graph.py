@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from xml.sax.saxutils import escape, quoteattr
 
 from packaging.requirements import Requirement
@@ -34,6 +35,8 @@ from .conflicts import YOU, Conflict, parse_conflict
 from .process import Completed, run
 
 if TYPE_CHECKING:  # pragma: no cover
+    from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
+
     from .sandbox import Sandbox
 
 OK, CONFLICT, BROKEN, BLOCKING = "ok", "conflict", "broken", "blocking"
@@ -173,7 +176,7 @@ class Graph:
     def __repr__(self) -> str:
         return str(self)
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         printer.text(str(self))
 
 
@@ -242,24 +245,25 @@ def sandbox_graph(sandbox: Sandbox, *, wanted: Iterable[str] | None = None, titl
                 nodes[target] = Node(target, "", "not installed")
     if title is None:
         count = sum(1 for edge in edges if edge.highlighted)
-        trouble = f"{count} requirement{'s' if count != 1 else ''} highlighted" if count else "every requirement satisfied"
+        trouble = (f"{count} requirement{'s' if count != 1 else ''} highlighted" if count
+                   else "every requirement satisfied")
         title = f"installed in the sandbox: {trouble}"
     return _graph(title, nodes.values(), edges)
 
 
-def draw(thing: Conflict | Completed | Sandbox, **options: object) -> Graph:
+def draw(thing: Conflict | Completed | Sandbox, **options: Any) -> Graph:
     """A picture of a :class:`Conflict`, a failed install (its output is parsed) or a :class:`Sandbox`."""
     from .sandbox import Sandbox
 
     if isinstance(thing, Conflict):
-        return conflict_graph(thing, **options)  # type: ignore[arg-type]
+        return conflict_graph(thing, **options)
     if isinstance(thing, Sandbox):
-        return sandbox_graph(thing, **options)  # type: ignore[arg-type]
+        return sandbox_graph(thing, **options)
     if isinstance(thing, Completed):
         conflict = parse_conflict(thing.output)
         if conflict is None:
             raise ValueError(f"'$ {' '.join(thing.command)}' reported no resolver conflict; draw the sandbox instead")
-        return conflict_graph(conflict, **options)  # type: ignore[arg-type]
+        return conflict_graph(conflict, **options)
     raise TypeError(f"draw() takes a Conflict, an install's outcome or a Sandbox, not {type(thing).__name__}")
 
 
@@ -273,7 +277,7 @@ def _releases(releases: Iterable[str] | HasReleases) -> dict[str, list[Version]]
     """name -> its releases, oldest first, from ``name version`` lines."""
     lines = releases.releases() if hasattr(releases, "releases") else releases
     found: dict[str, set[Version]] = {}
-    for line in lines:  # type: ignore[union-attr]
+    for line in lines:
         name, _, text = line.partition(" ")
         try:
             found.setdefault(canonicalize_name(name), set()).add(Version(text))
@@ -337,7 +341,7 @@ def _inspect(sandbox: Sandbox) -> tuple[dict[str, tuple[str, list[str]]], dict[s
     if not result.ok:
         raise RuntimeError(f"could not read the sandbox's packages: {result.output.strip()}")
     report = json.loads(result.output)
-    installed = {}
+    installed: dict[str, tuple[str, list[str]]] = {}
     for dist in report["installed"]:
         metadata = dist["metadata"]
         name = canonicalize_name(metadata["name"])
@@ -348,7 +352,7 @@ def _inspect(sandbox: Sandbox) -> tuple[dict[str, tuple[str, list[str]]], dict[s
 
 def _wanted(sandbox: Sandbox, wanted: Iterable[str] | None) -> dict[str, Version]:
     if wanted is not None:
-        pins = {}
+        pins: dict[str, Version] = {}
         for text in wanted:
             req = Requirement(text)
             versions = [spec.version for spec in req.specifier if spec.operator in ("==", "===")]
@@ -447,7 +451,7 @@ class _Drawing:
         self.width = 2 * _MARGIN + max([*row_widths, _text_width(graph.title), legend_width, 160])
         by_name = {node.name: node for node in graph.nodes}
         y = _MARGIN + _TITLE
-        for row, row_width in zip(self.layout.rows, row_widths):
+        for row, row_width in zip(self.layout.rows, row_widths, strict=True):
             x = (self.width - row_width) // 2
             for name in row:
                 self.box[name] = (x, y, widths[name], self._node_height(by_name[name]))

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
-
 from packaging.version import Version
 
 from .process import Placeholders

@@ -47,8 +47,8 @@ pyproject.toml of tool settings only declares no package: it is skipped, with a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -190,14 +190,14 @@ def lint(sources: Iterable[Source], ignore: Iterable[str] = ()) -> Report:
         allows = source.allow or project_allows.get(canonicalize_name(source.project or "-"), ())
         found = [f for f in check_source(source) if f.code not in ignored]
         used: set[Allowance] = set()
-        kept = []
+        kept: list[Finding] = []
         for finding in found:
-            allowance = next((a for a in allows if (a.code, a.requirement) == (finding.code, finding.project)), None)
-            if allowance is None:
+            allowing = next((a for a in allows if (a.code, a.requirement) == (finding.code, finding.project)), None)
+            if allowing is None:
                 kept.append(finding)
             else:
-                used.add(allowance)
-                allowed.append(replace(finding, allowed=allowance.reason))
+                used.add(allowing)
+                allowed.append(replace(finding, allowed=allowing.reason))
         notes += [(source.label, f"[tool.pinlab] allows {a.code} on {a.requirement}, which has no such finding: "
                                  "remove the entry") for a in source.allow if a not in used and a.code not in ignored]
         findings += sorted(kept, key=lambda f: (SEVERITIES.index(f.severity), f.code))

@@ -10,6 +10,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: only `nox -s refresh` needs nbformat
+    from nbformat import NotebookNode
 
 from . import lessons
 
@@ -32,7 +36,7 @@ def refresh(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-def clean(notebook) -> None:  # type: ignore[no-untyped-def]
+def clean(notebook: NotebookNode) -> None:
     """Keep only what a reader and nbval need: tags, sources, outputs, stable counts."""
     notebook.metadata = {
         "kernelspec": KERNELSPEC,

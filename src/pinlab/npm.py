@@ -39,11 +39,12 @@ import shutil
 import tarfile
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .advisories import Advisory, load_advisories
@@ -86,7 +87,9 @@ def npm_binary() -> str:
     reason = npm_missing()
     if reason:
         raise RuntimeError(reason)
-    return shutil.which("npm")  # type: ignore[return-value]
+    npm = shutil.which("npm")
+    assert npm is not None  # npm_missing() found it
+    return npm
 
 
 def npm_env() -> dict[str, str]:
@@ -255,7 +258,8 @@ class NpmRegistry:
 
     def pack_toys(self, *folders: str, examples: Path | None = None) -> list[Tarball]:
         """Pack toy folders of ``examples/npm/toys`` (all of them by default, in name order) and publish them."""
-        names = folders or sorted(path.name for path in toys_dir(examples).iterdir() if (path / "package.json").is_file())
+        names = folders or sorted(path.name for path in toys_dir(examples).iterdir()
+                                  if (path / "package.json").is_file())
         packed = self._storage.path / "packed"
         packed.mkdir(exist_ok=True)
         return [self.publish(pack(toys_dir(examples) / name, packed)) for name in names]
@@ -359,7 +363,8 @@ class _RegistryHandler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug here: npm still gets an answer, the log the traceback
             log.error("cannot answer %r", self.requestline, exc_info=True)
             status, body, kind = (HTTPStatus.INTERNAL_SERVER_ERROR,
-                                  _json({"error": f"the registry failed: {type(exc).__name__}: {exc}"}), "application/json")
+                                  _json({"error": f"the registry failed: {type(exc).__name__}: {exc}"}),
+                                  "application/json")
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
@@ -453,7 +458,10 @@ class NpmProject(ThrowawayDir):
                    placeholders=self._placeholders(), cwd=self.app)
 
     def installed(self) -> dict[str, str]:
-        """Each copy of a package in ``node_modules``, by folder: ``{"node_modules/@pinlab-toys/host": "1.0.0-alpha.28"}``."""
+        """Each copy of a package in ``node_modules``, by folder.
+
+        For example ``{"node_modules/@pinlab-toys/host": "1.0.0-alpha.28"}``.
+        """
         lock = self.read_json("package-lock.json")
         return {folder: entry["version"] for folder, entry in sorted(lock.get("packages", {}).items()) if folder}
 
@@ -514,7 +522,8 @@ def check_scoped_override(overrides: dict[str, Any], registry: NpmRegistry) -> A
         trial.edit_package_json(overrides=overrides)
         installing = trial.npm("install")
         if not installing.ok:
-            error = next((line for line in installing.output.splitlines() if "error" in line), installing.output.strip())
+            error = next((line for line in installing.output.splitlines() if "error" in line),
+                         installing.output.strip())
             return Check(False, f"npm refused these overrides: {error}",
                          "overrides is an object: package names as keys, versions (or objects) as values")
         hosts = {folder: version for folder, version in trial.installed().items() if folder.endswith(_HOST)}

@@ -137,7 +137,7 @@ def _pep508(name: str, value: object, base: Path) -> str:
     elif isinstance(value.get("url"), str):
         written = f"{name}{extras} @ {value['url']}"
     elif isinstance(value.get("path"), str) or isinstance(value.get("file"), str):
-        local = base / (value.get("path") or value.get("file"))
+        local = base / (value.get("path") or value["file"])
         written = f"{name}{extras} @ {local.absolute().as_uri()}"
     else:
         written = f"{name}{extras}{to_specifier(value.get('version', '*'))}"
@@ -202,6 +202,7 @@ def read_poetry(poetry: dict, label: str, lines: TomlLines, main: bool = True,
                     continue
                 except (ValueError, InvalidRequirement) as exc:
                     raise UnusableInput(f"{label}: [{table}] {name}: {str(exc).splitlines()[0]}") from None
+                in_extras: frozenset[str]
                 if group is not None:
                     where, published, in_extras = f"dependency group '{group}' (poetry)", False, frozenset()
                 elif isinstance(item, dict) and item.get("optional") and extras_of.get(name.lower().replace("_", "-")):

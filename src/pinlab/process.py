@@ -11,9 +11,14 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Mapping, Sequence
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
 
 # Variables that would let the caller's set-up change what an installer does or where a
 # Python looks for code. Dropped by prefix or by name before every run.
@@ -125,7 +130,7 @@ class Completed:
         shown = " ".join(shell_quote(part) for part in self.command)
         return f"$ {shown}\n{self.output.rstrip()}\n[{self.status}]"
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # type: ignore[no-untyped-def]
+    def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         # In a notebook, a result shows as the terminal transcript a reader would have seen.
         printer.text(str(self))
 
@@ -247,11 +252,12 @@ def run(
     return Completed(command=shown, returncode=proc.returncode, output=output)
 
 
-def _killer(proc: subprocess.Popen, group: bool):  # type: ignore[no-untyped-def, type-arg]
+def _killer(proc: subprocess.Popen[bytes], group: bool) -> Callable[[], None]:
     def kill() -> None:
         try:
-            if group:
-                os.killpg(proc.pid, signal.SIGKILL)  # type: ignore[attr-defined]  # POSIX only
+            # A group is never asked for on Windows; the platform test says so to mypy, which has no killpg there.
+            if group and sys.platform != "win32":
+                os.killpg(proc.pid, signal.SIGKILL)
             else:
                 proc.kill()
         except ProcessLookupError:
@@ -262,7 +268,7 @@ def _killer(proc: subprocess.Popen, group: bool):  # type: ignore[no-untyped-def
 class _Reader(threading.Thread):
     """Reads one pipe to its end; past *limit* bytes it kills the child and keeps nothing more."""
 
-    def __init__(self, pipe: IO[bytes], limit: int | None, kill) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, pipe: IO[bytes], limit: int | None, kill: Callable[[], None]) -> None:
         super().__init__(daemon=True)
         self.pipe, self.limit, self.kill = pipe, limit, kill
         self.chunks: list[bytes] = []
@@ -272,6 +278,8 @@ class _Reader(threading.Thread):
 
     def run(self) -> None:
         with self.pipe:
+            # Popen's pipes are BufferedReaders (read1: what has arrived, without waiting for more),
+            # which typeshed types as IO[bytes], without read1.
             while chunk := self.pipe.read1(65536):  # type: ignore[attr-defined]
                 if self.limit is not None and self.size + len(chunk) > self.limit:
                     self.chunks.append(chunk[: self.limit - self.size])

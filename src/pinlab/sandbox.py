@@ -13,9 +13,9 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -47,6 +47,7 @@ _LIST_DISTRIBUTIONS = (
 class Outcome(Completed):
     """A command run in a sandbox, with the packages installed once it finished."""
 
+    # A default only because Completed's fields have some; every Outcome is made with one.
     installed: Mapping[str, str] = None  # type: ignore[assignment]
     """Canonical project name -> version, seed packages (pip) left out."""
 
@@ -121,7 +122,8 @@ class Sandbox(ThrowawayDir):
         """Run *toy*'s own unit tests with the sandbox's interpreter and installed packages."""
         tests = toy.source / "tests"
         self.add_placeholder(toy.source, f"<{toy.source.name}>")
-        argv = ["-I", "-m", "unittest", "discover", "--start-directory", str(tests), "--top-level-directory", str(tests)]
+        argv = ["-I", "-m", "unittest", "discover",
+                "--start-directory", str(tests), "--top-level-directory", str(tests)]
         # A failing test must read the same on every Python the kit supports (the chapters show
         # it, and nbval compares it): no carets under traceback lines (3.11 added them, 3.13
         # moved them; -X no_debug_ranges turns them off, 3.10 ignores it, having none), and the

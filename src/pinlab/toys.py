@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,7 +154,7 @@ def content_hash(source: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _source_files(source: Path):  # type: ignore[no-untyped-def]
+def _source_files(source: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(source):
         dirs[:] = [d for d in dirs if d not in _NOT_SOURCE and not d.endswith(".egg-info")]
         for file in files:

@@ -24,12 +24,17 @@ import logging
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
+
+if TYPE_CHECKING:  # typing.Self is 3.11+; mypy knows typing_extensions without it being installed
+    from typing_extensions import Self
 
 PREFIX = "pinlab-"
 OWNER_FILE = "pinlab-owner.lock"
@@ -75,7 +80,7 @@ class ThrowawayDir:
     def closed(self) -> bool:
         return not self._finalizer.alive
 
-    def __enter__(self) -> ThrowawayDir:
+    def __enter__(self) -> Self:  # a subclass's ``with`` gives that subclass (LocalIndex, Sandbox)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -262,7 +267,7 @@ def _owned(info: os.stat_result) -> bool:
     """Whether this user owns the file. On Windows ``os.stat`` reports no owner (st_uid is 0) and
     each user's TEMP (``%LOCALAPPDATA%\\Temp``) is private to that user by its access rules, so
     there is no one else's entry to tell apart there."""
-    if os.name == "nt":
+    if sys.platform == "win32":  # os.name == "nt", in the form mypy reads: no geteuid there
         return True
     return info.st_uid == os.geteuid()
 
