@@ -15,6 +15,7 @@ from pinlab.toys import find_toys
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("guide_conf", ROOT / "conf.py")
+assert _spec is not None and _spec.loader is not None, "conf.py should load as a module"
 conf = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(conf)
 

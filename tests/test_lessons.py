@@ -8,8 +8,19 @@ import nbformat
 import pytest
 
 from pinlab import lessons
-from pinlab.lessons import (MINUTES_PER_EXERCISE, WORDS_PER_MINUTE, LessonError, chapters, exercise_count, lesson_of,
-                            measure, minutes, render, schedule_markdown, tool_versions)
+from pinlab.lessons import (
+    MINUTES_PER_EXERCISE,
+    WORDS_PER_MINUTE,
+    LessonError,
+    chapters,
+    exercise_count,
+    lesson_of,
+    measure,
+    minutes,
+    render,
+    schedule_markdown,
+    tool_versions,
+)
 from pinlab.npm import npm_missing
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
@@ -42,8 +53,9 @@ def test_each_chapter_states_the_tool_versions_of_its_outputs(path):
     overview = next(cell.source for cell in notebook.cells if "lesson-overview" in cell.metadata.get("tags", []))
     assert f"> **Outputs made with:** Python {recorded['Python']}, pip {recorded['pip']}, uv {recorded['uv']}, " \
            f"pip-audit {recorded['pip-audit']}" in overview
-    if "node" in recorded and npm_missing() is not None:
-        pytest.skip(npm_missing())
+    missing = npm_missing()
+    if "node" in recorded and missing is not None:
+        pytest.skip(missing)
     here = tool_versions(notebook)
     del recorded["Python"], here["Python"]
     assert recorded == here, f"the tools changed since the chapter was refreshed: nox -s refresh -- {path.name}"

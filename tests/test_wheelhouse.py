@@ -6,9 +6,6 @@ local folder of toy wheels, so the suite stays offline. A toy project stands in 
 """
 
 import hashlib
-import os
-import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -18,10 +15,24 @@ import pytest
 
 from pinlab import Sandbox, toy_index
 from pinlab.index import LocalIndex
-from pinlab.toys import build_wheel, examples_dir, find_toy
-from pinlab.wheelhouse import (INSTALL_ARGS, Interpreter, Lock, Target, TargetError, WheelhouseError, build,
-                               check_targets, find_interpreters, install_txt, locked_requirements, main,
-                               parse_requirements, plan, prove, verify)
+from pinlab.toys import find_toy
+from pinlab.wheelhouse import (
+    INSTALL_ARGS,
+    Lock,
+    Target,
+    TargetError,
+    WheelhouseError,
+    build,
+    check_targets,
+    find_interpreters,
+    install_txt,
+    locked_requirements,
+    main,
+    parse_requirements,
+    plan,
+    prove,
+    verify,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MINOR = f"{sys.version_info[0]}.{sys.version_info[1]}"

@@ -29,9 +29,10 @@ import math
 import os
 import re
 import sys
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 WORDS_PER_MINUTE = 130
 """The pace of explaining aloud while live-coding, in words a minute (a stated assumption)."""
@@ -69,10 +70,12 @@ def overview_markdown(lesson: dict[str, Any]) -> str:
     lines += [">", "> **Objectives**", ">"]
     lines += [f"> - {objective}" for objective in lesson["objectives"]]
     if "teaching" in lesson:
-        lines += [">", f"> **Time (estimated):** {lesson['teaching']} min teaching, {lesson['exercises']} min exercises "
+        lines += [">", f"> **Time (estimated):** {lesson['teaching']} min teaching, "
+                       f"{lesson['exercises']} min exercises "
                        "(see the [schedule](workshop/schedule.md) for what is measured and what is assumed)"]
     if "tools" in lesson:
-        named = sorted(lesson["tools"].items(), key=lambda item: TOOL_ORDER.index(item[0]) if item[0] in TOOL_ORDER else 99)
+        named = sorted(lesson["tools"].items(),
+                       key=lambda item: TOOL_ORDER.index(item[0]) if item[0] in TOOL_ORDER else 99)
         tools = ", ".join(f"{name} {version}" for name, version in named)
         lines += [">", f"> **Outputs made with:** {tools}, when the chapter was last refreshed. Other "
                        "versions may word their messages differently."]
@@ -171,7 +174,10 @@ def tool_versions(notebook: Any) -> dict[str, str]:
 
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     uv = run([uv_binary(), "--version"]).output.split()  # "uv 0.13.9 (hash date)"
-    tools = {"Python": platform.python_version(), "pip": str(get_embed_wheel("pip", python).version),
+    seeded_pip = get_embed_wheel("pip", python)  # the pip virtualenv puts in every sandbox
+    if seeded_pip is None:
+        raise RuntimeError(f"this virtualenv ships no pip for Python {python}")
+    tools = {"Python": platform.python_version(), "pip": str(seeded_pip.version),
              "uv": uv[1], "pip-audit": importlib.metadata.version("pip-audit")}
     if any(cell.cell_type == "code" and "pinlab.npm" in cell.source for cell in notebook.cells):
         from .npm import npm_versions
@@ -212,7 +218,8 @@ def schedule_markdown(notebooks: Sequence[Path]) -> str:
         lesson = lesson_of(notebook, path.name)
         chapter_minutes = lesson["teaching"] + lesson["exercises"]
         total += chapter_minutes
-        title = next(cell.source.splitlines()[0].lstrip("# ") for cell in notebook.cells if cell.cell_type == "markdown")
+        title = next(cell.source.splitlines()[0].lstrip("# ")
+                     for cell in notebook.cells if cell.cell_type == "markdown")
         per_chapter.append((title.split(".")[0], chapter_minutes))
         m = lesson["measured"]
         count = exercise_count(notebook)
@@ -226,7 +233,9 @@ def schedule_markdown(notebooks: Sequence[Path]) -> str:
         if packed[-1] and sum(m for _, m in packed[-1]) + chapter[1] > SESSION_MINUTES - ROOM_MINUTES:
             packed.append([])
         packed[-1].append(chapter)
-    sessions = ["", f"| Session ({SESSION_MINUTES} min) | Chapters | Estimated | Left for welcome, questions, typing and help |",
+    sessions = ["",
+                f"| Session ({SESSION_MINUTES} min) | Chapters | Estimated "
+                "| Left for welcome, questions, typing and help |",
                 "|---|---|---:|---:|"]
     for number, part in enumerate(packed, start=1):
         planned = sum(chapter_minutes for _, chapter_minutes in part)

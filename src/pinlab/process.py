@@ -92,7 +92,6 @@ def _forward_slashes(match: re.Match[str]) -> str:
 def _spellings(path: str) -> list[str]:
     """The ways a tool may print one folder: native, file URL, forward slashes, resolved."""
     from pathlib import Path
-
     from urllib.parse import quote, unquote
 
     spellings = {path, os.path.realpath(path)}

@@ -34,9 +34,9 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from packaging import tags
 from packaging.markers import default_environment
@@ -126,7 +126,7 @@ class Target:
 
     def environment(self, patch: int) -> dict[str, str]:
         """The marker environment of CPython ``{python}.{patch}`` on this target's platform."""
-        environment = dict(default_environment())
+        environment: dict[str, str] = {key: str(value) for key, value in default_environment().items()}
         if self.platform != THIS_MACHINE:
             environment.update(PLATFORMS[self.platform][1])
         full = f"{self.python}.{patch}"
@@ -259,7 +259,8 @@ class Lock:
     def read(cls, project: Path) -> Lock:
         with open(project / "uv.lock", "rb") as file:
             lock = tomllib.load(file)
-        wheels = {(canonicalize_name(package["name"]), package["version"]):
+        wheels: dict[tuple[str, str], tuple[str, ...]] = {
+                  (canonicalize_name(package["name"]), package["version"]):
                   tuple(wheel["url"].rsplit("/", 1)[-1] for wheel in package.get("wheels", []))
                   for package in lock.get("package", []) if "version" in package}
         return cls(SpecifierSet(lock.get("requires-python", "")), wheels)
@@ -417,7 +418,8 @@ def verify(dest: Path, project: Path | None = None, python: Path | str | None = 
         listed = run([venv_python, "-I", "-c", "import importlib.metadata as m, json; "
                       "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"],
                      env=clean_env(), merge_output=False)
-        packages = {canonicalize_name(name): version for name, version in json.loads(listed.output).items()}
+        packages: dict[str, str] = {canonicalize_name(name): version
+                                    for name, version in json.loads(listed.output).items()}
         packages = dict(sorted((name, version) for name, version in packages.items()
                                if name not in ("pip", "setuptools", "wheel")))
         doctor = None
@@ -536,7 +538,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dest", type=Path, default=Path("wheelhouse"),
                         help="the folder to fill, named wheelhouse (default: ./wheelhouse)")
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="pinlab's folder, with uv.lock (default: .)")
-    parser.add_argument("--extra", action="append", default=[], help="an extra of pinlab to include, e.g. lab (repeatable)")
+    parser.add_argument("--extra", action="append", default=[],
+                        help="an extra of pinlab to include, e.g. lab (repeatable)")
     parser.add_argument("--group", action="append", default=[], help="a dependency group to include (repeatable)")
     parser.add_argument("--platform", action="append", default=[], choices=[THIS_MACHINE, *PLATFORMS],
                         help="the laptops to serve (repeatable; default: this machine's platform)")
