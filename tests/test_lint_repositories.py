@@ -291,7 +291,7 @@ def test_an_allowed_finding_is_shown_with_its_reason_counted_and_left_out_of_the
         "    reason: toyhost-core is released with toyhost, always\n"
         "  PIN003 allowed toyhost-charts<0.2  [dependencies]\n"
         "    reason: 0.2 removed the API we use (issue 12)\n"
-        "All clear: nothing is pinned or capped (2 allowed).\n"))
+        "All clear: nothing is pinned or capped but what is allowed (2 allowed).\n"))
 
 
 def test_the_allow_entries_of_a_project_cover_its_built_wheel_in_the_same_run(tmp_path):
@@ -308,7 +308,7 @@ def test_an_allow_entry_that_matches_nothing_is_noted(tmp_path):
     result = pinlab("lint", cwd=tmp_path)
     assert "  note: [tool.pinlab] allows PIN001 on toyhost-core, which has no such finding: remove the entry\n" \
         in result.output
-    assert result.output.endswith("All clear: nothing is pinned or capped (1 allowed).\n")
+    assert result.output.endswith("All clear: nothing is pinned or capped but what is allowed (1 allowed).\n")
 
 
 @pytest.mark.parametrize("entry, message", [

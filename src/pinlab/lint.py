@@ -414,6 +414,8 @@ def summary(report: Report) -> list[str]:
         lines = [f"No pins or caps in what could be read{aside}."]
     elif infos:
         lines = [f"Found 0 errors and 0 warnings{aside}."]
+    elif report.allowed:  # a kept pin or cap is still one: say that the others are none
+        lines = [f"All clear: nothing is pinned or capped but what is allowed{aside}."]
     else:
         lines = [f"All clear: nothing is pinned or capped{aside}."]
     if report.unchecked:
