@@ -564,7 +564,7 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
         broken = sandbox.pip("check")
         if not broken.ok:
             return Check(False, f"the host is fixed (toyhost {host}), but pip check finds a broken promise: "
-                                f"{_last(broken.output)}",
+                                f"{_broken_promise(broken.output)}",
                          "forcing the host leaves the plugin's pin broken; ask for a plugin release that "
                          "admits the fix", str(broken))
     return Check(True, f"The application now runs toyhost {host} with toyhost-export {plugin}, "
@@ -655,7 +655,7 @@ def check_hashed_lock(lock: WorkingCopy) -> Check:
             server.pip("install --no-deps toyhost-app")
             broken = server.pip("check")
             if not broken.ok:
-                return Check(False, f"pip installs {shown}, but pip check finds: {_last(broken.output)}",
+                return Check(False, f"pip installs {shown}, but pip check finds: {_broken_promise(broken.output)}",
                              "a lock covers the whole environment: the packages your application's "
                              "dependencies need belong in it too, pinned and hashed", str(broken))
             tests = server.test(app)
@@ -823,6 +823,14 @@ def _refusal(outcome: Outcome) -> str:
 
     conflict = parse_conflict(outcome.output)
     return "; ".join(str(demand) for demand in conflict.demands) if conflict else "see .details"
+
+
+def _broken_promise(pip_check: str) -> str:
+    """One line of ``pip check``'s report, the same on every Python: pip lists the broken
+    requirements in the order its metadata backend finds the packages (pkg_resources before
+    Python 3.11, importlib.metadata after), so take the first in alphabetical order."""
+    lines = sorted(line.strip() for line in pip_check.strip().splitlines() if line.strip())
+    return lines[0] if lines else "no output"
 
 
 def _last(output: str) -> str:

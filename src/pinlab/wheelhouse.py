@@ -365,7 +365,10 @@ def find_interpreters(targets: Sequence[Target], candidates: Sequence[Path | str
               if (found := shutil.which(f"python{minor}", path=folder))]
     seen, interpreters = set(), []
     for name in names:
-        done = run([name, "-I", "-c", _ASK_INTERPRETER], env=clean_env(), merge_output=False)
+        try:
+            done = run([name, "-I", "-c", _ASK_INTERPRETER], env=clean_env(), merge_output=False)
+        except OSError:  # a candidate this machine does not have (/usr/bin/python3.10 on Debian 12)
+            continue
         if not done.ok:
             continue
         implementation, version, _, base = json.loads(done.output)
