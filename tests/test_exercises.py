@@ -28,6 +28,9 @@ from pinlab.exercises import (
 from pinlab.toys import find_toy
 
 PLUGIN = "workspace/toyhost-export-0.3a1"
+# The note of a ✘ on a file the learner has not changed yet (or changed in the editor without saving).
+STILL_ORIGINAL = ("is still the original, as at setup: edit it and save it (Ctrl+S / Cmd+S) for the check "
+                  "to see your change.")
 
 
 @pytest.fixture
@@ -219,7 +222,8 @@ def gallery(tmp_path):
 def test_chapter_3_untouched_plugin_has_a_pin_and_a_cap(gallery):
     assert check_lint_clean(gallery) == Check(
         False, "pinlab lint still finds: PIN002 error toyhost==1.0a27; PIN003 warning toyhost-export>=0.3a2,<0.4.",
-        "an exact pin holds every user to one release: state the oldest release that works instead")
+        "an exact pin holds every user to one release: state the oldest release that works instead",
+        note=f"{GALLERY}/pyproject.toml {STILL_ORIGINAL}")
 
 
 def test_chapter_3_the_pin_alone_fixed_still_leaves_the_cap(gallery):
