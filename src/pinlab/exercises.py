@@ -89,8 +89,8 @@ class Check:
         lines = [_wrap(f"✘ {self.message}", "  ")]
         if self.hint:
             lines.append(_wrap(f"  Hint: {self.hint}", "        "))
-        if self.note:
-            lines.append(_wrap(f"  {self.note}", "  "))
+        if self.note:  # the keys to press stay on one line
+            lines.append(_wrap(f"  {self.note}".replace(_KEYS, _KEYS.replace(" ", "\0")), "  "))
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
@@ -265,7 +265,8 @@ _RELOAD = ("If a file of it is open in an editor tab, reload it: " + "File > Rel
 # WorkingCopy of the same folder) still remembers; reset() and a fresh copy forget.
 _LAST_CHECKED: dict[str, str] = {}
 
-_SAVE = "did you save it in the editor (Ctrl+S / Cmd+S)?"
+_KEYS = "(Ctrl+S / Cmd+S)"
+_SAVE = f"did you save it in the editor {_KEYS}?"
 
 
 def _remembers_verdict(file: str) -> Callable[[Callable[[WorkingCopy], Check]], Callable[[WorkingCopy], Check]]:
@@ -293,7 +294,7 @@ def _remembers_verdict(file: str) -> Callable[[Callable[[WorkingCopy], Check]], 
                 return replace(verdict, note=f"{shown} is {state}: {_SAVE}")
             if original:
                 return replace(verdict, note=f"{shown} is still the original, as at setup: edit it and save it "
-                                             "(Ctrl+S / Cmd+S) for the check to see your change.")
+                                             f"{_KEYS} for the check to see your change.")
             return verdict
         return checked
     return remembering
