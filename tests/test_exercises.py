@@ -717,7 +717,9 @@ def test_run_all_in_a_learners_kernel_keeps_the_edit_and_marks_nothing_solved(tm
         ("check_loosened_pin(plugin)", not_yet),
         ("%%solution", "This cell holds the solution, kept out of Run All: to apply it, change its first line to "
                        "%%solution apply and run the cell."),
-        ("check_loosened_pin(plugin)", not_yet),  # after the solution: the same kind "not yet", no ✔
+        # after the solution: the same "not yet", no ✔, and the file is as the check read it a moment ago
+        ("check_loosened_pin(plugin)", f"{not_yet} {PLUGIN}/pyproject.toml is exactly as at your last check: "
+                                       "did you save it in the editor (Ctrl+S / Cmd+S)?"),
         ("plugin.finish()", f"kept your copy in {PLUGIN} (edited: pyproject.toml): its check has not said ✔ for "
                             "it as it is now. Run the check again; reset() starts over."),
     ]

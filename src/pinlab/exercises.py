@@ -457,7 +457,7 @@ def _build_library(copy: WorkingCopy, needs: dict[str, str], index: tuple[str, .
     try:
         toy = copy.load()
         shown = f"{copy.shown}/pyproject.toml"
-        unknown = _unknown_project([(shown, Requirement(dependency)) for dependency in toy.dependencies],
+        unknown = _unknown_project([(shown, Requirement(str(dependency))) for dependency in toy.dependencies],
                                    _projects(*index) | {canonicalize_name(toy.name)})
         if unknown is not None:
             return unknown
