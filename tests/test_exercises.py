@@ -28,6 +28,9 @@ from pinlab.exercises import (
 from pinlab.toys import find_toy
 
 PLUGIN = "workspace/toyhost-export-0.3a1"
+# The note of a ✘ on a file the learner has not changed yet (or changed in the editor without saving).
+STILL_ORIGINAL = ("is still the original, as at setup: edit it and save it (Ctrl+S / Cmd+S) for the check "
+                  "to see your change.")
 
 
 @pytest.fixture
@@ -219,7 +222,8 @@ def gallery(tmp_path):
 def test_chapter_3_untouched_plugin_has_a_pin_and_a_cap(gallery):
     assert check_lint_clean(gallery) == Check(
         False, "pinlab lint still finds: PIN002 error toyhost==1.0a27; PIN003 warning toyhost-export>=0.3a2,<0.4.",
-        "an exact pin holds every user to one release: state the oldest release that works instead")
+        "an exact pin holds every user to one release: state the oldest release that works instead",
+        note=f"{GALLERY}/pyproject.toml {STILL_ORIGINAL}")
 
 
 def test_chapter_3_the_pin_alone_fixed_still_leaves_the_cap(gallery):
@@ -427,6 +431,114 @@ def test_chapter_5_a_requirement_that_does_not_parse_is_one_line_naming_the_file
         "fix that in the file and save it, or start again with reset()")
 
 
+# -- an unsaved edit, a mistyped name -------------------------------------------------------
+
+def answer(check):
+    """What a learner reads of a check: everything but pip's transcript."""
+    return check.passed, check.message, check.hint, check.note
+
+
+_SAVE = "did you save it in the editor (Ctrl+S / Cmd+S)?"
+
+
+def test_an_unchanged_file_checked_again_asks_whether_it_was_saved(app):
+    first = check_repaired_environment(app)
+    assert first.note == f"{APP} {STILL_ORIGINAL}"
+    # The learner types the fix in the editor tab but does not save: the file the check reads is the same.
+    again = check_repaired_environment(app)
+    assert answer(again) == (
+        False, first.message, first.hint, f"{APP} is exactly as at your last check, the original as at setup: {_SAVE}")
+    assert str(again) == (
+        f"✘ pip installed {APP}, but the\n"
+        "  host is still toyhost 1.0a27, which the advisory says is vulnerable\n"
+        "  (fixed in 1.0a28).\n"
+        "  Hint: toyhost-export 0.3a1 still requires toyhost==1.0a27, which keeps\n"
+        "        the fix out: ask for the fixed host, and for a plugin release\n"
+        "        that admits it\n"
+        f"  {APP} is exactly as at your last\n"
+        "  check, the original as at setup: did you save it in the editor\n"
+        "  (Ctrl+S / Cmd+S)?")
+
+
+def test_an_edited_file_checked_again_unsaved_asks_whether_it_was_saved_and_the_saved_fix_passes(app, capsys):
+    _write(app, "toyhost==1.0a28")
+    forced = ("the host is fixed (toyhost 1.0a28), but pip check finds a broken promise: toyhost-export 0.3a1 "
+              "has requirement toyhost==1.0a27, but you have toyhost 1.0a28.",
+              "forcing the host leaves the plugin's pin broken; ask for a plugin release that admits the fix")
+    assert answer(check_repaired_environment(app)) == (False, *forced, "")  # an edit the check had not seen
+    # Running the setup cell again makes a new WorkingCopy of the same folder: it still remembers.
+    again = WorkingCopy.of_example("app-requirements", workspace=app.workspace).ensure()
+    assert answer(check_repaired_environment(again)) == (
+        False, *forced, f"{APP} is exactly as at your last check: {_SAVE}")
+    app.file("requirements.txt").write_text("toyhost-export>=0.3a2\ntoyhost>=1.0a28\n", encoding="utf-8")  # saved
+    solved = check_repaired_environment(again)
+    assert (solved.passed, solved.note) == (True, ""), str(solved)
+
+
+def test_reset_forgets_the_last_check(plugin, capsys):
+    plugin.edit('"toyhost==1.0a27"', '"toyhost>=1.0a28"')
+    check_loosened_pin(plugin)
+    plugin.reset()
+    assert check_loosened_pin(plugin).note == f"{PLUGIN}/pyproject.toml {STILL_ORIGINAL}"
+
+
+def test_a_passing_check_has_no_note_even_when_run_twice(plugin):
+    plugin.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
+    assert check_loosened_pin(plugin).passed
+    again = check_loosened_pin(plugin)
+    assert (again.passed, again.note) == (True, "")
+    assert str(again) == ("✔ Your toyhost-export installs beside toyhost-charts: pip chose toyhost\n"
+                          "  1.0a28, and the plugin's own tests pass.")
+
+
+_FIX_THE_NAME = "fix the name in the file and save it"
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    (["toyhost-exprot>=0.3a2", "toyhost>=1.0a28"],
+     f"{APP}, line 4: no project named toyhost-exprot: did you mean toyhost-export?"),
+    (["toyhost-export>=0.3a2", "ToyHost_>=1.0a28"],
+     f"{APP}, line 5: no project named ToyHost_: did you mean toyhost?"),
+    (["toyhost-export>=0.3a2", "requests"],
+     f"{APP}, line 5: no project named requests: this exercise's index has only toyhost, toyhost-export."),
+])
+def test_chapter_2_a_mistyped_name_gets_its_own_hint_not_the_pinned_plugin_one(app, lines, message):
+    _write(app, *lines)
+    assert answer(check_repaired_environment(app)) == (False, message, _FIX_THE_NAME, "")
+
+
+def test_chapter_2_a_line_that_does_not_parse_is_named_before_any_mistyped_name(app):
+    _write(app, "toyhost-exprot>=0.3a2", "toyhost=>1.0a28")
+    assert check_repaired_environment(app).message == (
+        f"{APP}, line 5: invalid requirement 'toyhost=>1.0a28': "
+        "Expected semicolon (after name with no version specifier) or end")
+
+
+def test_chapter_1_a_mistyped_host_is_named_not_reported_as_dropped(plugin):
+    plugin.edit('"toyhost==1.0a27"', '"tyohost>=1.0a27"')
+    assert answer(check_loosened_pin(plugin)) == (
+        False, f"{PLUGIN}/pyproject.toml: no project named tyohost: did you mean toyhost?", _FIX_THE_NAME, "")
+
+
+def test_chapter_3_a_mistyped_plugin_name_is_named(gallery):
+    gallery.edit('"toyhost-export>=0.3a2,<0.4"', '"toyhost-exprot>=0.3a2"')
+    assert answer(check_lint_clean(gallery)) == (
+        False, f"{GALLERY}/pyproject.toml: no project named toyhost-exprot: did you mean toyhost-export?",
+        _FIX_THE_NAME, "")
+
+
+def test_chapter_4_a_mistyped_name_in_the_lock_is_named(lock):
+    lock.edit("toyhost-charts==0.1", "toyhost-chart==0.1", "requirements.txt")
+    assert answer(check_hashed_lock(lock)) == (
+        False, f"{LOCK}, line 5: no project named toyhost-chart: did you mean toyhost-charts?", _FIX_THE_NAME, "")
+
+
+def test_chapter_5_a_mistyped_host_is_named(share):
+    share.edit(CAPPED, '"toyhots>=1.0a28"')
+    assert answer(check_admits_the_patch(share)) == (
+        False, f"{SHARE}/pyproject.toml: no project named toyhots: did you mean toyhost?", _FIX_THE_NAME, "")
+
+
 # -- a learner cannot spoil an exercise by accident --------------------------------------------
 #
 # The learner's kernel has no PINLAB_RUN_SOLUTIONS; the kit's own runs (nbval, refresh) set it.
@@ -605,7 +717,9 @@ def test_run_all_in_a_learners_kernel_keeps_the_edit_and_marks_nothing_solved(tm
         ("check_loosened_pin(plugin)", not_yet),
         ("%%solution", "This cell holds the solution, kept out of Run All: to apply it, change its first line to "
                        "%%solution apply and run the cell."),
-        ("check_loosened_pin(plugin)", not_yet),  # after the solution: the same kind "not yet", no ✔
+        # after the solution: the same "not yet", no ✔, and the file is as the check read it a moment ago
+        ("check_loosened_pin(plugin)", f"{not_yet} {PLUGIN}/pyproject.toml is exactly as at your last check: "
+                                       "did you save it in the editor (Ctrl+S / Cmd+S)?"),
         ("plugin.finish()", f"kept your copy in {PLUGIN} (edited: pyproject.toml): its check has not said ✔ for "
                             "it as it is now. Run the check again; reset() starts over."),
     ]

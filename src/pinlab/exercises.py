@@ -31,7 +31,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +76,8 @@ class Check:
     """When not passed: what to try next."""
     details: str = ""
     """The transcript behind the answer (e.g. pip's output), for the curious; not shown by default."""
+    note: str = ""
+    """When not passed: a line about the file itself, e.g. that it is as at the last check (unsaved?)."""
 
     def __bool__(self) -> bool:
         return self.passed
@@ -87,6 +89,8 @@ class Check:
         lines = [_wrap(f"✘ {self.message}", "  ")]
         if self.hint:
             lines.append(_wrap(f"  Hint: {self.hint}", "        "))
+        if self.note:  # the keys to press stay on one line
+            lines.append(_wrap(f"  {self.note}".replace(_KEYS, _KEYS.replace(" ", "\0")), "  "))
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
@@ -172,6 +176,17 @@ class WorkingCopy:
         self.workspace.mkdir(parents=True, exist_ok=True)
         shutil.copytree(self.source, self.path, ignore=_build_leftovers)
         self._passed = None
+        _LAST_CHECKED.pop(self._key(), None)
+
+    def _key(self) -> str:
+        return os.path.normcase(os.path.abspath(self.path))
+
+    def _digest(self, file: str, root: Path | None = None) -> str | None:
+        """The sha256 of *file* in the copy (or under *root*), None if it cannot be read."""
+        try:
+            return hashlib.sha256(((root or self.path) / file).read_bytes()).hexdigest()
+        except OSError:
+            return None
 
     def _fingerprint(self) -> str:
         """A digest of every file of the copy: a check's verdict holds for these contents only."""
@@ -245,14 +260,44 @@ _RELOAD = ("If a file of it is open in an editor tab, reload it: " + "File > Rel
            + ", or choose Revert (not Overwrite) when JupyterLab says the file changed on disk.")
 
 
-def _remembers_verdict(check: Callable[[WorkingCopy], Check]) -> Callable[[WorkingCopy], Check]:
-    """Record on the working copy which contents a check passed on, for :meth:`WorkingCopy.finish`."""
-    @functools.wraps(check)
-    def checked(copy: WorkingCopy) -> Check:
-        verdict = check(copy)
-        copy._passed = copy._fingerprint() if verdict.passed else None
-        return verdict
-    return checked
+# What each working copy's file held at its last check (the copy's folder -> sha256 of the file).
+# Kept by the module, not by the WorkingCopy, so that running the setup cell again (a new
+# WorkingCopy of the same folder) still remembers; reset() and a fresh copy forget.
+_LAST_CHECKED: dict[str, str] = {}
+
+_KEYS = "(Ctrl+S / Cmd+S)"
+_SAVE = f"did you save it in the editor {_KEYS}?"
+
+
+def _remembers_verdict(file: str) -> Callable[[Callable[[WorkingCopy], Check]], Callable[[WorkingCopy], Check]]:
+    """Record on the working copy which contents a check passed on, for :meth:`WorkingCopy.finish`;
+    and when the check says ✘ on *file* as it was at the last check or at setup, say so: in
+    JupyterLab, an edit not saved in its editor tab is not in the file the check reads."""
+    def remembering(check: Callable[[WorkingCopy], Check]) -> Callable[[WorkingCopy], Check]:
+        @functools.wraps(check)
+        def checked(copy: WorkingCopy) -> Check:
+            read = copy._digest(file)
+            previous = _LAST_CHECKED.get(copy._key())
+            verdict = check(copy)
+            copy._passed = copy._fingerprint() if verdict.passed else None
+            if read is None:  # the file is gone: the verdict already says so
+                _LAST_CHECKED.pop(copy._key(), None)
+                return verdict
+            _LAST_CHECKED[copy._key()] = read
+            if verdict.passed or verdict.note:
+                return verdict
+            original = read == copy._digest(file, copy.source)
+            shown = f"{copy.shown}/{file}"
+            if read == previous:
+                state = "exactly as at your last check, the original as at setup" if original else \
+                    "exactly as at your last check"
+                return replace(verdict, note=f"{shown} is {state}: {_SAVE}")
+            if original:
+                return replace(verdict, note=f"{shown} is still the original, as at setup: edit it and save it "
+                                             f"{_KEYS} for the check to see your change.")
+            return verdict
+        return checked
+    return remembering
 
 
 # -- solutions: %%solution -------------------------------------------------------------------
@@ -361,6 +406,31 @@ def _still_needs(toy: Toy, pyproject: str, needs: dict[str, str]) -> Check | Non
     return None
 
 
+def _projects(*keys: str) -> set[str]:
+    """The canonical project names of an index's toy keys, e.g. ``"toyhost==1.0a27"`` -> toyhost."""
+    return {canonicalize_name(key.partition("==")[0]) for key in keys}
+
+
+def _unknown_project(requirements: list[tuple[str, Requirement]], known: set[str]) -> Check | None:
+    """A failed check for the first requirement naming a project the exercise's index does not
+    have (a typo, as a rule), with the known name it is closest to; None if every name is known.
+    *requirements*: where each is written (the file, and its line), and the requirement.
+
+    It comes before the installers: pip would only say it found no such distribution, and a
+    resolver-based hint would send the learner after the wrong problem."""
+    for where, requirement in requirements:
+        name = canonicalize_name(requirement.name)
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        if close:
+            return Check(False, f"{where}: no project named {requirement.name}: did you mean {close[0]}?",
+                         "fix the name in the file and save it")
+        return Check(False, f"{where}: no project named {requirement.name}: this exercise's index has only "
+                            f"{', '.join(sorted(known))}.", "fix the name in the file and save it")
+    return None
+
+
 def _broken(copy: WorkingCopy, exc: ToyError, file: str = "pyproject.toml") -> Check:
     if not copy.file(file).is_file():
         return Check(False, str(exc), "start again with reset()")
@@ -377,14 +447,20 @@ class _Built:
     """What ``pinlab lint`` finds in the source and in the wheel (a :class:`pinlab.lint.Report`)."""
 
 
-def _build_library(copy: WorkingCopy, needs: dict[str, str]) -> _Built | Check:
-    """Read the learner's library, check it still needs what its code imports (*needs*), build it
-    and lint it; or the failed :class:`Check` that says what stops that, in one line."""
+def _build_library(copy: WorkingCopy, needs: dict[str, str], index: tuple[str, ...]) -> _Built | Check:
+    """Read the learner's library, check it names only projects of the exercise's *index* (toy
+    keys) and still needs what its code imports (*needs*), build it and lint it; or the failed
+    :class:`Check` that says what stops that, in one line."""
     from .lint import lint
     from .requirements import UnusableInput, read_source
 
     try:
         toy = copy.load()
+        shown = f"{copy.shown}/pyproject.toml"
+        unknown = _unknown_project([(shown, Requirement(str(dependency))) for dependency in toy.dependencies],
+                                   _projects(*index) | {canonicalize_name(toy.name)})
+        if unknown is not None:
+            return unknown
         missing = _still_needs(toy, f"{copy.shown}/pyproject.toml", needs)
         if missing is not None:
             return missing
@@ -396,7 +472,10 @@ def _build_library(copy: WorkingCopy, needs: dict[str, str]) -> _Built | Check:
 
 # -- chapter 1 ------------------------------------------------------------------------------
 
-@_remembers_verdict
+# The index the plugin is installed from beside toyhost-charts (and the plugin's own wheel).
+_CHARTS_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-charts")
+
+@_remembers_verdict("pyproject.toml")
 def check_loosened_pin(plugin: WorkingCopy) -> Check:
     """Chapter 1: does the learner's copy of toyhost-export 0.3a1 install beside toyhost-charts?
 
@@ -407,13 +486,13 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
     from .sandbox import Sandbox
 
     pyproject = f"{plugin.shown}/pyproject.toml"
-    built = _build_library(plugin, {"toyhost": "1.0a27"})
+    built = _build_library(plugin, {"toyhost": "1.0a27"}, _CHARTS_INDEX)
     if isinstance(built, Check):
         return built
     toy, wheel, host = built.toy, built.wheel, _requirement_on(built.toy, "toyhost")
     assert host is not None  # _build_library checked that the copy still requires toyhost
 
-    with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-charts") as index:
+    with toy_index(*_CHARTS_INDEX) as index:
         index.add(wheel)
         with Sandbox(index) as sandbox:
             installed = sandbox.pip("install toyhost-export toyhost-charts")
@@ -514,7 +593,11 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return joined
 
 
-@_remembers_verdict
+# The index the application's owner installs from: the host's fix and the plugin's fixed release.
+_REPAIR_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export")
+
+
+@_remembers_verdict("requirements.txt")
 def check_repaired_environment(app: WorkingCopy) -> Check:
     """Chapter 2: do the learner's requirements give the application the fixed host, with every
     installed requirement still satisfied?
@@ -530,13 +613,18 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
 
     shown = f"{app.shown}/requirements.txt"
     try:
-        requirements = read_requirements(app)
+        lines = read_requirement_lines(app)
     except ToyError as exc:
         return _broken(app, exc, "requirements.txt")
-    if not requirements:
+    if not lines:
         return Check(False, f"{shown} has no requirements left.", "the application still needs the export plugin")
+    unknown = _unknown_project([(f"{shown}, line {line.number}", line.requirement) for line in lines],
+                               _projects(*_REPAIR_INDEX))
+    if unknown is not None:
+        return unknown
+    requirements = [line.requirement for line in lines]
 
-    with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export") as index, Sandbox(index) as sandbox:
+    with toy_index(*_REPAIR_INDEX) as index, Sandbox(index) as sandbox:
         sandbox.pip("install toyhost-export==0.3a1")  # the application as it runs today
         sandbox.add_placeholder(app.path, app.shown)
         applied = sandbox.pip("install", "-r", str(app.file("requirements.txt")))
@@ -575,9 +663,10 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
 
 # What toyhost-gallery's code imports, and the oldest release of each its tests were written for.
 _GALLERY_NEEDS = {"toyhost": "1.0a27", "toyhost-export": "0.3a2"}
+_GALLERY_INDEX = ("toyhost", "toyhost-export")
 
 
-@_remembers_verdict
+@_remembers_verdict("pyproject.toml")
 def check_lint_clean(gallery: WorkingCopy) -> Check:
     """Chapter 3: does ``pinlab lint`` find nothing in the learner's toyhost-gallery, source and
     wheel, while it still declares what its code needs and its tests pass with the newest releases?
@@ -585,7 +674,7 @@ def check_lint_clean(gallery: WorkingCopy) -> Check:
     from .index import toy_index
     from .sandbox import Sandbox
 
-    built = _build_library(gallery, _GALLERY_NEEDS)
+    built = _build_library(gallery, _GALLERY_NEEDS, _GALLERY_INDEX)
     if isinstance(built, Check):
         return built
     toy, wheel = built.toy, built.wheel
@@ -593,7 +682,7 @@ def check_lint_clean(gallery: WorkingCopy) -> Check:
     if unfinished is not None:  # a failed Check is falsy
         return unfinished
 
-    with toy_index("toyhost", "toyhost-export") as index, Sandbox(index) as sandbox:
+    with toy_index(*_GALLERY_INDEX) as index, Sandbox(index) as sandbox:
         index.add(wheel)
         installed = sandbox.pip("install toyhost-gallery")
         if not installed.ok:
@@ -617,7 +706,7 @@ _APP_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export", "toyhost-c
 _SUBSTITUTED = "toyhost==1.0a28"  # the release examples/substitutes/ has an impostor of
 
 
-@_remembers_verdict
+@_remembers_verdict("requirements.txt")
 def check_hashed_lock(lock: WorkingCopy) -> Check:
     """Chapter 4: does the learner's ``requirements.txt`` deploy the application from the genuine
     index, and keep the substituted toyhost 1.0a28 out?
@@ -638,6 +727,10 @@ def check_hashed_lock(lock: WorkingCopy) -> Check:
         return _broken(lock, exc, "requirements.txt")
     if not lines:
         return Check(False, f"{shown} has no requirements left.", "start again with reset()")
+    unknown = _unknown_project([(f"{shown}, line {line.number}", line.requirement) for line in lines],
+                               _projects(*_APP_INDEX))
+    if unknown is not None:
+        return unknown
     app = find_toy(_APP)
     impostor = build_wheel(find_substitute(_SUBSTITUTED))
     deploy = ("install", "--require-hashes", "--no-deps", "-r", str(lock.file("requirements.txt")))
@@ -724,7 +817,7 @@ _SHARE_NEEDS = {"toyhost": "1.0a28"}
 _BEFORE_2 = ("toyhost==0.9", "toyhost==1.0a27", "toyhost==1.0a28")
 
 
-@_remembers_verdict
+@_remembers_verdict("pyproject.toml")
 def check_admits_the_patch(share: WorkingCopy) -> Check:
     """Chapter 5: does the learner's toyhost-share get the patched host, and still let host 2.0 in?
 
@@ -736,7 +829,7 @@ def check_admits_the_patch(share: WorkingCopy) -> Check:
     from .index import toy_index
     from .sandbox import ResolutionFailed, Sandbox
 
-    built = _build_library(share, _SHARE_NEEDS)
+    built = _build_library(share, _SHARE_NEEDS, _BEFORE_2)
     if isinstance(built, Check):
         return built
     toy, wheel, report = built.toy, built.wheel, built.report
