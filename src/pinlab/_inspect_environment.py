@@ -1,3 +1,4 @@
+# ruff: noqa: UP006, UP031, UP035, UP045  (written for the target's Python 3.8: typing.List, "%" formatting)
 """Run inside another interpreter: print its installed distributions, marker values and wheel tags as JSON.
 
 :func:`pinlab.environment.read_environment` runs this file as a script with the target

@@ -1,9 +1,10 @@
 """An installed environment as its own interpreter sees it: distributions, requirements, markers.
 
 The environment is read by running a short ``importlib.metadata`` script
-(:mod:`pinlab._inspect_environment`) inside the target interpreter (any Python 3.8+, with or without pip), which prints JSON; nothing is scraped from
-human-readable text. Requirement markers are then evaluated with *that* interpreter's values
-(its Python version and platform), not with those of the Python running pinlab.
+(:mod:`pinlab._inspect_environment`) inside the target interpreter (any Python 3.8+, with or
+without pip), which prints JSON; nothing is scraped from human-readable text. Requirement
+markers are then evaluated with *that* interpreter's values (its Python version and platform),
+not with those of the Python running pinlab.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ Two sources of graphs:
 - :func:`conflict_graph`: a failed resolution, from a :class:`~pinlab.conflicts.Conflict`: the
   demands that cannot all hold are drawn as red edges into the project they disagree on;
 - :func:`sandbox_graph`: what is installed in a :class:`~pinlab.sandbox.Sandbox`, read from the
-  packages' own metadata by the sandbox's interpreter (:mod:`pinlab.environment`); a requirement the installed version breaks is red
-  and dashed, one that keeps out a newer release is orange.
+  packages' own metadata by the sandbox's interpreter (:mod:`pinlab.environment`); a requirement
+  the installed version breaks is red and dashed, one that keeps out a newer release is orange.
 
 :func:`draw` picks the right one for a conflict, a failed install or a sandbox.
 """
