@@ -14,7 +14,7 @@ from nbclient import NotebookClient
 
 from pinlab import AdvisoryService
 from pinlab.advisories import load_advisories
-from pinlab.process import clean_env, run
+from pinlab.process import clean_env
 from pinlab.sandbox import has_uv, uv_binary
 from pinlab.toys import examples_dir
 
