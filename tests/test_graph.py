@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import base64
+import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
 
+from helpers import build, write_project
 from pinlab import Sandbox
+from pinlab.cli import main
 from pinlab.conflicts import Conflict, Demand
 from pinlab.graph import BLOCKING, BROKEN, CONFLICT, OK, Edge, Node, conflict_graph, draw, sandbox_graph
+from pinlab.toys import examples_dir
 from test_conflicts import PIP_26, UV_013, conflict_in
+
+ADVISORIES = examples_dir() / "advisories"
 
 SVG = "{http://www.w3.org/2000/svg}"
 RED = "#c62828"
@@ -273,3 +279,35 @@ def test_unknown_node():
     with pytest.raises(KeyError) as error:
         conflict_graph(conflict_in(PIP_26)).node("toyhost-export-database")
     assert error.value.args[0] == "no node 'toyhost-export-database' in this graph; it has toyhost, toyhost-charts, toyhost-export"
+
+
+def test_the_picture_and_explain_name_the_same_pin_behind_an_extra(toys_index, tmp_path, capsys):
+    # A plugin whose pin sits behind an extra, and an app that installs the plugin with that extra.
+    links = tmp_path / "links"
+    plugin = write_project(tmp_path / "plugin", "toy-plugin", "1.0", ["toyhost>=1.0a27"], {"pin": ["toyhost==1.0a27"]})
+    app = write_project(tmp_path / "app", "toy-app", "2.0", ["toy-plugin[pin]>=1.0"])
+    for project in (plugin, app):
+        links.mkdir(exist_ok=True)
+        wheel = build(project, project / "dist")
+        (links / wheel.name).write_bytes(wheel.read_bytes())
+    with Sandbox(toys_index) as sandbox:
+        assert sandbox.pip("install --find-links", links, "toy-app").ok
+        assert sandbox.installed() == {"toy-app": "2.0", "toy-plugin": "1.0", "toyhost": "1.0a27"}
+
+        graph = draw(sandbox, wanted=["toyhost==1.0a28"])
+        assert str(graph) == """\
+installed in the sandbox: 1 requirement highlighted
+toy-app 2.0
+  -> toy-plugin [pin]>=1.0
+toy-plugin 1.0
+  -> toyhost ==1.0a27; extra == "pin"  [blocking: keeps out 1.0a28]
+  -> toyhost >=1.0a27
+toyhost 1.0a27"""
+
+        # explain blames the same requirement, reached through the same extra.
+        assert main(["explain", "--format", "json", "--python", str(sandbox.python),
+                     "--advisories", str(ADVISORIES)]) == 1
+        (verdict,) = json.loads(capsys.readouterr().out)["vulnerable"]
+        assert (verdict["verdict"], verdict["blockers"]) == ("blocked", [
+            {"distribution": "toy-plugin 1.0", "requirement": "toyhost==1.0a27; extra == 'pin'",  # as hatchling wrote it
+             "path": ["toy-app 2.0", "toy-plugin 1.0"], "way_out": None}])

@@ -30,11 +30,19 @@ def test_with_block_removes_the_folder_after_an_exception():
     assert not folder.path.exists()
 
 
-def test_read_only_files_do_not_stop_removal():
+def test_read_only_files_and_folders_do_not_stop_removal():
+    # A read-only file stops removal only on Windows; on POSIX it is a read-only or unlistable
+    # folder (a build backend's copy of a read-only tree) that does, for any user but root.
     folder = ThrowawayDir("test")
     locked = folder.path / "locked.txt"
     locked.write_text("x")
     locked.chmod(0o444)
+    read_only = folder.path / "read-only"
+    (read_only / "unlistable").mkdir(parents=True)
+    (read_only / "file.txt").write_text("x")
+    (read_only / "unlistable" / "file.txt").write_text("x")
+    (read_only / "unlistable").chmod(0)
+    read_only.chmod(0o555)
     folder.close()
     assert not folder.path.exists()
 

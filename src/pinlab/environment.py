@@ -1,9 +1,10 @@
 """An installed environment as its own interpreter sees it: distributions, requirements, markers.
 
-The environment is read by running a short ``importlib.metadata`` script inside the target
-interpreter (any Python 3.8+, with or without pip), which prints JSON; nothing is scraped from
-human-readable text. Requirement markers are then evaluated with *that* interpreter's values
-(its Python version and platform), not with those of the Python running pinlab.
+The environment is read by running a short ``importlib.metadata`` script
+(:mod:`pinlab._inspect_environment`) inside the target interpreter (any Python 3.8+, with or
+without pip), which prints JSON; nothing is scraped from human-readable text. Requirement
+markers are then evaluated with *that* interpreter's values (its Python version and platform),
+not with those of the Python running pinlab.
 """
 
 from __future__ import annotations
@@ -16,111 +17,14 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from .process import Completed, Stopped, clean_env, run
 from .requirements import Source, UnusableInput, from_requires_dist
 
-# Runs in the target interpreter, standard library only. The marker environment is computed
-# the way packaging.markers.default_environment() does (PEP 508), because packaging may not be
-# installed there.
-_SCRIPT = r"""
-import sys
-del sys.path[0]  # "-c" puts the current folder first; it is not part of the environment
-import importlib.metadata as metadata, json, os, platform, re
-
-def full_version(info):
-    version = "%d.%d.%d" % (info.major, info.minor, info.micro)
-    return version if info.releaselevel == "final" else version + info.releaselevel[0] + str(info.serial)
-
-markers = {
-    "implementation_name": sys.implementation.name,
-    "implementation_version": full_version(sys.implementation.version),
-    "os_name": os.name,
-    "platform_machine": platform.machine(),
-    "platform_release": platform.release(),
-    "platform_system": platform.system(),
-    "platform_version": platform.version(),
-    "python_full_version": platform.python_version(),
-    "platform_python_implementation": platform.python_implementation(),
-    "python_version": ".".join(platform.python_version_tuple()[:2]),
-    "sys_platform": sys.platform,
-}
-seen, found = set(), []
-for dist in metadata.distributions():
-    name = dist.metadata["Name"]
-    key = re.sub(r"[-_.]+", "-", name or "").lower()
-    if not name or key in seen:
-        continue  # the first copy on sys.path is the one Python imports
-    seen.add(key)
-    direct_url = dist.read_text("direct_url.json")
-    found.append({"name": name, "version": dist.version, "requires": dist.requires or [],
-                  "direct_url": json.loads(direct_url).get("url") if direct_url else None})
-
-# The wheel tags this interpreter accepts, from packaging.tags: the environment's own packaging
-# if it has one, else the kit's copy, loaded from the folder given as argument (after the listing
-# above, so that the kit's folder never shows up as installed). None if neither works here.
-def wheel_tags(kit_packaging):
-    try:
-        import packaging.tags as tags
-    except Exception:
-        import importlib.util
-        for name in [module for module in sys.modules if module == "packaging" or module.startswith("packaging.")]:
-            del sys.modules[name]
-        spec = importlib.util.spec_from_file_location(
-            "packaging", os.path.join(kit_packaging, "__init__.py"), submodule_search_locations=[kit_packaging])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["packaging"] = module
-        spec.loader.exec_module(module)
-        import packaging.tags as tags
-    return [str(tag) for tag in tags.sys_tags()]
-
-# Without a packaging that runs here (the kit's needs a newer Python), the tags of the common
-# cases by the rules packaging.tags follows: CPython on glibc Linux or on Windows, and pure
-# wheels. Anywhere else (macOS, musl, PyPy) they stay unknown rather than guessed.
-def fallback_tags():
-    import sysconfig
-    if sys.implementation.name != "cpython":
-        return None
-    major, minor = sys.version_info[:2]
-    python = "cp%d%d" % (major, minor)
-    platform_tag = re.sub(r"[-.]", "_", sysconfig.get_platform())
-    platforms = []
-    if platform_tag.startswith("linux_"):
-        arch = platform_tag[len("linux_"):]
-        glibc = (os.confstr("CS_GNU_LIBC_VERSION") or "").split()
-        if len(glibc) != 2 or glibc[0] != "glibc":
-            return None
-        glibc_minor = int(glibc[1].split(".")[1])
-        legacy = {5: "manylinux1", 12: "manylinux2010", 17: "manylinux2014"}
-        for number in range(glibc_minor, 4, -1):
-            platforms.append("manylinux_2_%d_%s" % (number, arch))
-            if number in legacy:
-                platforms.append("%s_%s" % (legacy[number], arch))
-        platforms.append(platform_tag)
-    elif platform_tag.startswith("win"):
-        platforms.append(platform_tag)
-    else:
-        return None
-    found = []
-    for platform_name in platforms:
-        found += ["%s-%s-%s" % (python, abi, platform_name) for abi in (python, "abi3", "none")]
-        found += ["cp%d%d-abi3-%s" % (major, older, platform_name) for older in range(minor - 1, 1, -1)]
-    found += ["py%d%d-none-%s" % (major, older, platform_name) for older in range(minor, -1, -1)
-              for platform_name in platforms]
-    found += ["py%d-none-%s" % (major, platform_name) for platform_name in platforms]
-    found += [python + "-none-any", "py%d%d-none-any" % (major, minor), "py%d-none-any" % major]
-    found += ["py%d%d-none-any" % (major, older) for older in range(minor - 1, -1, -1)]
-    return found
-
-try:
-    found_tags = wheel_tags(sys.argv[1])
-except Exception:
-    try:
-        found_tags = fallback_tags()
-    except Exception:
-        found_tags = None
-print(json.dumps({"markers": markers, "distributions": found, "tags": found_tags}))
-"""
+# Runs in the target interpreter, standard library only (that interpreter may have neither pinlab
+# nor packaging): a file of its own, so that it is linted and typed like the rest.
+_SCRIPT = Path(__file__).with_name("_inspect_environment.py")
 
 # A --python given by the user may be anything: a script that hangs, or prints without end.
 # Reading even a few thousand distributions takes seconds and prints a few megabytes.
@@ -164,6 +68,18 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class Missing:
+    """One active requirement of an installed distribution on a distribution that is not installed."""
+
+    source: Installed
+    """The distribution that declares the requirement."""
+    requirement: Requirement
+    """The requirement, parsed."""
+    written: str
+    """The requirement as written in the declaring distribution's metadata."""
+
+
+@dataclass(frozen=True)
 class Environment:
     """An interpreter's installed distributions and the values its markers are evaluated with."""
 
@@ -176,14 +92,16 @@ class Environment:
     tags: frozenset[str] | None = field(default=None, repr=False)
     """The wheel tags its interpreter accepts (``cp311-cp311-manylinux_2_17_x86_64`` ...), as
     :func:`packaging.tags.sys_tags` computes them there; None if not known."""
+    missing: tuple[Missing, ...] = field(default=(), repr=False)
+    """Every requirement that applies in this environment and names nothing installed."""
 
     @classmethod
     def of(cls, markers: Mapping[str, str], distributions: Iterable[Installed],
            tags: Iterable[str] | None = None) -> Environment:
         """The environment made of *distributions*, its requirements evaluated with *markers*."""
         distributions = tuple(sorted(distributions, key=lambda dist: dist.key))
-        return cls(dict(markers), distributions, _edges(distributions, markers),
-                   frozenset(tags) if tags is not None else None)
+        edges, missing = _edges(distributions, markers)
+        return cls(dict(markers), distributions, edges, frozenset(tags) if tags is not None else None, missing)
 
     def get(self, name: str) -> Installed | None:
         key = canonicalize_name(name)
@@ -193,6 +111,19 @@ class Environment:
         """The active requirements naming *name*."""
         key = canonicalize_name(name)
         return tuple(edge for edge in self.edges if edge.target.key == key)
+
+    def excluding(self, name: str, version: Version) -> tuple[Edge, ...]:
+        """The installed requirements that keep *version* of *name* out: the one rule of "what
+        blocks a release", used by explain's verdicts, the sandbox's picture and its broken edges.
+
+        A requirement counts if it applies here (its marker holds with this interpreter's values
+        and an extra something installed asks for, see :attr:`edges`) and its specifier does not
+        contain *version*, pre-releases allowed (a fix may itself be one, ``1.0a28``). The
+        distribution's requirements on itself (``name[extra]``) are not counted.
+        """
+        key = canonicalize_name(name)
+        return tuple(edge for edge in self.requirements_on(key)
+                     if edge.source.key != key and not edge.requirement.specifier.contains(version, prereleases=True))
 
     def roots(self) -> tuple[Installed, ...]:
         """What the user installed directly: distributions nothing else requires, and those
@@ -237,8 +168,9 @@ def read_environment(python: str | Path | None = None) -> Environment:
 
     kit_packaging = str(Path(packaging.__file__).parent)
     try:
-        # -E: ignore PYTHON* variables; the user's site-packages stay visible, as they are to the user.
-        result = run([python.absolute(), "-E", "-c", _SCRIPT, kit_packaging], env=clean_env(), merge_output=False,
+        # -E, not -I: ignore PYTHON* variables, but the user's site-packages stay visible, as they
+        # are to the user (the script drops its own folder from sys.path itself).
+        result = run([python.absolute(), "-E", str(_SCRIPT), kit_packaging], env=clean_env(), merge_output=False,
                      timeout=_TIMEOUT, max_output=_MAX_OUTPUT)
     except OSError as exc:
         raise UnusableInput(f"{label}: cannot be run: {exc.strerror or exc}") from None
@@ -277,8 +209,9 @@ def _last_line(output: str) -> str:
     return last if len(last) <= 100 else last[:97] + "..."
 
 
-def _edges(distributions: tuple[Installed, ...], markers: Mapping[str, str]) -> tuple[Edge, ...]:
-    """Requirements that apply here and name something installed.
+def _edges(distributions: tuple[Installed, ...],
+           markers: Mapping[str, str]) -> tuple[tuple[Edge, ...], tuple[Missing, ...]]:
+    """Requirements that apply here and name something installed, and those that name nothing installed.
 
     A requirement behind an extra (``extra == "docs"``) applies only if another installed
     distribution asks for that extra (``plugin[docs]``). Installers do not record which extras a
@@ -313,7 +246,10 @@ def _edges(distributions: tuple[Installed, ...], markers: Mapping[str, str]) -> 
     for key, number in sorted(active):
         requirement, written = parsed[key][number]
         edges.append(Edge(by_key[key], requirement, written, by_key[canonicalize_name(requirement.name)]))
-    return tuple(edges)
+    missing = [Missing(by_key[key], requirement, written)
+               for key, requirements in sorted(parsed.items()) for requirement, written in requirements
+               if canonicalize_name(requirement.name) not in by_key and applies(requirement, markers, wanted[key])]
+    return tuple(edges), tuple(missing)
 
 
 def applies(requirement: Requirement, markers: Mapping[str, str], extras: Iterable[str] = ("",)) -> bool:

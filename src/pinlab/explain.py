@@ -221,12 +221,14 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
     shown = tuple(map(str, escaping))
     if not escaping:
         return Verdict(dist.name, dist.version, ids, aliases, (), "no fix", (), path, each)
-    if any(all(_admits(edge.requirement.specifier, c) for edge in edges) for c in escaping):
+    # What keeps each fixing release out: the environment's one rule, which the picture uses too.
+    excluded_by = [environment.excluding(dist.name, c) for c in escaping]
+    if not all(excluded_by):
         return Verdict(dist.name, dist.version, ids, aliases, shown, "upgradable", (), path, each)
     # Every fixing release is excluded by some requirement: name those that exclude them all;
     # if none does alone, they block together, and every one that excludes some is named.
-    alone = [edge for edge in edges if not any(_admits(edge.requirement.specifier, c) for c in escaping)]
-    together = alone or [edge for edge in edges if not all(_admits(edge.requirement.specifier, c) for c in escaping)]
+    alone = [edge for edge in edges if all(edge in excluding for excluding in excluded_by)]
+    together = alone or [edge for edge in edges if any(edge in excluding for excluding in excluded_by)]
     blockers = tuple(
         Blocker(str(edge.source), edge.written, tuple(map(str, environment.path_to(edge.source.name))),
                 _way_out(edge, found, fixable, installed, escaping, releases, environment, notes))

@@ -12,8 +12,8 @@ Two sources of graphs:
 - :func:`conflict_graph`: a failed resolution, from a :class:`~pinlab.conflicts.Conflict`: the
   demands that cannot all hold are drawn as red edges into the project they disagree on;
 - :func:`sandbox_graph`: what is installed in a :class:`~pinlab.sandbox.Sandbox`, read from the
-  packages' own metadata with ``pip inspect``; a requirement the installed version breaks is red
-  and dashed, one that keeps out a newer release is orange.
+  packages' own metadata by the sandbox's interpreter (:mod:`pinlab.environment`); a requirement
+  the installed version breaks is red and dashed, one that keeps out a newer release is orange.
 
 :func:`draw` picks the right one for a conflict, a failed install or a sandbox.
 """
@@ -21,7 +21,6 @@ Two sources of graphs:
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,11 +31,13 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .conflicts import YOU, Conflict, parse_conflict
-from .process import Completed, run
+from .process import Completed
 
 if TYPE_CHECKING:  # pragma: no cover
     from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
 
+    from .environment import Edge as EnvironmentEdge
+    from .environment import Environment
     from .sandbox import Sandbox
 
 OK, CONFLICT, BROKEN, BLOCKING = "ok", "conflict", "broken", "blocking"
@@ -228,21 +229,24 @@ def sandbox_graph(sandbox: Sandbox, *, wanted: Iterable[str] | None = None, titl
 
     A requirement that the installed version does not satisfy is ``broken``. One that excludes a
     *wanted* release (``toyhost==1.0a28``; by default the newest release of each project in the
-    sandbox's index) is ``blocking``.
+    sandbox's index) is ``blocking``. Which requirements apply (markers, extras) and which exclude
+    a release is what :meth:`~pinlab.environment.Environment.excluding` says, the rule explain uses.
     """
-    installed, environment = _inspect(sandbox)
+    from .sandbox import _SEED
+
+    environment = sandbox.environment()
     wanted_versions = _wanted(sandbox, wanted)
-    nodes = {name: Node(name, version) for name, (version, _requires) in installed.items()}
-    edges = []
-    for name, (_version, requires) in installed.items():
-        for requirement in requires:
-            req = Requirement(requirement)
-            if req.marker is not None and not req.marker.evaluate({**environment, "extra": ""}):
-                continue  # not for this interpreter, or only with an extra nobody asked for
-            edges.append(_installed_edge(name, req, installed, wanted_versions))
-            target = canonicalize_name(req.name)
-            if target not in nodes:
-                nodes[target] = Node(target, "", "not installed")
+    nodes = {dist.key: Node(dist.key, dist.version) for dist in environment.distributions if dist.key not in _SEED}
+    edges = [Edge(missing.source.key, canonicalize_name(missing.requirement.name), _specifier(missing.requirement),
+                  BROKEN, "not installed")
+             for missing in environment.missing if missing.source.key in nodes]
+    for missing in environment.missing:
+        target = canonicalize_name(missing.requirement.name)
+        nodes.setdefault(target, Node(target, "", "not installed"))
+    for edge in environment.edges:
+        if edge.source.key in nodes and edge.source.key != edge.target.key:
+            edges.append(_installed_edge(environment, edge, wanted_versions))
+            nodes.setdefault(edge.target.key, Node(edge.target.key, edge.target.version))  # a seed package
     if title is None:
         count = sum(1 for edge in edges if edge.highlighted)
         trouble = (f"{count} requirement{'s' if count != 1 else ''} highlighted" if count
@@ -313,41 +317,18 @@ def _specifier(requirement: str | Requirement) -> str:
     return text + (f"; {req.marker}" if req.marker is not None else "")
 
 
-def _installed_edge(
-    source: str, req: Requirement, installed: Mapping[str, tuple[str, list[str]]], wanted: Mapping[str, Version]
-) -> Edge:
-    target = canonicalize_name(req.name)
-    specifier = _specifier(req)
-    if target not in installed:
-        return Edge(source, target, specifier, BROKEN, "not installed")
-    version = installed[target][0]
-    if not req.specifier.contains(version, prereleases=True):
-        return Edge(source, target, specifier, BROKEN, f"{version} is installed")
+def _installed_edge(environment: Environment, edge: EnvironmentEdge, wanted: Mapping[str, Version]) -> Edge:
+    source, target, specifier = edge.source.key, edge.target.key, _specifier(edge.requirement)
+    try:
+        installed = Version(edge.target.version)
+    except InvalidVersion:
+        return Edge(source, target, specifier)  # not PEP 440: no specifier can say whether it holds
+    if edge in environment.excluding(target, installed):
+        return Edge(source, target, specifier, BROKEN, f"{edge.target.version} is installed")
     newest = wanted.get(target)
-    if newest is not None and not req.specifier.contains(newest, prereleases=True):
+    if newest is not None and edge in environment.excluding(target, newest):
         return Edge(source, target, specifier, BLOCKING, f"keeps out {newest}")
     return Edge(source, target, specifier)
-
-
-def _inspect(sandbox: Sandbox) -> tuple[dict[str, tuple[str, list[str]]], dict[str, str]]:
-    """name -> (version, Requires-Dist) of the sandbox's packages, and its marker environment.
-
-    ``pip inspect`` reads the metadata with the sandbox's own interpreter and prints JSON,
-    environment markers included, so nothing here guesses at another interpreter's platform.
-    """
-    from .sandbox import _SEED
-
-    result = run([sandbox.python, "-Im", "pip", "inspect", "--local"], env=sandbox._pip_env(), merge_output=False)
-    if not result.ok:
-        raise RuntimeError(f"could not read the sandbox's packages: {result.output.strip()}")
-    report = json.loads(result.output)
-    installed: dict[str, tuple[str, list[str]]] = {}
-    for dist in report["installed"]:
-        metadata = dist["metadata"]
-        name = canonicalize_name(metadata["name"])
-        if name not in _SEED:
-            installed[name] = (metadata["version"], list(metadata.get("requires_dist", [])))
-    return installed, report["environment"]
 
 
 def _wanted(sandbox: Sandbox, wanted: Iterable[str] | None) -> dict[str, Version]:

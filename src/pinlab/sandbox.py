@@ -20,8 +20,10 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from .environment import Environment, read_environment
 from .index import LocalIndex
 from .process import TIME_LIMIT, Completed, Placeholders, Stopped, clean_env, run
+from .requirements import UnusableInput
 from .toys import Toy
 from .workdir import ThrowawayDir
 
@@ -36,11 +38,6 @@ def _named_as_since_3_11(match: re.Match[str]) -> str:
 
 # Seed packages virtualenv puts in every environment; they are not part of any lesson.
 _SEED = frozenset({"pip", "setuptools", "wheel"})
-
-_LIST_DISTRIBUTIONS = (
-    "import importlib.metadata as m, json; "
-    "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-)
 
 
 @dataclass(frozen=True, repr=False)  # shown as a transcript, like Completed
@@ -190,11 +187,15 @@ class Sandbox(ThrowawayDir):
 
     def installed(self) -> dict[str, str]:
         """Canonical name -> version of what is installed, read by the sandbox's own interpreter."""
-        result = run([self.python, "-I", "-c", _LIST_DISTRIBUTIONS], env=clean_env(), merge_output=False)
-        if not result.ok:
-            raise RuntimeError(f"could not list the sandbox's packages: {result.output.strip()}")
-        found = {canonicalize_name(name): version for name, version in json.loads(result.output).items()}
-        return dict(sorted((name, version) for name, version in found.items() if name not in _SEED))
+        return {dist.key: dist.version for dist in self.environment().distributions if dist.key not in _SEED}
+
+    def environment(self) -> Environment:
+        """What is installed, with requirements and markers, as the sandbox's own interpreter reads it
+        (:func:`pinlab.environment.read_environment`: one run, time-limited); seed packages included."""
+        try:
+            return read_environment(self.python)
+        except UnusableInput as exc:
+            raise RuntimeError(f"could not list the sandbox's packages: {exc}") from None
 
     # -- plumbing ---------------------------------------------------------------------------
 
