@@ -92,6 +92,14 @@ def no_leaks():
     assert os.getcwd() == cwd_before, "the test changed the working directory and did not restore it"
 
 
+@pytest.fixture(autouse=True)
+def a_learners_kernel(no_leaks, monkeypatch):
+    """book/conftest.py marks the run of the chapters as the kit's own (PINLAB_RUN_SOLUTIONS=1, for
+    the notebooks' kernels, in the same pytest process): a unit test sees what a learner's kernel
+    sees unless it sets the variable itself."""
+    monkeypatch.delenv("PINLAB_RUN_SOLUTIONS", raising=False)
+
+
 @pytest.fixture(scope="session")
 def toys_index():
     """An index of every toy wheel, shared by the tests that only read it."""
