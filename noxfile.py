@@ -81,6 +81,9 @@ def minimums(session: nox.Session) -> None:
     session.install("--resolution=lowest-direct", "-e", ".[lab]", "--group=test")
     session.run("uv", "pip", "list", f"--python={session.virtualenv.location}", silent=False)
     session.run("pytest", "tests", "-p", "no:cacheprovider", "--ignore=tests/test_guide_in_browser.py",
+                # The chapters name the tool versions of their outputs, those of uv.lock: checked
+                # by `tests`, where those are installed, not here at the lower bounds.
+                "--deselect=tests/test_lessons.py::test_each_chapter_states_the_tool_versions_of_its_outputs",
                 *PARALLEL, *session.posargs)
 
 
