@@ -1,9 +1,10 @@
 """pinlab: see for yourself why a library must not pin its dependencies with ``==``.
 
 ``pip install pinlab`` gives the two commands, ``pinlab lint`` and ``pinlab explain``; the lab the
-chapters use (the names below) needs ``pip install 'pinlab[lab]'``. Every ``pinlab`` command
-imports this package, so the names are imported on first use (PEP 562): the commands stay light,
-and ``from pinlab import Sandbox`` without the lab says what to install.
+chapters use (the names below) needs ``pip install 'pinlab[lab]'``. This package is the chapters'
+one import (``from pinlab import Sandbox, toy_index, draw``). Every ``pinlab`` command imports it
+too, so the names are imported on first use (PEP 562): the commands stay light, and
+``from pinlab import Sandbox`` without the lab says what to install.
 """
 
 from __future__ import annotations
@@ -14,32 +15,66 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .advisories import load_advisories
     from .advisory_service import AdvisoryService
-    from .auditing import audit, uv_audit
+    from .auditing import audit, lock_project, uv_audit
+    from .cli import run_pinlab
+    from .conflicts import parse_conflict
+    from .exercises import (
+        WorkingCopy,
+        check_admits_the_patch,
+        check_hashed_lock,
+        check_lint_clean,
+        check_loosened_pin,
+        check_repaired_environment,
+    )
+    from .graph import draw
     from .index import LocalIndex, toy_index
+    from .lint import check_requirement
+    from .npm import NpmProject, NpmRegistry, check_scoped_override, npm_missing, npm_versions
     from .process import Completed
     from .sandbox import Outcome, Sandbox
-    from .toys import Toy, ToyError, find_toys
+    from .specifiers import table
+    from .toys import Toy, ToyError, build_wheel, compare, examples_dir, find_substitute, find_toy, find_toys, load_toy
 
 # Public name -> the module that defines it, and whether it needs the lab extra.
 _EXPORTS: dict[str, tuple[str, bool]] = {
     "AdvisoryService": ("advisory_service", True),
     "Completed": ("process", False),
     "LocalIndex": ("index", True),
+    "NpmProject": ("npm", True),
+    "NpmRegistry": ("npm", True),
     "Outcome": ("sandbox", True),
     "Sandbox": ("sandbox", True),
     "Toy": ("toys", True),
     "ToyError": ("toys", True),
+    "WorkingCopy": ("exercises", True),
     "audit": ("auditing", True),
+    "build_wheel": ("toys", True),
+    "check_admits_the_patch": ("exercises", True),
+    "check_hashed_lock": ("exercises", True),
+    "check_lint_clean": ("exercises", True),
+    "check_loosened_pin": ("exercises", True),
+    "check_repaired_environment": ("exercises", True),
+    "check_requirement": ("lint", False),
+    "check_scoped_override": ("npm", True),
+    "compare": ("toys", True),
+    "draw": ("graph", True),
+    "examples_dir": ("toys", True),
+    "find_substitute": ("toys", True),
+    "find_toy": ("toys", True),
     "find_toys": ("toys", True),
     "load_advisories": ("advisories", False),
+    "load_toy": ("toys", True),
+    "lock_project": ("auditing", True),
+    "npm_missing": ("npm", True),
+    "npm_versions": ("npm", True),
+    "parse_conflict": ("conflicts", False),
+    "run_pinlab": ("cli", False),
+    "table": ("specifiers", True),
     "toy_index": ("index", True),
     "uv_audit": ("auditing", True),
 }
 
-__all__ = [
-    "AdvisoryService", "Completed", "LocalIndex", "Outcome", "Sandbox", "Toy", "ToyError", "audit", "find_toys",
-    "load_advisories", "toy_index", "uv_audit",
-]
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
