@@ -111,7 +111,7 @@ def toys_index():
 
 @pytest.fixture
 def pinned(toys_index):
-    """Chapter 2's blocked environment: a sandbox with the plugin that pins toyhost==1.0a27."""
+    """Chapter 3's blocked environment: a sandbox with the plugin that pins toyhost==1.0a27."""
     from pinlab import Sandbox
 
     with Sandbox(toys_index) as sandbox:

@@ -242,7 +242,7 @@ def uv_audit(project, service):
 
 
 def test_uv_audit_finds_the_advisory_through_the_service(service, locked_project):
-    project = locked_project("toyhost-export==0.3a1")  # chapter 2's plugin, which pins toyhost==1.0a27
+    project = locked_project("toyhost-export==0.3a1")  # chapter 3's plugin, which pins toyhost==1.0a27
     status, report = uv_audit(project, service)
     # The sample other tests read as "what uv audit says": it must be what it really says.
     assert (status, report) == (1, json.loads(UV_AUDIT_SAMPLE.read_text(encoding="utf-8")))

@@ -108,6 +108,6 @@ def test_each_chapter_links_every_glossary_term_it_uses(path):
     assert unlinked == []
 
 
-def test_chapter_3_says_the_kit_is_unpublished_exactly_while_pyproject_does():
-    says_so = "the kit is\nnot published yet" in _prose(ROOT / "book" / "03-detect-it.ipynb")
+def test_chapter_5_says_the_kit_is_unpublished_exactly_while_pyproject_does():
+    says_so = "the kit is\nnot published yet" in _prose(ROOT / "book" / "05-detect-it.ipynb")
     assert says_so == ("Source" not in conf.project_urls())

@@ -254,7 +254,7 @@ def test_without_pip_audit_and_jupyter_the_doctor_says_so(monkeypatch, capsys):
     assert doctor.main([]) == 1
     lines = {line.split()[1]: line for line in _lines(capsys)[1:-2]}
     assert lines["audit"].startswith(
-        "✘ audit   pip-audit is not installed beside pinlab: chapters 2 and 3 run it; install the kit with the "
+        "✘ audit   pip-audit is not installed beside pinlab: chapters 3 and 5 run it; install the kit with the "
         "workshop's requirements (wheelhouse/requirements.txt), or `pip install pip-audit`  (")
     assert lines["kernel"].startswith(
         "– kernel  not tried: jupyter_client is not installed here (the workshop installs it with JupyterLab)  (")

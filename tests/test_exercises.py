@@ -139,7 +139,7 @@ def test_chapter_1_a_deleted_working_copy_is_named(plugin):
     assert check == Check(False, f"{PLUGIN}/pyproject.toml: file not found", "start again with reset()")
 
 
-# -- chapter 2: the requirement that repairs the application ---------------------------------
+# -- chapter 3: the requirement that repairs the application ---------------------------------
 
 APP = "workspace/app-requirements/requirements.txt"
 
@@ -154,7 +154,7 @@ def _write(app, *lines):
     app.edit("toyhost-export==0.3a1", "\n".join(lines), "requirements.txt")
 
 
-def test_chapter_2_untouched_requirements_leave_the_host_vulnerable(app):
+def test_chapter_3_untouched_requirements_leave_the_host_vulnerable(app):
     check = check_repaired_environment(app)
     assert (check.passed, check.message, check.hint) == (
         False,
@@ -166,7 +166,7 @@ def test_chapter_2_untouched_requirements_leave_the_host_vulnerable(app):
     assert "Requirement already satisfied: toyhost-export==0.3a1" in check.details
 
 
-def test_chapter_2_solution_passes(app):
+def test_chapter_3_solution_passes(app):
     _write(app, "toyhost-export>=0.3a2", "toyhost>=1.0a28")
     check = check_repaired_environment(app)
     assert check.passed, str(check)
@@ -188,13 +188,13 @@ def test_chapter_2_solution_passes(app):
      "(fixed in 1.0a28).",
      "a plugin that admits the fix does not bring it: ask for the fixed host too"),
 ])
-def test_chapter_2_the_escape_hatches_of_the_chapter_are_not_accepted(app, lines, message, hint):
+def test_chapter_3_the_escape_hatches_of_the_chapter_are_not_accepted(app, lines, message, hint):
     _write(app, *lines)
     check = check_repaired_environment(app)
     assert (check.passed, check.message, check.hint) == (False, message, hint)
 
 
-def test_chapter_2_a_requirement_that_does_not_parse_names_the_file_and_line(app):
+def test_chapter_3_a_requirement_that_does_not_parse_names_the_file_and_line(app):
     _write(app, "toyhost-export=>0.3a2")
     assert check_repaired_environment(app) == Check(
         False, f"{APP}, line 4: invalid requirement 'toyhost-export=>0.3a2': "
@@ -202,13 +202,13 @@ def test_chapter_2_a_requirement_that_does_not_parse_names_the_file_and_line(app
         "fix that in the file and save it, or start again with reset()")
 
 
-def test_chapter_2_an_option_line_is_named(app):
+def test_chapter_3_an_option_line_is_named(app):
     _write(app, "--override overrides.txt", "toyhost-export")
     check = check_repaired_environment(app)
     assert check.message == f"{APP}, line 4: '--override': this exercise takes requirements only"
 
 
-# -- chapter 3: make pinlab lint pass on a library you maintain ------------------------------
+# -- chapter 5: make pinlab lint pass on a library you maintain ------------------------------
 
 GALLERY = "workspace/toyhost-gallery"
 
@@ -219,21 +219,21 @@ def gallery(tmp_path):
     return WorkingCopy.of_example("toyhost-gallery", workspace=tmp_path / "workspace").reset()
 
 
-def test_chapter_3_untouched_plugin_has_a_pin_and_a_cap(gallery):
+def test_chapter_5_untouched_plugin_has_a_pin_and_a_cap(gallery):
     assert check_lint_clean(gallery) == Check(
         False, "pinlab lint still finds: PIN002 error toyhost==1.0a27; PIN003 warning toyhost-export>=0.3a2,<0.4.",
         "an exact pin holds every user to one release: state the oldest release that works instead",
         note=f"{GALLERY}/pyproject.toml {STILL_ORIGINAL}")
 
 
-def test_chapter_3_the_pin_alone_fixed_still_leaves_the_cap(gallery):
+def test_chapter_5_the_pin_alone_fixed_still_leaves_the_cap(gallery):
     gallery.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
     assert check_lint_clean(gallery) == Check(
         False, "pinlab lint still finds: PIN003 warning toyhost-export>=0.3a2,<0.4.",
         "a cap needs evidence of a break; without one, let newer releases in")
 
 
-def test_chapter_3_solution_passes(gallery):
+def test_chapter_5_solution_passes(gallery):
     gallery.edit('["toyhost==1.0a27", "toyhost-export>=0.3a2,<0.4"]', '["toyhost>=1.0a27", "toyhost-export>=0.3a2"]')
     check = check_lint_clean(gallery)
     assert check.passed, str(check)
@@ -241,14 +241,14 @@ def test_chapter_3_solution_passes(gallery):
                              "with toyhost 2.0, toyhost-export 0.3a2, the newest releases, and its tests pass.")
 
 
-def test_chapter_3_dropping_a_requirement_is_not_a_fix(gallery):
+def test_chapter_5_dropping_a_requirement_is_not_a_fix(gallery):
     gallery.edit('"toyhost==1.0a27", ', "")
     assert check_lint_clean(gallery) == Check(
         False, f"{GALLERY}/pyproject.toml no longer requires toyhost, which the plugin imports.",
         "keep the requirement on toyhost and change only its version specifier")
 
 
-def test_chapter_3_invalid_toml_is_one_line_naming_the_file(gallery):
+def test_chapter_5_invalid_toml_is_one_line_naming_the_file(gallery):
     gallery.edit('"toyhost-export>=0.3a2,<0.4"]', '"toyhost-export>=0.3a2,<0.4"')
     check = check_lint_clean(gallery)
     assert (check.passed, check.message) == (
@@ -360,7 +360,7 @@ def test_chapter_4_a_broken_line_is_one_line_naming_the_file_and_line(lock, edit
     assert check_hashed_lock(lock) == Check(False, message, "fix that in the file and save it, or start again with reset()")
 
 
-# -- chapter 5: pick the specifier that admits the patch -------------------------------------
+# -- chapter 2: pick the specifier that admits the patch -------------------------------------
 
 SHARE = "workspace/toyhost-share-0.1"
 CAPPED = '"toyhost>=1.0a28,<2.0"'
@@ -372,7 +372,7 @@ def share(tmp_path):
     return WorkingCopy.of_toy("toyhost-share==0.1", workspace=tmp_path / "workspace").reset()
 
 
-def test_chapter_5_the_precautionary_cap_refuses_host_2_which_the_plugin_works_with(share):
+def test_chapter_2_the_precautionary_cap_refuses_host_2_which_the_plugin_works_with(share):
     check = check_admits_the_patch(share)
     assert (check.passed, check.message, check.hint) == (
         False,
@@ -383,7 +383,7 @@ def test_chapter_5_the_precautionary_cap_refuses_host_2_which_the_plugin_works_w
     )
 
 
-def test_chapter_5_solution_passes(share):
+def test_chapter_2_solution_passes(share):
     share.edit(CAPPED, '"toyhost>=1.0a28"')
     check = check_admits_the_patch(share)
     assert check.passed, str(check)
@@ -417,13 +417,13 @@ _SKIPPED = ("pip and uv would install toyhost 0.9 with your toyhost-share, which
      "toyhost>=1.0a29 leaves out toyhost 1.0a28, the release the plugin was written and tested for.",
      "state the oldest release that works as a lower bound"),
 ])
-def test_chapter_5_the_tempting_answers_are_not_accepted(share, specifier, message, hint):
+def test_chapter_2_the_tempting_answers_are_not_accepted(share, specifier, message, hint):
     share.edit(CAPPED, f'"{specifier}"')
     check = check_admits_the_patch(share)
     assert (check.passed, check.message, check.hint) == (False, message, hint)
 
 
-def test_chapter_5_a_requirement_that_does_not_parse_is_one_line_naming_the_file(share):
+def test_chapter_2_a_requirement_that_does_not_parse_is_one_line_naming_the_file(share):
     share.edit(CAPPED, '"toyhost=>1.0a28"')
     assert check_admits_the_patch(share) == Check(
         False, f"{SHARE}/pyproject.toml: invalid requirement 'toyhost=>1.0a28': "
@@ -502,12 +502,12 @@ _FIX_THE_NAME = "fix the name in the file and save it"
     (["toyhost-export>=0.3a2", "requests"],
      f"{APP}, line 5: no project named requests: this exercise's index has only toyhost, toyhost-export."),
 ])
-def test_chapter_2_a_mistyped_name_gets_its_own_hint_not_the_pinned_plugin_one(app, lines, message):
+def test_chapter_3_a_mistyped_name_gets_its_own_hint_not_the_pinned_plugin_one(app, lines, message):
     _write(app, *lines)
     assert answer(check_repaired_environment(app)) == (False, message, _FIX_THE_NAME, "")
 
 
-def test_chapter_2_a_line_that_does_not_parse_is_named_before_any_mistyped_name(app):
+def test_chapter_3_a_line_that_does_not_parse_is_named_before_any_mistyped_name(app):
     _write(app, "toyhost-exprot>=0.3a2", "toyhost=>1.0a28")
     assert check_repaired_environment(app).message == (
         f"{APP}, line 5: invalid requirement 'toyhost=>1.0a28': "
@@ -520,7 +520,7 @@ def test_chapter_1_a_mistyped_host_is_named_not_reported_as_dropped(plugin):
         False, f"{PLUGIN}/pyproject.toml: no project named tyohost: did you mean toyhost?", _FIX_THE_NAME, "")
 
 
-def test_chapter_3_a_mistyped_plugin_name_is_named(gallery):
+def test_chapter_5_a_mistyped_plugin_name_is_named(gallery):
     gallery.edit('"toyhost-export>=0.3a2,<0.4"', '"toyhost-exprot>=0.3a2"')
     assert answer(check_lint_clean(gallery)) == (
         False, f"{GALLERY}/pyproject.toml: no project named toyhost-exprot: did you mean toyhost-export?",
@@ -533,7 +533,7 @@ def test_chapter_4_a_mistyped_name_in_the_lock_is_named(lock):
         False, f"{LOCK}, line 5: no project named toyhost-chart: did you mean toyhost-charts?", _FIX_THE_NAME, "")
 
 
-def test_chapter_5_a_mistyped_host_is_named(share):
+def test_chapter_2_a_mistyped_host_is_named(share):
     share.edit(CAPPED, '"toyhots>=1.0a28"')
     assert answer(check_admits_the_patch(share)) == (
         False, f"{SHARE}/pyproject.toml: no project named toyhots: did you mean toyhost?", _FIX_THE_NAME, "")

@@ -111,7 +111,7 @@ def test_a_real_pip_audit_report_gives_the_same_verdict_and_a_stale_one_is_noted
     assert (verdict["advisories"], verdict["fixed"], verdict["blockers"][0]["requirement"]) == (
         ["TOYSEC-2026-1"], ["1.0a28"], "toyhost==1.0a27")
 
-    # Forcing the fix in (chapter 2) leaves the report out of date: what it did not audit is not
+    # Forcing the fix in (chapter 3) leaves the report out of date: what it did not audit is not
     # checked, and that is not "all clear" (it was exit status 0).
     assert pinned.pip("install toyhost==1.0a28").ok
     status, data = explained(capsys, "--python", str(pinned.python), "--audit-json", str(audit_json))

@@ -154,7 +154,7 @@ def test_the_tools_command_records_the_versions_that_run_here(tmp_path):
     assert lessons.main(["tools", str(path)]) == 0
     notebook = nbformat.read(path, as_version=4)
     tools = notebook.metadata["lesson"]["tools"]
-    assert list(tools) == ["Python", "pip", "pip-audit", "uv"]  # no npm: the notebook does not use pinlab.npm
+    assert list(tools) == ["Python", "pip", "pip-audit", "uv"]  # no npm: the notebook does not run it (no NpmRegistry)
     assert tools["Python"] == platform.python_version()
     assert tools["pip-audit"] == importlib.metadata.version("pip-audit")
     assert tools["uv"] == importlib.metadata.version("uv")  # the uv binary the sandboxes run, from the uv package

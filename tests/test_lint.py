@@ -71,7 +71,7 @@ def test_a_finding_says_what_where_and_links_to_the_guide():
     assert finding.code == "PIN002" and finding.severity == "error"
     assert finding.message == ("exact pin on a pre-release: every user is held to this one snapshot of toyhost; "
                                "fixes in its next release can never reach them")
-    assert finding.url == f"{GUIDE}#pin002" == "https://pinlab.readthedocs.io/en/latest/03-detect-it.html#pin002"
+    assert finding.url == f"{GUIDE}#pin002" == "https://pinlab.readthedocs.io/en/latest/05-detect-it.html#pin002"
     assert (finding.where, finding.marker) == ("extra 'pinned'", 'python_version >= "3"')
 
 

@@ -84,7 +84,7 @@ def test_sarif_is_the_shape_github_code_scanning_reads(repo):
     assert (driver["name"], driver["version"]) == ("pinlab", version("pinlab"))
     assert [rule["id"] for rule in driver["rules"]] == list(RULES) == ["PIN001", "PIN002", "PIN003", "PIN004",
                                                                        "PIN005"]
-    assert driver["rules"][1]["helpUri"] == "https://pinlab.readthedocs.io/en/latest/03-detect-it.html#pin002"
+    assert driver["rules"][1]["helpUri"] == "https://pinlab.readthedocs.io/en/latest/05-detect-it.html#pin002"
     assert driver["rules"][1]["defaultConfiguration"] == {"level": "error"}
     results = sarif_run["results"]
     for result_ in results:
@@ -148,7 +148,7 @@ def test_github_annotations_point_at_the_file_and_line(repo):
         "::error file=pyproject.toml,line=11,title=PIN002 exact pin on a pre-release::toyhost-export==0.3a1; "
         'python_version >= "3" [dependencies]: exact pin on a pre-release: every user is held to this one snapshot '
         "of toyhost-export; fixes in its next release can never reach them "
-        "(see https://pinlab.readthedocs.io/en/latest/03-detect-it.html#pin002)")
+        "(see https://pinlab.readthedocs.io/en/latest/05-detect-it.html#pin002)")
     assert [line.split("::")[1] for line in lines[:5]] == [
         "error file=pyproject.toml,line=11,title=PIN002 exact pin on a pre-release",
         "warning file=pyproject.toml,line=16,title=PIN003 upper cap",

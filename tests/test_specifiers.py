@@ -41,7 +41,7 @@ def test_table_renders_one_row_per_specifier_and_the_newest_admitted():
 
 
 def test_a_table_says_how_it_treated_pre_releases():
-    # Chapter 5 prints the same table with and without --pre, one under the other: the titles tell them apart.
+    # Chapter 2 prints the same table with and without --pre, one under the other: the titles tell them apart.
     by_default = table("toyhost", ["<2"], HOST)
     with_pre = table("toyhost", ["<2"], HOST, prereleases=True)
     assert str(with_pre).splitlines()[0] == "What each requirement admits among toyhost's releases, with --pre (every pre-release):"

@@ -190,7 +190,7 @@ def diagnose(
 
     def check_audit() -> str:
         if importlib.util.find_spec("pip_audit") is None:
-            raise _Problem("pip-audit is not installed beside pinlab: chapters 2 and 3 run it; install the kit with "
+            raise _Problem("pip-audit is not installed beside pinlab: chapters 3 and 5 run it; install the kit with "
                            "the workshop's requirements (wheelhouse/requirements.txt), or `pip install pip-audit`")
         from .advisory_service import AdvisoryService
         from .auditing import AuditError, audit

@@ -514,7 +514,7 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
                        f"pip chose toyhost {chosen}, and the plugin's own tests pass.")
 
 
-# -- chapter 2 ------------------------------------------------------------------------------
+# -- chapter 3 ------------------------------------------------------------------------------
 
 
 
@@ -599,7 +599,7 @@ _REPAIR_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export")
 
 @_remembers_verdict("requirements.txt")
 def check_repaired_environment(app: WorkingCopy) -> Check:
-    """Chapter 2: do the learner's requirements give the application the fixed host, with every
+    """Chapter 3: do the learner's requirements give the application the fixed host, with every
     installed requirement still satisfied?
 
     The application as it is (plugin 0.3a1, host 1.0a27) is installed in a sandbox whose index
@@ -639,7 +639,7 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
                          "the plugin whose requirement admits the fix?", str(applied))
         host = Version(applied.installed.get("toyhost", "0"))
         plugin = applied.installed.get("toyhost-export", "?")
-        advisories = load_advisories().query("toyhost", host)  # chapter 2's, from examples/advisories
+        advisories = load_advisories().query("toyhost", host)  # chapter 3's, from examples/advisories
         if advisories:
             fix = min(advisories[0].fixed_versions("toyhost"))
             pin = _requirement_on(find_toy(f"toyhost-export=={plugin}"), "toyhost") if plugin != "?" else None
@@ -659,7 +659,7 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
                        "and pip check finds every requirement satisfied.")
 
 
-# -- chapter 3 ------------------------------------------------------------------------------
+# -- chapter 5 ------------------------------------------------------------------------------
 
 # What toyhost-gallery's code imports, and the oldest release of each its tests were written for.
 _GALLERY_NEEDS = {"toyhost": "1.0a27", "toyhost-export": "0.3a2"}
@@ -668,7 +668,7 @@ _GALLERY_INDEX = ("toyhost", "toyhost-export")
 
 @_remembers_verdict("pyproject.toml")
 def check_lint_clean(gallery: WorkingCopy) -> Check:
-    """Chapter 3: does ``pinlab lint`` find nothing in the learner's toyhost-gallery, source and
+    """Chapter 5: does ``pinlab lint`` find nothing in the learner's toyhost-gallery, source and
     wheel, while it still declares what its code needs and its tests pass with the newest releases?
     """
     from .index import toy_index
@@ -809,7 +809,7 @@ def _refused_lock(shown: str, refused: Outcome) -> Check:
                  "compare your file with the original: lock.diff('requirements.txt')", str(refused))
 
 
-# -- chapter 5 ------------------------------------------------------------------------------
+# -- chapter 2 ------------------------------------------------------------------------------
 
 # What toyhost-share's code needs: the release its lower bound has always named.
 _SHARE_NEEDS = {"toyhost": "1.0a28"}
@@ -819,7 +819,7 @@ _BEFORE_2 = ("toyhost==0.9", "toyhost==1.0a27", "toyhost==1.0a28")
 
 @_remembers_verdict("pyproject.toml")
 def check_admits_the_patch(share: WorkingCopy) -> Check:
-    """Chapter 5: does the learner's toyhost-share get the patched host, and still let host 2.0 in?
+    """Chapter 2: does the learner's toyhost-share get the patched host, and still let host 2.0 in?
 
     Before 2.0 exists, pip and uv (dry runs, ``Sandbox.would_install``) must choose a host the
     advisory does not name; once 2.0 is out, ``pip install toyhost==2.0 toyhost-share`` must
@@ -844,7 +844,7 @@ def check_admits_the_patch(share: WorkingCopy) -> Check:
         except ResolutionFailed as exc:
             return Check(False, f"no host release satisfies {host}: {_last(str(exc))}",
                          "state the patched release as the lower bound", str(exc))
-    advisories = load_advisories()  # chapter 2's, from examples/advisories
+    advisories = load_advisories()  # chapter 3's, from examples/advisories
     found = [advisory for version in set(picks.values()) if version != "none"
              for advisory in advisories.query("toyhost", Version(version))]
     if found:

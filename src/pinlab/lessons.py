@@ -163,7 +163,7 @@ def minutes(measured: dict[str, Any], part: str) -> int:
 def tool_versions(notebook: Any) -> dict[str, str]:
     """The versions of the tools whose text the chapter's outputs show, as they run here: the
     Python of the kernel, the pip a sandbox is seeded with (virtualenv's own wheel, never
-    downloaded), uv, pip-audit, and node and npm for a chapter that imports ``pinlab.npm``."""
+    downloaded), uv, pip-audit, and node and npm for a chapter that runs npm (uses ``NpmRegistry``)."""
     import importlib.metadata
     import platform
 
@@ -179,7 +179,7 @@ def tool_versions(notebook: Any) -> dict[str, str]:
         raise RuntimeError(f"this virtualenv ships no pip for Python {python}")
     tools = {"Python": platform.python_version(), "pip": str(seeded_pip.version),
              "uv": uv[1], "pip-audit": importlib.metadata.version("pip-audit")}
-    if any(cell.cell_type == "code" and "pinlab.npm" in cell.source for cell in notebook.cells):
+    if any(cell.cell_type == "code" and "NpmRegistry" in cell.source for cell in notebook.cells):
         from .npm import npm_versions
 
         node, npm = npm_versions().split(", ")  # "node v20.20.2, npm 11.19.1"

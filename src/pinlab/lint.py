@@ -56,8 +56,8 @@ from packaging.version import InvalidVersion, Version
 
 from .requirements import Allowance, Declared, Source, UnusableInput
 
-GUIDE = "https://pinlab.readthedocs.io/en/latest/03-detect-it.html"
-"""Chapter 3 of the guide, where each finding code has a section (``#pin001`` ...)."""
+GUIDE = "https://pinlab.readthedocs.io/en/latest/05-detect-it.html"
+"""Chapter 5 of the guide, where each finding code has a section (``#pin001`` ...)."""
 
 SEVERITIES = ("error", "warning", "info")
 
