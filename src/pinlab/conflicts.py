@@ -1,8 +1,10 @@
-"""Resolver error text from pip and uv, turned into one :class:`Conflict` record.
+"""pip's and uv's human-readable refusals, read in one place: a failed resolution turned into one
+:class:`Conflict` record, pip's refusals in ``--require-hashes`` mode (:func:`hash_refusal`), and
+``pip check``'s broken promises (:func:`broken_promises`).
 
-Neither installer reports a failed resolution as JSON, so this is the one place that reads
-their human-readable text. The raw text is kept beside the parsed record. Tested against the
-wording of pip 23-26 and uv 0.4-0.13 (see tests/test_conflicts.py).
+Neither installer reports these as JSON, so this is the one place that reads their text. The raw
+text is kept beside the parsed record. Tested against the wording of pip 23-26 and uv 0.4-0.13
+(see tests/test_conflicts.py and tests/test_pip_refusals.py, which run the real pip).
 """
 
 from __future__ import annotations
@@ -107,3 +109,50 @@ def _demand(project: str, version: str, requirement: str) -> Demand | None:
     except InvalidRequirement:
         return None  # a line of prose that only looked like a cause
     return Demand(project, version, requirement.strip())
+
+
+@dataclass(frozen=True)
+class HashRefusal:
+    """Why pip refused a requirements file in ``--require-hashes`` mode."""
+
+    reason: str
+    """``missing`` (a requirement without a hash), ``mismatch`` (a file whose hash is not the one
+    written), or ``unpinned`` (a requirement not pinned with ``==``)."""
+    requirements: tuple[str, ...]
+    """The requirements concerned, as pip names them (``toyhost==1.0a28``)."""
+    raw: str
+    """pip's own text, unchanged."""
+
+
+# pip words each refusal on one ERROR line, then lists the requirements concerned on lines
+# indented by four spaces ("    toyhost==1.0a28 from file:///... (from -r ... (line 3)):").
+_HASH_REASONS = (
+    ("mismatch", "DO NOT MATCH THE HASHES"),
+    ("missing", "missing from some requirements"),
+    ("unpinned", "pinned with =="),
+)
+_LISTED = re.compile(r"^ {4}(\S+?)(?:\s|$)", re.M)
+
+
+def hash_refusal(output: str) -> HashRefusal | None:
+    """pip's refusal in ``--require-hashes`` mode described by *output*, or ``None`` if it reports none."""
+    for reason, wording in _HASH_REASONS:
+        if wording in output:
+            listed = _LISTED.findall(output.split(wording, 1)[1])
+            return HashRefusal(reason, tuple(dict.fromkeys(listed)), output)
+    return None
+
+
+def broken_promises(pip_check: str) -> list[str]:
+    """The lines of ``pip check``'s report, in alphabetical order: pip lists them in the order its
+    metadata backend finds the packages (pkg_resources before Python 3.11, importlib.metadata
+    after), so sorting makes the report the same on every Python. Empty when nothing is broken."""
+    lines = [line.strip() for line in pip_check.strip().splitlines() if line.strip()]
+    return sorted(line for line in lines if not line.startswith("No broken requirements"))
+
+
+def last_error(output: str) -> str:
+    """pip's last ``ERROR:`` line (without the prefix), else the last line of *output*."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
+    return errors[-1] if errors else (lines[-1] if lines else "no output")

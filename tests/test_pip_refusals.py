@@ -1,0 +1,60 @@
+"""pip's refusals in --require-hashes mode and pip check's report, read from the real pip's text."""
+
+import pytest
+
+from pinlab.conflicts import broken_promises, hash_refusal, last_error
+from pinlab.index import toy_index
+from pinlab.sandbox import Sandbox
+
+
+@pytest.fixture(scope="module")
+def lab():
+    with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export==0.3a1") as index, Sandbox(index) as sandbox:
+        yield index, sandbox
+
+
+def refusal_of(lab, tmp_path, lines):
+    index, sandbox = lab
+    requirements = tmp_path / "requirements lock.txt"
+    requirements.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    refused = sandbox.pip("install --dry-run --require-hashes -r", requirements)
+    assert not refused.ok
+    return hash_refusal(refused.output)
+
+
+def wheel_digest(index, name):
+    return "sha256:" + index.digest(next(wheel.name for wheel in index.wheels() if wheel.name.startswith(name)))
+
+
+def test_a_file_whose_hash_is_not_the_one_written_is_a_mismatch_naming_its_requirement(lab, tmp_path):
+    refusal = refusal_of(lab, tmp_path, [f"toyhost==1.0a28 --hash=sha256:{'0' * 64}"])
+    assert (refusal.reason, refusal.requirements) == ("mismatch", ("toyhost==1.0a28",))
+
+
+def test_a_requirement_without_a_hash_is_missing_naming_it(lab, tmp_path):
+    index, _ = lab
+    refusal = refusal_of(lab, tmp_path, [
+        f"toyhost-export==0.3a1 --hash={wheel_digest(index, 'toyhost_export-0.3a1')}", "toyhost==1.0a27"])
+    assert (refusal.reason, refusal.requirements) == ("missing", ("toyhost==1.0a27",))
+
+
+def test_a_range_without_a_hash_is_unpinned_naming_it(lab, tmp_path):
+    index, _ = lab
+    refusal = refusal_of(lab, tmp_path, [
+        f"toyhost-export==0.3a1 --hash={wheel_digest(index, 'toyhost_export-0.3a1')}", "toyhost>=1.0a27"])
+    assert (refusal.reason, refusal.requirements) == ("unpinned", ("toyhost>=1.0a27",))
+
+
+def test_an_ordinary_failure_is_no_hash_refusal_and_its_error_line_is_kept(lab):
+    _, sandbox = lab
+    refused = sandbox.pip("install --dry-run toyhost==9.9")
+    assert hash_refusal(refused.output) is None
+    assert last_error(refused.output) == "No matching distribution found for toyhost==9.9"
+
+
+def test_pip_checks_broken_promise_is_read_and_a_healthy_environment_has_none(lab):
+    _, sandbox = lab
+    assert broken_promises(sandbox.pip("check").output) == []
+    sandbox.pip("install --no-deps toyhost-export==0.3a1 toyhost==1.0a28")
+    assert broken_promises(sandbox.pip("check").output) == [
+        "toyhost-export 0.3a1 has requirement toyhost==1.0a27, but you have toyhost 1.0a28."]
