@@ -72,6 +72,8 @@ _EXPORTS: dict[str, tuple[str, bool]] = {
     "table": ("specifiers", True),
     "toy_index": ("index", True),
     "uv_audit": ("auditing", True),
+    "check_relocked_fix": ("exercises", True), "relock_copy": ("exercises", True), "check_plugin_range": ("npm", True),
+    "publish_toys": ("npm", True),
 }
 
 # Spelled out for type checkers and linters; a test keeps it equal to _EXPORTS.
@@ -82,6 +84,7 @@ __all__ = [
     "check_scoped_override", "compare", "draw", "examples_dir", "find_substitute", "find_toy", "find_toys",
     "load_advisories", "load_toy", "lock_project", "npm_missing", "npm_versions", "parse_conflict", "run_pinlab",
     "table", "toy_index", "uv_audit",
+    "check_plugin_range", "check_relocked_fix", "publish_toys", "relock_copy",
 ]
 
 
