@@ -256,3 +256,12 @@ def test_publish_toys_packs_every_toy_in_one_npm_call():
             "@pinlab-toys/charts@0.1.0", "@pinlab-toys/export@0.3.0-alpha.1",
             "@pinlab-toys/host@1.0.0-alpha.27", "@pinlab-toys/host@1.0.0-alpha.28"]
         assert [tarball.path.parent for tarball in served.tarballs] == [served._storage.path] * 4
+
+
+@needs_npm
+def test_the_plugin_range_exercise_dropping_the_dependency_is_not_a_fix(registry, next_release):
+    next_release.edit(PINNED, "", "package.json")
+    check = check_plugin_range(next_release, registry)
+    assert (check.passed, check.message, check.hint) == (
+        False, f"{PLUGIN_JSON} no longer depends on @pinlab-toys/host, which the plugin's index.js requires.",
+        "keep the dependency on @pinlab-toys/host and change only its version range")
