@@ -23,7 +23,9 @@ from pinlab.exercises import (
     check_hashed_lock,
     check_lint_clean,
     check_loosened_pin,
+    check_relocked_fix,
     check_repaired_environment,
+    relock_copy,
 )
 from pinlab.toys import find_toy
 
@@ -360,6 +362,89 @@ def test_chapter_4_a_broken_line_is_one_line_naming_the_file_and_line(lock, edit
     assert check_hashed_lock(lock) == Check(False, message, "fix that in the file and save it, or start again with reset()")
 
 
+
+# -- chapter 4, second exercise: re-lock to take the fix -------------------------------------
+
+RELOCK = "workspace/app-relock/requirements.txt"
+
+
+@pytest.fixture
+def relock(tmp_path):
+    """A fresh working copy of the site's lock, written (hashed) before the fix."""
+    return relock_copy(workspace=tmp_path / "workspace").reset()
+
+
+def _relock(relock, *options):
+    """A learner's re-lock: uv pip compile on today's index, the old lock given to -o."""
+    from pinlab import Sandbox, toy_index
+
+    with toy_index("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export") as today, Sandbox(today) as bench:
+        done = bench.uv("pip", "compile", *options, str(relock.file("requirements.in")),
+                        "-o", str(relock.file("requirements.txt")))
+        assert done.ok, done
+
+
+def test_chapter_4_the_old_lock_deploys_the_vulnerable_host(relock):
+    check = check_relocked_fix(relock)
+    assert (check.passed, check.message, check.hint) == (
+        False,
+        f"pip installs {RELOCK} with --require-hashes (toyhost 1.0a27, toyhost-export 0.3a1), but pip-audit "
+        "finds TOYSEC-2026-1 in toyhost 1.0a27 (fixed in 1.0a28).",
+        "toyhost-export 0.3a1 requires toyhost==1.0a27, so no re-lock can move the host while the lock keeps "
+        "that plugin release: let uv upgrade the plugin too (uv pip compile --upgrade-package NAME)")
+    assert check.note == f"{RELOCK} {STILL_ORIGINAL}"
+    assert "--hash=sha256:<hash of" not in relock.file("requirements.txt").read_text()  # this machine's digests
+
+
+def test_chapter_4_relock_solution_passes(relock):
+    _relock(relock, "--generate-hashes", "-P", "toyhost-export", "-P", "toyhost")
+    check = check_relocked_fix(relock)
+    assert check.passed, str(check)
+    assert check.message == ("Your re-lock deploys with --require-hashes (toyhost 1.0a28, toyhost-export 0.3a2); "
+                             "pip check finds every requirement satisfied, and pip-audit finds no known vulnerability.")
+
+
+def test_chapter_4_upgrading_only_the_flagged_host_moves_nothing(relock):
+    _relock(relock, "--generate-hashes", "-P", "toyhost")
+    check = check_relocked_fix(relock)
+    assert not check.passed and "(toyhost 1.0a27, toyhost-export 0.3a1)" in check.message
+    assert check.hint.startswith("toyhost-export 0.3a1 requires toyhost==1.0a27, so no re-lock can move the host")
+
+
+def test_chapter_4_upgrading_only_the_plugin_keeps_the_old_host(relock):
+    _relock(relock, "--generate-hashes", "-P", "toyhost-export")
+    check = check_relocked_fix(relock)
+    assert (check.passed, check.message, check.hint) == (
+        False,
+        f"pip installs {RELOCK} with --require-hashes (toyhost 1.0a27, toyhost-export 0.3a2), but pip-audit "
+        "finds TOYSEC-2026-1 in toyhost 1.0a27 (fixed in 1.0a28).",
+        "toyhost-export 0.3a2 admits the fix, but a re-lock keeps every version it was not asked to move: name "
+        "the host as well (--upgrade-package toyhost), or --upgrade everything")
+
+
+def test_chapter_4_a_relock_without_hashes_is_refused(relock):
+    _relock(relock, "--upgrade")
+    assert check_relocked_fix(relock) == Check(
+        False, f"{RELOCK} has lost its hashes: the deployment's --require-hashes would refuse every line, and "
+               "without it nothing tells a substituted file from the genuine one.",
+        "re-lock the way the lock was made, with --generate-hashes")
+
+
+def test_chapter_4_a_host_moved_by_hand_keeps_its_old_hash_and_is_refused(relock):
+    relock.edit("toyhost==1.0a27", "toyhost==1.0a28", "requirements.txt")
+    check = check_relocked_fix(relock)
+    assert (check.passed, check.message) == (
+        False, f"pip refuses {RELOCK}: the hash for toyhost==1.0a28 is not that of the genuine file.")
+
+
+def test_chapter_4_a_broken_relock_line_is_one_line_naming_the_file_and_line(relock):
+    relock.edit("toyhost-export==0.3a1", "toyhost-export=>0.3a1", "requirements.txt")
+    assert check_relocked_fix(relock) == Check(
+        False, f"{RELOCK}, line 6: invalid requirement 'toyhost-export=>0.3a1': "
+               "Expected semicolon (after name with no version specifier) or end",
+        "fix that in the file and save it, or start again with reset()")
+
+
 # -- chapter 2: pick the specifier that admits the patch -------------------------------------
 
 SHARE = "workspace/toyhost-share-0.1"
@@ -687,13 +772,17 @@ def exercise_cells(notebook):
 
 @pytest.mark.parametrize("chapter", sorted(path.name for path in BOOK.glob("0*.ipynb")))
 def test_every_exercise_keeps_its_solution_out_of_run_all_and_the_learners_copy(chapter):
-    code = [cell.source for cell in exercise_cells(nbformat.read(BOOK / chapter, as_version=4))
-            if cell.cell_type == "code"]
+    from pinlab.lessons import exercise_count
+
+    notebook = nbformat.read(BOOK / chapter, as_version=4)
+    code = [cell.source for cell in exercise_cells(notebook) if cell.cell_type == "code"]
     solutions = [source for source in code if "# Solution" in source]
-    assert len(solutions) == 1 and solutions[0].startswith("%%solution\n")
-    setup = [source for source in code if "WorkingCopy.of_" in source]
-    if setup:  # an exercise on a working copy (chapter 6's learner edits a cell instead)
-        assert len(setup) == 1 and ").ensure()" in setup[0]
+    assert len(solutions) == exercise_count(notebook) and all(s.startswith("%%solution\n") for s in solutions)
+    setup = [source for source in code if ").ensure()" in source]
+    finished = [source for source in code if source.splitlines()[-1].endswith(".finish()")]
+    # An exercise on a working copy is set up once and finished (chapter 6's first one edits a cell instead).
+    assert len(setup) == len(finished) <= len(solutions)
+    if setup:
         assert code[-1].splitlines()[-1].endswith(".finish()")
     assert not [source for source in code if ".reset()" in source]
 

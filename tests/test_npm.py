@@ -14,8 +14,10 @@ from pinlab.npm import (
     AUDIT_PATH,
     NpmProject,
     NpmRegistry,
+    check_plugin_range,
     check_scoped_override,
     npm_missing,
+    publish_toys,
     scoped_path,
     semver_range,
 )
@@ -181,3 +183,85 @@ def test_the_scoped_override_exercise_checks_what_it_says(registry):
     scoped = check_scoped_override({EXPORT: {HOST: "1.0.0-alpha.28"}}, registry)
     assert scoped.passed, scoped
     assert scoped.message == "only the export plugin's pin is overridden: one host, 1.0.0-alpha.28; charts' range stands"
+
+
+# -- the second exercise: release the plugin with a range ----------------------------------------
+
+PLUGIN_JSON = "workspace/npm-export/package.json"
+PINNED = '"@pinlab-toys/host": "1.0.0-alpha.27"'
+
+
+@pytest.fixture
+def next_release(tmp_path):
+    from pinlab.exercises import WorkingCopy
+
+    return WorkingCopy.of_example("npm-export", workspace=tmp_path / "workspace").reset()
+
+
+def _range(copy, written):
+    copy.edit(PINNED, f'"@pinlab-toys/host": "{written}"', "package.json")
+
+
+@needs_npm
+def test_the_plugin_range_exercise_untouched_keeps_a_nested_host(registry, next_release):
+    before = list(registry.tarballs)
+    check = check_plugin_range(next_release, registry)
+    assert (check.passed, check.message, check.hint) == (
+        False,
+        'npm still installs host 1.0.0-alpha.27 and 1.0.0-alpha.28: your "1.0.0-alpha.27" does not admit '
+        "1.0.0-alpha.28, which charts needs, so the plugin keeps a copy of its own.",
+        "release a range, as chapter 1 did in Python: the oldest host release that works, as a lower bound")
+    assert check.note.startswith(f"{PLUGIN_JSON} is still the original")
+    assert registry.tarballs == before  # the trial release is not left in the chapter's registry
+
+
+@needs_npm
+@pytest.mark.parametrize("written", [">=1.0.0-alpha.27", "^1.0.0-alpha.27"])
+def test_the_plugin_range_exercise_solution_passes(registry, next_release, written):
+    _range(next_release, written)
+    check = check_plugin_range(next_release, registry)
+    assert check.passed, str(check)
+    assert check.message == (f'Your release 0.3.0-alpha.2 ("{written}") lets the fix in: npm installs one host, '
+                             "1.0.0-alpha.28, npm audit finds nothing and the export page is escaped; beside host "
+                             "1.0.0-alpha.27 your plugin shares that copy too.")
+
+
+@needs_npm
+@pytest.mark.parametrize("written", ["1.0.0-alpha.28", ">=1.0.0-alpha.28"])
+def test_the_plugin_range_exercise_pinning_the_fix_leaves_out_the_release_it_was_written_for(
+        registry, next_release, written):
+    _range(next_release, written)
+    check = check_plugin_range(next_release, registry)
+    assert (check.passed, check.message, check.hint) == (
+        False,
+        f'your "{written}" leaves out host 1.0.0-alpha.27, the release the plugin was written and tested for: '
+        "beside an application that has it, npm gives your plugin a second copy of the host.",
+        "state the oldest release that works as the lower bound")
+
+
+@needs_npm
+def test_the_plugin_range_exercise_broken_json_is_one_line_naming_the_file(registry, next_release):
+    next_release.edit(PINNED, PINNED + ",", "package.json")
+    check = check_plugin_range(next_release, registry)
+    assert (check.passed, check.message, check.hint) == (
+        False, f"{PLUGIN_JSON}, line 9: not valid JSON: Expecting property name enclosed in double quotes",
+        "fix that in the file and save it, or start again with reset()")
+
+
+@needs_npm
+def test_publish_toys_packs_every_toy_in_one_npm_call():
+    with NpmRegistry() as served:
+        published = publish_toys(served)
+        assert [str(tarball) for tarball in published] == [
+            "@pinlab-toys/charts@0.1.0", "@pinlab-toys/export@0.3.0-alpha.1",
+            "@pinlab-toys/host@1.0.0-alpha.27", "@pinlab-toys/host@1.0.0-alpha.28"]
+        assert [tarball.path.parent for tarball in served.tarballs] == [served._storage.path] * 4
+
+
+@needs_npm
+def test_the_plugin_range_exercise_dropping_the_dependency_is_not_a_fix(registry, next_release):
+    next_release.edit(PINNED, "", "package.json")
+    check = check_plugin_range(next_release, registry)
+    assert (check.passed, check.message, check.hint) == (
+        False, f"{PLUGIN_JSON} no longer depends on @pinlab-toys/host, which the plugin's index.js requires.",
+        "keep the dependency on @pinlab-toys/host and change only its version range")

@@ -72,16 +72,18 @@ _EXPORTS: dict[str, tuple[str, bool]] = {
     "table": ("specifiers", True),
     "toy_index": ("index", True),
     "uv_audit": ("auditing", True),
+    "check_relocked_fix": ("exercises", True), "relock_copy": ("exercises", True), "check_plugin_range": ("npm", True),
+    "publish_toys": ("npm", True),
 }
 
 # Spelled out for type checkers and linters; a test keeps it equal to _EXPORTS.
 __all__ = [
     "AdvisoryService", "Completed", "LocalIndex", "NpmProject", "NpmRegistry", "Outcome", "Sandbox", "Toy",
     "ToyError", "WorkingCopy", "audit", "build_wheel", "check_admits_the_patch", "check_hashed_lock",
-    "check_lint_clean", "check_loosened_pin", "check_repaired_environment", "check_requirement",
-    "check_scoped_override", "compare", "draw", "examples_dir", "find_substitute", "find_toy", "find_toys",
-    "load_advisories", "load_toy", "lock_project", "npm_missing", "npm_versions", "parse_conflict", "run_pinlab",
-    "table", "toy_index", "uv_audit",
+    "check_lint_clean", "check_loosened_pin", "check_plugin_range", "check_relocked_fix",
+    "check_repaired_environment", "check_requirement", "check_scoped_override", "compare", "draw", "examples_dir",
+    "find_substitute", "find_toy", "find_toys", "load_advisories", "load_toy", "lock_project", "npm_missing",
+    "npm_versions", "parse_conflict", "publish_toys", "relock_copy", "run_pinlab", "table", "toy_index", "uv_audit",
 ]
 
 

@@ -809,6 +809,111 @@ def _refused_lock(shown: str, refused: Outcome) -> Check:
                  "compare your file with the original: lock.diff('requirements.txt')", str(refused))
 
 
+
+# -- chapter 4, second exercise: re-lock to take the fix -----------------------------------------
+
+# The site's lock was written before the fix: host 1.0a27 and the plugin release that pins it.
+_BEFORE_THE_FIX = ("toyhost==1.0a27", "toyhost-export==0.3a1")
+# The index the site re-locks from, once the host's fix and the plugin's range are out.
+_RELOCK_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export==0.3a1", "toyhost-export==0.3a2")
+_HASH_OF = re.compile(r"<hash of ([^>]+)>")
+
+
+def relock_copy(workspace: Path | None = None) -> WorkingCopy:
+    """The working copy of chapter 4's second exercise, ``workspace/app-relock``: the site's
+    ``requirements.in`` and the hashed lock it wrote before the fix.
+
+    A toy wheel is built on the learner's machine, so its sha256 is this machine's: the original
+    is ``examples/exercises/app-relock`` with each ``<hash of FILE>`` replaced by the digest of
+    that toy wheel, written under the wheel cache (the same bytes every time on one machine, as
+    the wheels are cached by content), and the copy is made from that.
+    """
+    from .index import sha256
+    from .toys import wheel_cache
+
+    example = examples_dir() / "exercises" / "app-relock"
+    wheels = {wheel.name: wheel for wheel in (build_wheel(find_toy(key)) for key in _BEFORE_THE_FIX)}
+    original = wheel_cache().parent / "exercise-originals" / example.name
+    original.mkdir(parents=True, exist_ok=True)
+    for source in example.iterdir():
+        text = _HASH_OF.sub(lambda found: sha256(wheels[found[1]]), source.read_text(encoding="utf-8"))
+        target = original / source.name
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            scratch = target.with_name(f".{target.name}.{os.getpid()}")  # whole, even beside another run
+            scratch.write_text(text, encoding="utf-8")
+            os.replace(scratch, target)
+    return WorkingCopy(original, workspace)
+
+
+@_remembers_verdict("requirements.txt")
+def check_relocked_fix(relock: WorkingCopy) -> Check:
+    """Chapter 4, second exercise: does the learner's re-locked ``requirements.txt`` give the
+    site the fixed host, and still deploy with ``--require-hashes``?
+
+    The lock is installed as the chapter deploys, ``pip install --require-hashes --no-deps -r``,
+    into a fresh sandbox whose index has both host releases and both plugin releases; then
+    ``pip check`` looks for a broken promise and the real pip-audit, asking the local advisory
+    service (chapter 3's advisory), audits what got installed.
+    """
+    from .advisory_service import AdvisoryService
+    from .auditing import audit
+    from .index import toy_index
+    from .sandbox import Sandbox
+
+    shown = f"{relock.shown}/requirements.txt"
+    try:
+        lines = read_requirement_lines(relock, hashes=True)
+    except ToyError as exc:
+        return _broken(relock, exc, "requirements.txt")
+    if not lines:
+        return Check(False, f"{shown} has no requirements left.", "start again with relock.reset()")
+    unknown = _unknown_project([(f"{shown}, line {line.number}", line.requirement) for line in lines],
+                               _projects(*_RELOCK_INDEX))
+    if unknown is not None:
+        return unknown
+    if not any(line.hashes for line in lines):
+        return Check(False, f"{shown} has lost its hashes: the deployment's --require-hashes would refuse "
+                            "every line, and without it nothing tells a substituted file from the genuine one.",
+                     "re-lock the way the lock was made, with --generate-hashes")
+
+    with toy_index(*_RELOCK_INDEX) as index, Sandbox(index) as server, AdvisoryService() as advisories:
+        server.add_placeholder(relock.path, relock.shown)
+        deployed = server.pip("install", "--require-hashes", "--no-deps", "-r", str(relock.file("requirements.txt")))
+        if not deployed.ok:
+            return _refused_lock(shown, deployed)
+        installed = deployed.installed
+        versions = ", ".join(f"{name} {version}" for name, version in installed.items())
+        broken = server.pip("check")
+        if not broken.ok:
+            return Check(False, f"pip installs {shown}, but pip check finds: {_broken_promise(broken.output)}",
+                         "the host was moved by hand past the plugin's pin: let the resolver re-lock, and "
+                         "it moves the plugin too", str(broken))
+        audited = audit(server, advisories)
+    unchecked = [package for package in audited.packages if package.skip_reason]
+    if unchecked:  # a verdict is never "no known vulnerability" for a package pip-audit did not check
+        return Check(False, f"pip-audit could not check {unchecked[0].name}: {unchecked[0].skip_reason}",
+                     "see .details for pip-audit's report", str(audited))
+    if not audited.clean:
+        found = audited.vulnerable[0]
+        vuln = found.vulns[0]
+        return Check(False, f"pip installs {shown} with --require-hashes ({versions}), but pip-audit finds "
+                            f"{vuln.id} in {found.name} {found.version} (fixed in {', '.join(vuln.fix_versions)}).",
+                     _relock_hint(installed), str(audited))
+    return Check(True, f"Your re-lock deploys with --require-hashes ({versions}); pip check finds every "
+                       "requirement satisfied, and pip-audit finds no known vulnerability.")
+
+
+def _relock_hint(installed: dict[str, str]) -> str:
+    """What kept the fix out of a re-lock that still installs the vulnerable host."""
+    plugin = installed.get("toyhost-export")
+    pin = _requirement_on(find_toy(f"toyhost-export=={plugin}"), "toyhost") if plugin else None
+    if pin is not None and not pin.specifier.contains("1.0a28", prereleases=True):
+        return (f"toyhost-export {plugin} requires {pin}, so no re-lock can move the host while the lock keeps "
+                "that plugin release: let uv upgrade the plugin too (uv pip compile --upgrade-package NAME)")
+    return (f"toyhost-export {plugin} admits the fix, but a re-lock keeps every version it was not asked to move: "
+            "name the host as well (--upgrade-package toyhost), or --upgrade everything")
+
+
 # -- chapter 2 ------------------------------------------------------------------------------
 
 # What toyhost-share's code needs: the release its lower bound has always named.

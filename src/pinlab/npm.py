@@ -537,3 +537,111 @@ def check_scoped_override(overrides: dict[str, Any], registry: NpmRegistry) -> A
             return Check(False, "every plugin gets the fixed host, but charts' own requirement was overridden too",
                          "scope the override to the export plugin: an object under its name")
     return Check(True, f"only the export plugin's pin is overridden: one host, {FIXED_HOST}; charts' range stands")
+
+
+def publish_toys(registry: NpmRegistry, examples: Path | None = None) -> list[Tarball]:
+    """Pack every toy folder of ``examples/npm/toys`` (in name order) with one ``npm pack`` and
+    publish them into *registry*: what :meth:`NpmRegistry.pack_toys` does, in one npm start
+    instead of one per folder (npm's start-up is most of the time ``npm pack`` takes)."""
+    folders = sorted(path for path in toys_dir(examples).iterdir() if (path / "package.json").is_file())
+    with ThrowawayDir("npm-pack") as scratch:
+        args = ["pack", "--json", "--pack-destination", str(scratch.path), *_isolation(scratch.path), *QUIET_FLAGS]
+        done = run([npm_binary(), *args, *map(str, folders)], env=npm_env(), cwd=scratch.path, merge_output=False)
+        if not done.ok:
+            raise RuntimeError(f"npm pack failed: {done.output.strip()}")
+        return [registry.publish(read_tarball(scratch.path / packed["filename"])) for packed in json.loads(done.output)]
+
+
+# -- the chapter's second exercise: the plugin's own fix -------------------------------------------
+
+_WRITTEN_FOR = "1.0.0-alpha.27"  # the host release the plugin was written and tested with
+
+
+def check_plugin_range(plugin: Any, registry: NpmRegistry) -> Any:
+    """Chapter 6, second exercise: does the learner's next release of the export plugin (a
+    :class:`~pinlab.exercises.WorkingCopy` of ``examples/exercises/npm-export``) let the fix in?
+
+    The copy is packed by the real ``npm pack`` and published into *registry* for the check's
+    length only; a fresh copy of the toy application is installed from it with ``npm install``
+    (one copy of the host must be left, the fixed one), audited with ``npm audit`` and run with
+    node (the export page must be escaped); last, the plugin is installed beside host
+    1.0.0-alpha.27, the release it was written for, which its range must still admit.
+    """
+    from .exercises import _remembers_verdict
+
+    # As every exercise's check: finish() puts the original back only for contents that passed,
+    # and a ✘ on the file as it was at setup or at the last check asks whether it was saved.
+    return _remembers_verdict("package.json")(lambda copy: _check_plugin_range(copy, registry))(plugin)
+
+
+def _check_plugin_range(plugin: Any, registry: NpmRegistry) -> Any:
+    from .exercises import Check
+
+    shown = f"{plugin.shown}/package.json"
+    try:
+        manifest = json.loads(plugin.file("package.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Check(False, f"{shown}: file not found", "start again with reset()")
+    except json.JSONDecodeError as exc:
+        return Check(False, f"{shown}, line {exc.lineno}: not valid JSON: {exc.msg}",
+                     "fix that in the file and save it, or start again with reset()")
+    wanted = manifest.get("dependencies", {}).get(_HOST) if isinstance(manifest, dict) else None
+    if not isinstance(wanted, str):
+        return Check(False, f"{shown} no longer depends on {_HOST}, which the plugin's index.js requires.",
+                     f"keep the dependency on {_HOST} and change only its version range")
+    before = list(registry.tarballs)
+    try:
+        with ThrowawayDir("npm-pack") as scratch:
+            try:
+                released = registry.publish(pack(plugin.path, scratch.path))
+            except (RuntimeError, ValueError, KeyError) as exc:
+                return Check(False, f"npm pack refuses {plugin.shown}: {str(exc).splitlines()[-1]}",
+                             "compare your package.json with the original: diff('package.json')")
+        return _installed_verdict(released, wanted, registry)
+    finally:
+        registry.tarballs = before  # the chapter's registry as it was: the release was a trial
+
+
+def _installed_verdict(released: Tarball, wanted: str, registry: NpmRegistry) -> Any:
+    from .exercises import Check
+
+    with NpmProject(registry) as app:
+        installing = app.npm("install")
+        if not installing.ok:
+            errors = [line for line in installing.output.splitlines()
+                      if line.startswith("npm error") and "Log files" not in line and " code " not in line]
+            error = errors[0] if errors else "see .details"
+            return Check(False, f"npm cannot install the application with your release: {error}",
+                         f'"{wanted}" must be a version range npm reads', str(installing))
+        copies = app.installed()
+        plugin = copies.get(f"node_modules/{released.name}")
+        if plugin != released.version:
+            return Check(False, f"the application (\"^0.3.0-alpha.1\") installs {released.name} {plugin}, not your "
+                                f"release {released.version}.", "keep the name and the version of the original")
+        hosts = sorted({version for folder, version in copies.items() if folder.endswith(_HOST)})
+        if hosts != [FIXED_HOST]:
+            return Check(False, f'npm still installs host {" and ".join(hosts)}: your "{wanted}" does not admit '
+                                f"{FIXED_HOST}, which charts needs, so the plugin keeps a copy of its own.",
+                         "release a range, as chapter 1 did in Python: the oldest host release that works, "
+                         "as a lower bound", str(installing))
+        audited = app.npm_json("audit")
+        found = sorted(audited.get("vulnerabilities", {}))
+        if found:
+            return Check(False, f"npm audit still flags {', '.join(found)}.", "see .details", json.dumps(audited))
+        served = app.node("index.js")
+        if not served.ok or "<h1><script>" in served.output:
+            return Check(False, "the application's export page still puts the script into the page.",
+                         "see .details", str(served))
+    with NpmProject(registry) as beside:
+        beside.edit_package_json(dependencies={released.name: released.version, _HOST: _WRITTEN_FOR})
+        old_users = beside.npm("install")
+        nested = {folder: version for folder, version in beside.installed().items()
+                  if folder.endswith(_HOST) and folder != f"node_modules/{_HOST}"} if old_users.ok else {}
+    if not old_users.ok or nested:
+        return Check(False, f'your "{wanted}" leaves out host {_WRITTEN_FOR}, the release the plugin was written '
+                            "and tested for: beside an application that has it, npm gives your plugin a second "
+                            "copy of the host.", "state the oldest release that works as the lower bound",
+                     str(old_users))
+    return Check(True, f'Your release {released.version} ("{wanted}") lets the fix in: npm installs one host, '
+                       f"{FIXED_HOST}, npm audit finds nothing and the export page is escaped; beside host "
+                       f"{_WRITTEN_FOR} your plugin shares that copy too.")
