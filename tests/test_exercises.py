@@ -824,21 +824,34 @@ def test_in_the_kits_own_runs_every_solution_runs_and_a_failing_one_is_an_error(
     assert [output.output_type for output in notebook.cells[2].outputs] == ["error"]  # nbval and refresh fail
 
 
-def exercise_cells(notebook):
-    return [cell for cell in notebook.cells if "exercise" in cell.metadata.get("tags", [])]
+def exercise_cells(notebook, exercise=None):
+    """The cells tagged ``exercise``; with *exercise* (0 for the first), those of that exercise only:
+    from its ``## Exercise`` heading to the next one."""
+    cells = [cell for cell in notebook.cells if "exercise" in cell.metadata.get("tags", [])]
+    if exercise is None:
+        return cells
+    exercises = []
+    for cell in cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## Exercise"):
+            exercises.append([])
+        exercises[-1].append(cell)
+    return exercises[exercise]
 
 
 @pytest.mark.parametrize("chapter", sorted(path.name for path in BOOK.glob("0*.ipynb")))
 def test_every_exercise_keeps_its_solution_out_of_run_all_and_the_learners_copy(chapter):
-    code = [cell.source for cell in exercise_cells(nbformat.read(BOOK / chapter, as_version=4))
-            if cell.cell_type == "code"]
-    solutions = [source for source in code if "# Solution" in source]
-    assert len(solutions) == 1 and solutions[0].startswith("%%solution\n")
-    setup = [source for source in code if "WorkingCopy.of_" in source]
-    if setup:  # an exercise on a working copy (chapter 6's learner edits a cell instead)
-        assert len(setup) == 1 and ").ensure()" in setup[0]
-        assert code[-1].splitlines()[-1].endswith(".finish()")
-    assert not [source for source in code if ".reset()" in source]
+    notebook = nbformat.read(BOOK / chapter, as_version=4)
+    count = sum(cell.source.startswith("## Exercise") for cell in exercise_cells(notebook) if cell.cell_type == "markdown")
+    assert count >= 1
+    for exercise in range(count):
+        code = [cell.source for cell in exercise_cells(notebook, exercise) if cell.cell_type == "code"]
+        solutions = [source for source in code if "# Solution" in source]
+        assert len(solutions) == 1 and solutions[0].startswith("%%solution\n")
+        setup = [source for source in code if "WorkingCopy.of_" in source]
+        if setup:  # an exercise on a working copy (chapter 6's learner edits a cell instead)
+            assert len(setup) == 1 and ").ensure()" in setup[0]
+            assert code[-1].splitlines()[-1].endswith(".finish()")
+        assert not [source for source in code if ".reset()" in source]
 
 
 def test_run_all_in_a_learners_kernel_keeps_the_edit_and_marks_nothing_solved(tmp_path):
@@ -854,8 +867,8 @@ def test_run_all_in_a_learners_kernel_keeps_the_edit_and_marks_nothing_solved(tm
     not_yet = ("✘ toyhost>=1.0a28 leaves out toyhost 1.0a27, the release the plugin was written and tested for. "
                "Hint: state the oldest release that works as a lower bound")
     assert [(cell.source.splitlines()[0], " ".join(text(cell).split()))
-            for cell in exercise_cells(notebook) if cell.cell_type == "code"] == [
-        ("from pinlab.exercises import WorkingCopy, check_loosened_pin",
+            for cell in exercise_cells(notebook, 0) if cell.cell_type == "code"] == [
+        ("from pinlab import WorkingCopy, check_loosened_pin",
          f"kept your copy in {PLUGIN} (edited: pyproject.toml); reset() starts over from the original."),
         ("check_loosened_pin(plugin)", not_yet),
         ("%%solution", "This cell holds the solution, kept out of Run All: to apply it, change its first line to "
@@ -876,9 +889,9 @@ def test_the_kits_run_of_an_exercise_gives_the_committed_outputs_whatever_the_wo
     copy = WorkingCopy.of_toy("toyhost-export==0.3a1", workspace=tmp_path / "workspace")
     copy.reset()
     copy.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
-    committed = [text(cell) for cell in exercise_cells(chapter) if cell.cell_type == "code"]
+    committed = [text(cell) for cell in exercise_cells(chapter, 0) if cell.cell_type == "code"]
     section = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell.source)
-                                              for cell in exercise_cells(chapter) if cell.cell_type == "code"])
+                                              for cell in exercise_cells(chapter, 0) if cell.cell_type == "code"])
     run_notebook(section, tmp_path, solutions=True)
     assert [text(cell) for cell in section.cells] == committed
     assert "✔ Your toyhost-export installs beside toyhost-charts" in committed[-2]
