@@ -830,7 +830,7 @@ def exercise_cells(notebook, exercise=None):
     cells = [cell for cell in notebook.cells if "exercise" in cell.metadata.get("tags", [])]
     if exercise is None:
         return cells
-    exercises = []
+    exercises: list[list[nbformat.NotebookNode]] = []
     for cell in cells:
         if cell.cell_type == "markdown" and cell.source.startswith("## Exercise"):
             exercises.append([])

@@ -537,7 +537,7 @@ def _remembers_verdicts(*files: str) -> Callable[[Callable[[WorkingCopy], Check]
             if verdict.passed or verdict.note or None in read:
                 return verdict
             shown = " and ".join(f"{copy.shown}/{file}" for file in files)
-            if all(digest == copy._digest(file, copy.source) for digest, file in zip(read, files)):
+            if all(digest == copy._digest(file, copy.source) for digest, file in zip(read, files, strict=True)):
                 return replace(verdict, note=f"{shown} are still the originals, as at setup: edit and save "
                                              f"{_KEYS} for the check to see your change.")
             if seen == previous:
