@@ -20,7 +20,9 @@ from pinlab.exercises import (
     ExerciseError,
     WorkingCopy,
     check_admits_the_patch,
+    check_both_plugins_install,
     check_hashed_lock,
+    check_honest_lower_bound,
     check_lint_clean,
     check_loosened_pin,
     check_relocked_fix,
@@ -139,6 +141,90 @@ def test_chapter_1_a_deleted_working_copy_is_named(plugin):
     remove_tree(plugin.path)
     check = check_loosened_pin(plugin)
     assert check == Check(False, f"{PLUGIN}/pyproject.toml: file not found", "start again with reset()")
+
+
+# -- chapter 1, second exercise: two pinned plugins; which pin gives way, and to what --------
+
+PAIR = "workspace/two-plugins"
+NOTES, SEARCH = "toyhost-notes/pyproject.toml", "toyhost-search/pyproject.toml"
+
+
+@pytest.fixture
+def pair(tmp_path):
+    """A fresh working copy of two plugins, toyhost-notes and toyhost-search, pinned apart."""
+    return WorkingCopy.of_example("two-plugins", workspace=tmp_path / "workspace").reset()
+
+
+def test_chapter_1_two_plugins_untouched_are_refused_with_a_hint_to_read_their_code(pair):
+    check = check_both_plugins_install(pair)
+    assert (check.passed, check.message, check.hint, check.note) == (
+        False,
+        "pip cannot install toyhost-notes beside toyhost-search: toyhost-notes 0.1 requires toyhost==1.0a28; "
+        "toyhost-search 0.1 requires toyhost==1.0a27.",
+        "each plugin pins the host to one release, a different one. Read each plugin's code and tests (src/ and "
+        "tests/ in its folder) to see which host releases it works with; then in each pyproject.toml state the "
+        "oldest of them, not the only one.",
+        f"{PAIR}/{NOTES} and {PAIR}/{SEARCH} are still the originals, as at setup: edit and save "
+        "(Ctrl+S / Cmd+S) for the check to see your change.",
+    )
+    assert "ResolutionImpossible" in check.details
+
+
+def test_chapter_1_two_plugins_solution_passes(pair):
+    pair.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"', SEARCH)
+    pair.edit('"toyhost==1.0a28"', '"toyhost>=1.0a28"', NOTES)
+    check = check_both_plugins_install(pair)
+    assert check.passed, str(check)
+    assert check.message == ("Both plugins install together (toyhost-notes toyhost>=1.0a28, toyhost-search "
+                             "toyhost>=1.0a27): pip chose toyhost 1.0a28, and each plugin's tests pass there "
+                             "and at the oldest host release it declares.")
+
+
+@pytest.mark.parametrize(("edits", "message", "hint"), [
+    # The chapter's own fix, applied to the newer pin: pip then picks 1.0a27, which toyhost-notes cannot use.
+    ([(NOTES, '"toyhost==1.0a28"', '"toyhost>=1.0a27"')],
+     "pip installs both plugins, with toyhost 1.0a27, but the tests of toyhost-notes fail there: "
+     "toyhost>=1.0a27 admits a host release toyhost-notes does not work with.",
+     "read the code of toyhost-notes: what does it need from the host? Keep its lower bound at a release its "
+     "tests pass with, and loosen the other plugin's pin instead."),
+    # Both install, with 1.0a28, but toyhost-notes now promises 1.0a27, where its tests fail.
+    ([(SEARCH, '"toyhost==1.0a27"', '"toyhost>=1.0a27"'), (NOTES, '"toyhost==1.0a28"', '"toyhost>=1.0a27"')],
+     "both plugins install, with toyhost 1.0a28, and their tests pass; but toyhost-notes declares "
+     "toyhost>=1.0a27, and its own tests fail with toyhost 1.0a27.",
+     "a lower bound promises the plugin works there: state the oldest release its tests pass with"),
+    # Enough for this pair, not for the next plugin.
+    ([(SEARCH, '"toyhost==1.0a27"', '"toyhost>=1.0a27"')],
+     "both plugins install, with toyhost 1.0a28, and their tests pass; but toyhost-notes still pins "
+     "toyhost==1.0a28: the next plugin that needs another host release meets the same refusal.",
+     "an exact pin holds every user to one release: state the oldest release that works instead"),
+    # Pinning the other one to the newer release installs too, but gives up what toyhost-search works with.
+    ([(SEARCH, '"toyhost==1.0a27"', '"toyhost==1.0a28"')],
+     "toyhost==1.0a28 leaves out toyhost 1.0a27, the release the plugin was written and tested for.",
+     "state the oldest release that works as a lower bound"),
+])
+def test_chapter_1_two_plugins_tempting_answers_are_not_accepted(pair, edits, message, hint):
+    for file, old, new in edits:
+        pair.edit(old, new, file)
+    check = check_both_plugins_install(pair)
+    assert (check.passed, check.message, check.hint) == (False, message, hint)
+
+
+def test_chapter_1_two_plugins_a_broken_edit_is_one_line_naming_the_file(pair):
+    pair.edit('"toyhost==1.0a27"', '"toyhost=>1.0a27"', SEARCH)
+    assert check_both_plugins_install(pair) == Check(
+        False, f"{PAIR}/{SEARCH}: invalid requirement 'toyhost=>1.0a27': "
+               "Expected semicolon (after name with no version specifier) or end",
+        "fix that in the file and save it, or start again with reset()")
+
+
+def test_chapter_1_two_plugins_checked_again_unsaved_asks_whether_they_were_saved(pair):
+    pair.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"', SEARCH)
+    first = check_both_plugins_install(pair)
+    assert first.note == ""
+    again = check_both_plugins_install(pair)
+    assert again.message == first.message
+    assert again.note == (f"{PAIR}/{NOTES} and {PAIR}/{SEARCH} are exactly as at your last check: "
+                          "did you save it in the editor (Ctrl+S / Cmd+S)?")
 
 
 # -- chapter 3: the requirement that repairs the application ---------------------------------
@@ -516,6 +602,63 @@ def test_chapter_2_a_requirement_that_does_not_parse_is_one_line_naming_the_file
         "fix that in the file and save it, or start again with reset()")
 
 
+# -- chapter 2, second exercise: make a lower bound honest -------------------------------------
+
+COMMENTS = "workspace/toyhost-comments"
+STALE = '"toyhost>=0.9"'
+UNESCAPED = ("the plugin's own tests fail there: AssertionError: '<h1><b>Ann</b></h1><p>Nice</p>' != "
+             "'<h1>&lt;b&gt;Ann&lt;/b&gt;</h1><p>Nice</p>'")
+RAISE_IT = "a lower bound promises the plugin works there: raise it to the oldest host release its tests pass with"
+
+
+@pytest.fixture
+def comments(tmp_path):
+    """A fresh working copy of toyhost-comments 0.1, whose lower bound nobody has tested."""
+    return WorkingCopy.of_example("toyhost-comments", workspace=tmp_path / "workspace").reset()
+
+
+def test_chapter_2_the_untested_lower_bound_fails_the_lowest_run(comments):
+    check = check_honest_lower_bound(comments)
+    assert (check.passed, check.message, check.hint) == (
+        False, f"uv --resolution lowest-direct installs toyhost 0.9 for toyhost>=0.9, and {UNESCAPED}", RAISE_IT)
+    assert check.note == f"{COMMENTS}/pyproject.toml {STILL_ORIGINAL}"
+
+
+def test_chapter_2_the_honest_lower_bound_passes(comments):
+    comments.edit(STALE, '"toyhost>=1.0a28"')
+    check = check_honest_lower_bound(comments)
+    assert check.passed, str(check)
+    assert check.message == ("Your lower bound is honest: the plugin's tests pass at the lowest release "
+                             "toyhost>=1.0a28 admits (toyhost 1.0a28) and at the newest (toyhost 2.0), "
+                             "and fail at 1.0a27 just below it.")
+
+
+@pytest.mark.parametrize(("specifier", "message", "hint"), [
+    ("toyhost>=1.0a27",
+     f"uv --resolution lowest-direct installs toyhost 1.0a27 for toyhost>=1.0a27, and {UNESCAPED}", RAISE_IT),
+    ("toyhost>=2.0",
+     "the plugin's tests pass with toyhost 2.0, the lowest toyhost>=2.0 admits, and with toyhost 1.0a28 too, "
+     "which it refuses: users on 1.0a28 are shut out for nothing.",
+     "the lower bound is the oldest release that works: lower it until the tests fail one release below"),
+    ("toyhost>=1.0a28,<2.0", "pinlab lint still finds: PIN003 warning toyhost>=1.0a28,<2.0.",
+     "a cap needs evidence of a break; without one, let newer releases in"),
+    ("toyhost==1.0a28", "pinlab lint still finds: PIN002 error toyhost==1.0a28.",
+     "an exact pin holds every user to one release: state the oldest release that works instead"),
+])
+def test_chapter_2_lower_bounds_that_are_not_honest_are_named(comments, specifier, message, hint):
+    comments.edit(STALE, f'"{specifier}"')
+    check = check_honest_lower_bound(comments)
+    assert (check.passed, check.message, check.hint) == (False, message, hint)
+
+
+def test_chapter_2_a_lower_bound_that_does_not_parse_is_one_line_naming_the_file(comments):
+    comments.edit(STALE, '"toyhost=>1.0a28"')
+    assert check_honest_lower_bound(comments) == Check(
+        False, f"{COMMENTS}/pyproject.toml: invalid requirement 'toyhost=>1.0a28': "
+               "Expected semicolon (after name with no version specifier) or end",
+        "fix that in the file and save it, or start again with reset()")
+
+
 # -- an unsaved edit, a mistyped name -------------------------------------------------------
 
 def answer(check):
@@ -766,25 +909,34 @@ def test_in_the_kits_own_runs_every_solution_runs_and_a_failing_one_is_an_error(
     assert [output.output_type for output in notebook.cells[2].outputs] == ["error"]  # nbval and refresh fail
 
 
-def exercise_cells(notebook):
-    return [cell for cell in notebook.cells if "exercise" in cell.metadata.get("tags", [])]
+def exercise_cells(notebook, exercise=None):
+    """The cells tagged ``exercise``; with *exercise* (0 for the first), those of that exercise only:
+    from its ``## Exercise`` heading to the next one."""
+    cells = [cell for cell in notebook.cells if "exercise" in cell.metadata.get("tags", [])]
+    if exercise is None:
+        return cells
+    exercises: list[list[nbformat.NotebookNode]] = []
+    for cell in cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## Exercise"):
+            exercises.append([])
+        exercises[-1].append(cell)
+    return exercises[exercise]
 
 
 @pytest.mark.parametrize("chapter", sorted(path.name for path in BOOK.glob("0*.ipynb")))
 def test_every_exercise_keeps_its_solution_out_of_run_all_and_the_learners_copy(chapter):
-    from pinlab.lessons import exercise_count
-
     notebook = nbformat.read(BOOK / chapter, as_version=4)
-    code = [cell.source for cell in exercise_cells(notebook) if cell.cell_type == "code"]
-    solutions = [source for source in code if "# Solution" in source]
-    assert len(solutions) == exercise_count(notebook) and all(s.startswith("%%solution\n") for s in solutions)
-    setup = [source for source in code if ").ensure()" in source]
-    finished = [source for source in code if source.splitlines()[-1].endswith(".finish()")]
-    # An exercise on a working copy is set up once and finished (chapter 6's first one edits a cell instead).
-    assert len(setup) == len(finished) <= len(solutions)
-    if setup:
-        assert code[-1].splitlines()[-1].endswith(".finish()")
-    assert not [source for source in code if ".reset()" in source]
+    count = sum(cell.source.startswith("## Exercise") for cell in exercise_cells(notebook) if cell.cell_type == "markdown")
+    assert count >= 2  # issue 12: at least two exercises per chapter
+    for exercise in range(count):
+        code = [cell.source for cell in exercise_cells(notebook, exercise) if cell.cell_type == "code"]
+        solutions = [source for source in code if "# Solution" in source]
+        assert len(solutions) == 1 and solutions[0].startswith("%%solution\n")
+        setup = [source for source in code if "WorkingCopy.of_" in source]
+        if setup:  # an exercise on a working copy (chapter 6's learner edits a cell instead)
+            assert len(setup) == 1 and ").ensure()" in setup[0]
+            assert code[-1].splitlines()[-1].endswith(".finish()")
+        assert not [source for source in code if ".reset()" in source]
 
 
 def test_run_all_in_a_learners_kernel_keeps_the_edit_and_marks_nothing_solved(tmp_path):
@@ -800,8 +952,8 @@ def test_run_all_in_a_learners_kernel_keeps_the_edit_and_marks_nothing_solved(tm
     not_yet = ("✘ toyhost>=1.0a28 leaves out toyhost 1.0a27, the release the plugin was written and tested for. "
                "Hint: state the oldest release that works as a lower bound")
     assert [(cell.source.splitlines()[0], " ".join(text(cell).split()))
-            for cell in exercise_cells(notebook) if cell.cell_type == "code"] == [
-        ("from pinlab.exercises import WorkingCopy, check_loosened_pin",
+            for cell in exercise_cells(notebook, 0) if cell.cell_type == "code"] == [
+        ("from pinlab import WorkingCopy, check_loosened_pin",
          f"kept your copy in {PLUGIN} (edited: pyproject.toml); reset() starts over from the original."),
         ("check_loosened_pin(plugin)", not_yet),
         ("%%solution", "This cell holds the solution, kept out of Run All: to apply it, change its first line to "
@@ -822,9 +974,9 @@ def test_the_kits_run_of_an_exercise_gives_the_committed_outputs_whatever_the_wo
     copy = WorkingCopy.of_toy("toyhost-export==0.3a1", workspace=tmp_path / "workspace")
     copy.reset()
     copy.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
-    committed = [text(cell) for cell in exercise_cells(chapter) if cell.cell_type == "code"]
+    committed = [text(cell) for cell in exercise_cells(chapter, 0) if cell.cell_type == "code"]
     section = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell.source)
-                                              for cell in exercise_cells(chapter) if cell.cell_type == "code"])
+                                              for cell in exercise_cells(chapter, 0) if cell.cell_type == "code"])
     run_notebook(section, tmp_path, solutions=True)
     assert [text(cell) for cell in section.cells] == committed
     assert "✔ Your toyhost-export installs beside toyhost-charts" in committed[-2]

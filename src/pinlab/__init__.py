@@ -21,15 +21,27 @@ if TYPE_CHECKING:
     from .exercises import (
         WorkingCopy,
         check_admits_the_patch,
+        check_both_plugins_install,
         check_hashed_lock,
+        check_honest_lower_bound,
         check_lint_clean,
         check_loosened_pin,
+        check_relocked_fix,
         check_repaired_environment,
+        relock_copy,
     )
     from .graph import draw
     from .index import LocalIndex, toy_index
     from .lint import check_requirement
-    from .npm import NpmProject, NpmRegistry, check_scoped_override, npm_missing, npm_versions
+    from .npm import (
+        NpmProject,
+        NpmRegistry,
+        check_plugin_range,
+        check_scoped_override,
+        npm_missing,
+        npm_versions,
+        publish_toys,
+    )
     from .process import Completed
     from .sandbox import Outcome, Sandbox
     from .specifiers import table
@@ -50,9 +62,13 @@ _EXPORTS: dict[str, tuple[str, bool]] = {
     "audit": ("auditing", True),
     "build_wheel": ("toys", True),
     "check_admits_the_patch": ("exercises", True),
+    "check_both_plugins_install": ("exercises", True),
     "check_hashed_lock": ("exercises", True),
+    "check_honest_lower_bound": ("exercises", True),
     "check_lint_clean": ("exercises", True),
     "check_loosened_pin": ("exercises", True),
+    "check_plugin_range": ("npm", True),
+    "check_relocked_fix": ("exercises", True),
     "check_repaired_environment": ("exercises", True),
     "check_requirement": ("lint", False),
     "check_scoped_override": ("npm", True),
@@ -68,22 +84,23 @@ _EXPORTS: dict[str, tuple[str, bool]] = {
     "npm_missing": ("npm", True),
     "npm_versions": ("npm", True),
     "parse_conflict": ("conflicts", False),
+    "publish_toys": ("npm", True),
+    "relock_copy": ("exercises", True),
     "run_pinlab": ("cli", False),
     "table": ("specifiers", True),
     "toy_index": ("index", True),
     "uv_audit": ("auditing", True),
-    "check_relocked_fix": ("exercises", True), "relock_copy": ("exercises", True), "check_plugin_range": ("npm", True),
-    "publish_toys": ("npm", True),
 }
 
 # Spelled out for type checkers and linters; a test keeps it equal to _EXPORTS.
 __all__ = [
     "AdvisoryService", "Completed", "LocalIndex", "NpmProject", "NpmRegistry", "Outcome", "Sandbox", "Toy",
-    "ToyError", "WorkingCopy", "audit", "build_wheel", "check_admits_the_patch", "check_hashed_lock",
-    "check_lint_clean", "check_loosened_pin", "check_plugin_range", "check_relocked_fix",
-    "check_repaired_environment", "check_requirement", "check_scoped_override", "compare", "draw", "examples_dir",
-    "find_substitute", "find_toy", "find_toys", "load_advisories", "load_toy", "lock_project", "npm_missing",
-    "npm_versions", "parse_conflict", "publish_toys", "relock_copy", "run_pinlab", "table", "toy_index", "uv_audit",
+    "ToyError", "WorkingCopy", "audit", "build_wheel", "check_admits_the_patch", "check_both_plugins_install",
+    "check_hashed_lock", "check_honest_lower_bound", "check_lint_clean", "check_loosened_pin", "check_plugin_range",
+    "check_relocked_fix", "check_repaired_environment", "check_requirement", "check_scoped_override", "compare",
+    "draw", "examples_dir", "find_substitute", "find_toy", "find_toys", "load_advisories", "load_toy", "lock_project",
+    "npm_missing", "npm_versions", "parse_conflict", "publish_toys", "relock_copy", "run_pinlab", "table",
+    "toy_index", "uv_audit",
 ]
 
 

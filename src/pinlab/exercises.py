@@ -514,6 +514,118 @@ def check_loosened_pin(plugin: WorkingCopy) -> Check:
                        f"pip chose toyhost {chosen}, and the plugin's own tests pass.")
 
 
+# The two pinned plugins of chapter 1's second exercise, each a project in one working copy
+# (examples/exercises/two-plugins), and the host release each one's code needs at least.
+_PAIR_NEEDS = {"toyhost-notes": {"toyhost": "1.0a28"}, "toyhost-search": {"toyhost": "1.0a27"}}
+_PAIR_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28")
+_PAIR_HOSTS = tuple(key.partition("==")[2] for key in _PAIR_INDEX)  # oldest first
+_PAIR_FILES = tuple(f"{name}/pyproject.toml" for name in _PAIR_NEEDS)
+
+
+def _remembers_verdicts(*files: str) -> Callable[[Callable[[WorkingCopy], Check]], Callable[[WorkingCopy], Check]]:
+    """:func:`_remembers_verdict` for a check that reads several files of one copy: a ✘ on files
+    all as at setup, or all as at the last check, says so (an unsaved editor tab?)."""
+    def remembering(check: Callable[[WorkingCopy], Check]) -> Callable[[WorkingCopy], Check]:
+        @functools.wraps(check)
+        def checked(copy: WorkingCopy) -> Check:
+            read = [copy._digest(file) for file in files]
+            seen = hashlib.sha256(repr(read).encode()).hexdigest()
+            previous = _LAST_CHECKED.get(copy._key())
+            verdict = check(copy)
+            copy._passed = copy._fingerprint() if verdict.passed else None
+            _LAST_CHECKED[copy._key()] = seen
+            if verdict.passed or verdict.note or None in read:
+                return verdict
+            shown = " and ".join(f"{copy.shown}/{file}" for file in files)
+            if all(digest == copy._digest(file, copy.source) for digest, file in zip(read, files, strict=True)):
+                return replace(verdict, note=f"{shown} are still the originals, as at setup: edit and save "
+                                             f"{_KEYS} for the check to see your change.")
+            if seen == previous:
+                return replace(verdict, note=f"{shown} are exactly as at your last check: {_SAVE}")
+            return verdict
+        return checked
+    return remembering
+
+
+@_remembers_verdicts(*_PAIR_FILES)
+def check_both_plugins_install(pair: WorkingCopy) -> Check:
+    """Chapter 1, second exercise: do the learner's copies of toyhost-notes and toyhost-search,
+    each pinned to a different host release, install together, with honest lower bounds?
+
+    Both are built by the real backend and installed together by pip; both plugins' tests run
+    there, then each plugin's again at the oldest host release its requirement admits (if pip
+    chose another); last, ``pinlab lint`` must find no pin left in either.
+    """
+    from .index import toy_index
+    from .lint import lint
+    from .requirements import UnusableInput, read_source
+    from .sandbox import Sandbox
+
+    toys: dict[str, Toy] = {}
+    wheels: list[Path] = []
+    pinned: dict[str, str] = {}  # plugin -> the first pin pinlab lint finds in it (source or wheel)
+    for name, needs in _PAIR_NEEDS.items():
+        shown = f"{pair.shown}/{name}/pyproject.toml"
+        try:
+            toy = load_toy(pair.path / name)
+            unknown = _unknown_project([(shown, Requirement(dependency)) for dependency in toy.dependencies],
+                                       _projects(*_PAIR_INDEX) | {canonicalize_name(toy.name)})
+            if unknown is not None:
+                return unknown
+            missing = _still_needs(toy, shown, needs)
+            if missing is not None:
+                return missing
+            wheel = build_wheel(toy)
+            pins = [f.requirement for f in lint([read_source(toy.source), read_source(wheel)]).findings
+                    if f.code in ("PIN001", "PIN002")]
+            if pins:
+                pinned[name] = pins[0]
+        except (ToyError, UnusableInput) as exc:
+            return _broken(pair, ToyError(pair._shown_paths(str(exc))), f"{name}/pyproject.toml")
+        toys[name], wheels = toy, [*wheels, wheel]
+
+    with toy_index(*_PAIR_INDEX) as index, Sandbox(index) as sandbox:
+        for wheel in wheels:
+            index.add(wheel)
+        installed = sandbox.pip("install", *toys)
+        if not installed.ok:
+            return Check(False, f"pip cannot install toyhost-notes beside toyhost-search: {_refusal(installed)}.",
+                         "each plugin pins the host to one release, a different one. Read each plugin's code "
+                         "and tests (src/ and tests/ in its folder) to see which host releases it works with; "
+                         "then in each pyproject.toml state the oldest of them, not the only one.",
+                         str(installed))
+        chosen = installed.installed.get("toyhost", "?")
+        for name, toy in toys.items():
+            tests = sandbox.test(toy)
+            if not tests.ok:
+                host = _requirement_on(toy, "toyhost")
+                return Check(False, f"pip installs both plugins, with toyhost {chosen}, but the tests of "
+                                    f"{name} fail there: {host} admits a host release {name} does not work with.",
+                             f"read the code of {name}: what does it need from the host? Keep its lower bound at a "
+                             "release its tests pass with, and loosen the other plugin's pin instead.",
+                             str(tests))
+        for name, toy in toys.items():  # the oldest host each requirement promises to work with
+            host = _requirement_on(toy, "toyhost")
+            assert host is not None  # _still_needs checked that each still requires the host
+            oldest = next((v for v in _PAIR_HOSTS if host.specifier.contains(v, prereleases=True)), chosen)
+            if oldest == chosen:
+                continue
+            sandbox.uv("pip install --no-deps", f"toyhost=={oldest}")
+            tests = sandbox.test(toy)
+            if not tests.ok:
+                return Check(False, f"both plugins install, with toyhost {chosen}, and their tests pass; but "
+                                    f"{name} declares {host}, and its own tests fail with toyhost {oldest}.",
+                             "a lower bound promises the plugin works there: state the oldest release its "
+                             "tests pass with", str(tests))
+    for name, pin in pinned.items():
+        return Check(False, f"both plugins install, with toyhost {chosen}, and their tests pass; but {name} "
+                            f"still pins {pin}: the next plugin that needs another host release meets the "
+                            "same refusal.", _PIN_HINT)
+    lines = ", ".join(f"{name} {_requirement_on(toy, 'toyhost')}" for name, toy in toys.items())
+    return Check(True, f"Both plugins install together ({lines}): pip chose toyhost {chosen}, and each "
+                       "plugin's tests pass there and at the oldest host release it declares.")
+
+
 # -- chapter 3 ------------------------------------------------------------------------------
 
 
@@ -995,6 +1107,79 @@ def _refused_beside_2(sandbox: Sandbox, toy: Toy, host: Requirement, refused: Ou
     else:
         hint = "the plugin's tests fail with toyhost 2.0 too: did the edit touch more than the requirement?"
     return Check(False, message, hint, f"{refused}\n{trial}")
+
+
+# Chapter 2's second exercise: a plugin whose lower bound nobody tested, and every host release.
+_COMMENTS_INDEX = ("toyhost",)
+
+
+@_remembers_verdict("pyproject.toml")
+def check_honest_lower_bound(comments: WorkingCopy) -> Check:
+    """Chapter 2, second exercise: is the learner's lower bound for toyhost-comments honest, the
+    oldest host release its tests pass with, and no higher?
+
+    As the chapter's maintainer does, with uv: ``--resolution lowest-direct --prerelease=allow``
+    installs the lowest host the requirement admits, and the plugin's tests run there; then at the
+    host release just below it (``--no-deps``), where they must fail, or the bound shuts users out
+    for nothing; then at the newest (``--resolution highest``); last, ``pinlab lint`` must find no
+    pin or cap.
+    """
+    from .index import toy_index
+    from .sandbox import Sandbox
+
+    built = _build_library(comments, {}, _COMMENTS_INDEX)
+    if isinstance(built, Check):
+        return built
+    toy, wheel, host = built.toy, built.wheel, _requirement_on(built.toy, "toyhost")
+    if host is None:
+        return Check(False, f"{comments.shown}/pyproject.toml no longer requires toyhost, which the plugin "
+                            "imports.", "keep the requirement on toyhost and change only its version specifier")
+    requirements = comments.file("pyproject.toml")
+
+    with toy_index(*_COMMENTS_INDEX) as index, Sandbox(index) as sandbox:
+        index.add(wheel)
+        sandbox.add_placeholder(comments.path, comments.shown)
+        releases = sorted(index.versions("toyhost"))
+        lowest = sandbox.uv("pip install --resolution lowest-direct --prerelease=allow -r", requirements)
+        if not lowest.ok:
+            return Check(False, f"uv finds no host release for {host}: {_last(lowest.output)}",
+                         "the index has toyhost " + ", ".join(map(str, releases)), str(lowest))
+        sandbox.uv("pip install --no-deps", wheel)
+        oldest = Version(lowest.installed["toyhost"])
+        tests = sandbox.test(toy)
+        if not tests.ok:
+            return Check(False, f"uv --resolution lowest-direct installs toyhost {oldest} for {host}, and the "
+                                f"plugin's own tests fail there: {_first_error(tests.output)}",
+                         "a lower bound promises the plugin works there: raise it to the oldest host "
+                         "release its tests pass with", str(tests))
+        below = [release for release in releases if release < oldest]
+        if below:
+            sandbox.uv("pip install --no-deps", f"toyhost=={below[-1]}")
+            shut_out = sandbox.test(toy)
+            if shut_out.ok:
+                return Check(False, f"the plugin's tests pass with toyhost {oldest}, the lowest {host} admits, "
+                                    f"and with toyhost {below[-1]} too, which it refuses: users on "
+                                    f"{below[-1]} are shut out for nothing.",
+                             "the lower bound is the oldest release that works: lower it until the tests "
+                             "fail one release below", str(shut_out))
+        newest = sandbox.uv("pip install --upgrade --resolution highest -r", requirements)
+        tests = sandbox.test(toy)
+        top = newest.installed.get("toyhost", "?")
+        if not tests.ok:
+            return Check(False, f"the plugin's tests pass at the lower bound, {oldest}, but fail at the "
+                                f"newest release uv installs, toyhost {top}.",
+                         "did the edit touch more than the requirement? Compare with diff().", str(tests))
+    unfinished = _lint_verdict(built.report)
+    if unfinished is not None:  # a failed Check is falsy
+        return unfinished
+    fail = f", and fail at {below[-1]} just below it" if below else ""
+    return Check(True, f"Your lower bound is honest: the plugin's tests pass at the lowest release {host} "
+                       f"admits (toyhost {oldest}) and at the newest (toyhost {top}){fail}.")
+
+
+def _first_error(output: str) -> str:
+    """The line of a unittest run that says what failed (an AssertionError, say), or its last line."""
+    return next((line.strip() for line in output.splitlines() if re.match(r"\s*\w+Error\b", line)), _last(output))
 
 
 # The hints for what pinlab lint finds, shared by the chapters whose exercise is a library's metadata.
