@@ -296,7 +296,7 @@ def test_chapter_5_slides_solution_passes(slides):
     assert check.passed, str(check)
     assert check.message == (
         "pip installs your toyhost-slides with toyhost 1.0a28, toyhost-charts 0.1, toyhost-export 0.3a2, the newest "
-        "releases, and its tests pass; pinlab lint finds nothing but the cap you kept: toyhost>=1.0a27,<2.0 "
+        "releases your ranges admit, and its tests pass; pinlab lint finds nothing but the cap you kept: toyhost>=1.0a27,<2.0 "
         "(toyhost 2.0 removed legacy_title(), which slide() calls: our tests fail against 2.0).")
 
 

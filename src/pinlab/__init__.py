@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .lint import check_requirement
     from .npm import NpmProject, NpmRegistry, check_scoped_override, npm_missing, npm_versions
     from .process import Completed
+    from .recipe import recipe
     from .sandbox import Outcome, Sandbox
     from .specifiers import table
     from .toys import Toy, ToyError, build_wheel, compare, examples_dir, find_substitute, find_toy, find_toys, load_toy
@@ -70,6 +71,7 @@ _EXPORTS: dict[str, tuple[str, bool]] = {
     "npm_missing": ("npm", True),
     "npm_versions": ("npm", True),
     "parse_conflict": ("conflicts", False),
+    "recipe": ("recipe", True),
     "run_pinlab": ("cli", False),
     "table": ("specifiers", True),
     "toy_index": ("index", True),
@@ -83,7 +85,8 @@ __all__ = [
     "check_hashed_lock",
     "check_lint_clean", "check_loosened_pin", "check_repaired_environment", "check_requirement",
     "check_scoped_override", "compare", "draw", "examples_dir", "find_substitute", "find_toy", "find_toys",
-    "load_advisories", "load_toy", "lock_project", "npm_missing", "npm_versions", "parse_conflict", "run_pinlab",
+    "load_advisories", "load_toy", "lock_project", "npm_missing", "npm_versions", "parse_conflict", "recipe",
+    "run_pinlab",
     "table", "toy_index", "uv_audit",
 ]
 

@@ -774,7 +774,7 @@ def check_caps_with_evidence(slides: WorkingCopy) -> Check:
         return unfinished
     kept = ", ".join(f"{finding.requirement} ({finding.allowed})" for finding in report.allowed
                      if finding.input.endswith("pyproject.toml"))
-    return Check(True, f"pip installs your toyhost-slides with {shown}, the newest releases, and its tests "
+    return Check(True, f"pip installs your toyhost-slides with {shown}, the newest releases your ranges admit, and its tests "
                        "pass; pinlab lint finds nothing" + (f" but the cap you kept: {kept}" if kept else "") + ".")
 
 
