@@ -743,19 +743,22 @@ def check_caps_with_evidence(slides: WorkingCopy) -> Check:
                                 f"{_error_line(tests.output)}",
                          "a failing test against a new release is the evidence a cap needs: cap that "
                          f"dependency below the release that breaks it, and {_ALLOW_HINT}", str(tests))
+        trials = []  # (as written, requirement, project, the newest release it keeps out)
         for dependency in toy.dependencies:
             requirement = Requirement(dependency)
             project = canonicalize_name(requirement.name)
             kept_out = _newest_kept_out(index, requirement, chosen.get(project))
-            if kept_out is None:
-                if project in allowed:
-                    return Check(False, f"you allowed the cap on {project}, but no release of {project} beyond "
-                                        "it exists: no test has ever failed against one.",
-                                 "a reason needs evidence: remove the cap and its [[tool.pinlab.allow]] entry")
-                continue
+            if kept_out is not None:
+                trials.append((dependency, requirement, project, kept_out))
+            elif project in allowed:
+                return Check(False, f"you allowed the cap on {project}, but no release of {project} beyond "
+                                    "it exists: no test has ever failed against one.",
+                             "a reason needs evidence: remove the cap and its [[tool.pinlab.allow]] entry")
+        for number, (dependency, requirement, project, kept_out) in enumerate(trials):
+            if number:  # put back what pip chose for the previous trial's project
+                sandbox.uv("pip install --no-deps", f"{trials[number - 1][2]}=={chosen[trials[number - 1][2]]}")
             sandbox.uv("pip install --no-deps", f"{project}=={kept_out}")
             trial = sandbox.test(toy)
-            sandbox.uv("pip install --no-deps", f"{project}=={chosen[project]}")  # as pip chose, for the next
             if trial.ok and project in allowed | found:
                 return Check(False, f"{dependency} keeps out {project} {kept_out}, but your tests pass with it "
                                     "(installed with --no-deps): that cap has no evidence behind it.",
@@ -774,8 +777,9 @@ def check_caps_with_evidence(slides: WorkingCopy) -> Check:
         return unfinished
     kept = ", ".join(f"{finding.requirement} ({finding.allowed})" for finding in report.allowed
                      if finding.input.endswith("pyproject.toml"))
-    return Check(True, f"pip installs your toyhost-slides with {shown}, the newest releases your ranges admit, and its tests "
-                       "pass; pinlab lint finds nothing" + (f" but the cap you kept: {kept}" if kept else "") + ".")
+    return Check(True, f"pip installs your toyhost-slides with {shown}, the newest releases your ranges admit, and "
+                       "its tests pass; pinlab lint finds nothing" + (f" but the cap you kept: {kept}" if kept else "")
+                 + ".")
 
 
 def _newest_kept_out(index: LocalIndex, requirement: Requirement, chosen: str | None) -> str | None:
