@@ -295,7 +295,7 @@ def test_chapter_5_slides_solution_passes(slides):
     check = check_caps_with_evidence(slides)
     assert check.passed, str(check)
     assert check.message == (
-        "pip installs your toyhost-slides with toyhost 1.0a28, toyhost-charts 0.1, toyhost-export 0.3a2, the newest "
+        "uv installs your toyhost-slides with toyhost 1.0a28, toyhost-charts 0.1, toyhost-export 0.3a2, the newest "
         "releases your ranges admit, and its tests pass; pinlab lint finds nothing but the cap you kept: toyhost>=1.0a27,<2.0 "
         "(toyhost 2.0 removed legacy_title(), which slide() calls: our tests fail against 2.0).")
 
@@ -303,7 +303,7 @@ def test_chapter_5_slides_solution_passes(slides):
 @pytest.mark.parametrize(("dependencies", "allow", "message", "hint"), [
     # Every finding gone, the cap with evidence too: the newest host breaks the plugin.
     ('["toyhost>=1.0a27", "toyhost-export>=0.3a2", "toyhost-charts>=0.1"]', "",
-     f"pip installs your toyhost-slides with toyhost 2.0, toyhost-charts 0.1, toyhost-export 0.3a2, and its tests "
+     f"uv installs your toyhost-slides with toyhost 2.0, toyhost-charts 0.1, toyhost-export 0.3a2, and its tests "
      f"fail: {LEGACY}",
      f"a failing test against a new release is the evidence a cap needs: cap that dependency below the release "
      f"that breaks it, and {ALLOW_HINT}"),

@@ -710,9 +710,9 @@ def check_caps_with_evidence(slides: WorkingCopy) -> Check:
     """Chapter 5: are the learner's toyhost-slides requirements ranges, except the one cap with
     evidence of a break, kept with its reason?
 
-    The copy is built and linted (an exact pin fails at once); pip installs it from an index of
-    every release of its dependencies and its tests run. Then, for each requirement that keeps out
-    a newer release than pip chose, that release is installed beside it (``--no-deps``) and the
+    The copy is built and linted (an exact pin fails at once); uv installs it from an index of
+    every release of its dependencies (uv: quicker, and it picks as pip does) and its tests run. Then, for each requirement that keeps out
+    a newer release than uv chose, that release is installed beside it (``--no-deps``) and the
     tests run again: a failure is the evidence a cap needs, a pass shows the cap has none.
     """
     from .index import toy_index
@@ -731,15 +731,15 @@ def check_caps_with_evidence(slides: WorkingCopy) -> Check:
 
     with toy_index(*_SLIDES_INDEX) as index, Sandbox(index) as sandbox:
         index.add(built.wheel)
-        installed = sandbox.pip("install toyhost-slides")
+        installed = sandbox.uv("pip install toyhost-slides")  # uv: quicker, and it picks as pip does (chapter 2)
         if not installed.ok:
-            return Check(False, f"pip cannot install your toyhost-slides: {_refusal(installed)}.",
+            return Check(False, f"uv cannot install your toyhost-slides: {_refusal(installed)}.",
                          "compare your requirements with the original: slides.diff()", str(installed))
         chosen = {name: version for name, version in installed.installed.items() if name != "toyhost-slides"}
         shown = ", ".join(f"{name} {version}" for name, version in chosen.items())
         tests = sandbox.test(toy)
         if not tests.ok:
-            return Check(False, f"pip installs your toyhost-slides with {shown}, and its tests fail: "
+            return Check(False, f"uv installs your toyhost-slides with {shown}, and its tests fail: "
                                 f"{_error_line(tests.output)}",
                          "a failing test against a new release is the evidence a cap needs: cap that "
                          f"dependency below the release that breaks it, and {_ALLOW_HINT}", str(tests))
@@ -755,7 +755,7 @@ def check_caps_with_evidence(slides: WorkingCopy) -> Check:
                                     "it exists: no test has ever failed against one.",
                              "a reason needs evidence: remove the cap and its [[tool.pinlab.allow]] entry")
         for number, (dependency, requirement, project, kept_out) in enumerate(trials):
-            if number:  # put back what pip chose for the previous trial's project
+            if number:  # put back what uv chose for the previous trial's project
                 sandbox.uv("pip install --no-deps", f"{trials[number - 1][2]}=={chosen[trials[number - 1][2]]}")
             sandbox.uv("pip install --no-deps", f"{project}=={kept_out}")
             trial = sandbox.test(toy)
@@ -777,14 +777,14 @@ def check_caps_with_evidence(slides: WorkingCopy) -> Check:
         return unfinished
     kept = ", ".join(f"{finding.requirement} ({finding.allowed})" for finding in report.allowed
                      if finding.input.endswith("pyproject.toml"))
-    return Check(True, f"pip installs your toyhost-slides with {shown}, the newest releases your ranges admit, and "
+    return Check(True, f"uv installs your toyhost-slides with {shown}, the newest releases your ranges admit, and "
                        "its tests pass; pinlab lint finds nothing" + (f" but the cap you kept: {kept}" if kept else "")
                  + ".")
 
 
 def _newest_kept_out(index: LocalIndex, requirement: Requirement, chosen: str | None) -> str | None:
-    """The newest release of *requirement*'s project in *index* that is newer than the one pip
-    *chose* and that the requirement does not admit; None if there is none."""
+    """The newest release of *requirement*'s project in *index* that is newer than the one the
+    installer *chose* and that the requirement does not admit; None if there is none."""
     kept_out = [version for version in index.versions(requirement.name)
                 if (chosen is None or version > Version(chosen))
                 and not requirement.specifier.contains(version, prereleases=True)]
