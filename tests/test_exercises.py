@@ -783,7 +783,7 @@ def exercise_cells(notebook):
 
 def exercises(notebook):
     """The code cells of each exercise: those after its "## Exercise" heading, up to the next one."""
-    found = []
+    found: list[list[str]] = []
     for cell in exercise_cells(notebook):
         if cell.cell_type == "markdown" and cell.source.startswith("## Exercise"):
             found.append([])

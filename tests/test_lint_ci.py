@@ -8,6 +8,7 @@ import types
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -249,10 +250,11 @@ def _load_recipe(monkeypatch):
             return function
         return register(func) if func is not None else register
 
-    stand_in = types.ModuleType("nox")
+    stand_in: Any = types.ModuleType("nox")
     stand_in.session, stand_in.options, stand_in.Session = session, types.SimpleNamespace(), object
     monkeypatch.setitem(sys.modules, "nox", stand_in)
     spec = importlib.util.spec_from_file_location("recipe_noxfile", RECIPE / "noxfile.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module, registered, stand_in.options

@@ -710,10 +710,11 @@ def check_caps_with_evidence(slides: WorkingCopy) -> Check:
     """Chapter 5: are the learner's toyhost-slides requirements ranges, except the one cap with
     evidence of a break, kept with its reason?
 
-    The copy is built and linted (an exact pin fails at once); uv installs it from an index of
-    every release of its dependencies (uv: quicker, and it picks as pip does) and its tests run. Then, for each requirement that keeps out
-    a newer release than uv chose, that release is installed beside it (``--no-deps``) and the
-    tests run again: a failure is the evidence a cap needs, a pass shows the cap has none.
+    The copy is built and linted (an exact pin fails at once); uv (quicker, and it picks as pip
+    does) installs it from an index of every release of its dependencies, and its tests run.
+    Then, for each requirement that keeps out a newer release than uv chose, that release is
+    installed beside it (``--no-deps``) and the tests run again: a failure is the evidence a cap
+    needs, a pass shows the cap has none.
     """
     from .index import toy_index
     from .sandbox import Sandbox
