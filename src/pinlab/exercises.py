@@ -717,16 +717,22 @@ def check_caps_with_evidence(slides: WorkingCopy) -> Check:
     needs, a pass shows the cap has none.
     """
     from .index import toy_index
+    from .lint import lint
+    from .requirements import UnusableInput, read_source
     from .sandbox import Sandbox
 
+    try:  # a pin in the source is answered at once, without building the wheel
+        source = lint([read_source(slides.path)])
+    except UnusableInput:
+        source = None  # _build_library says what is wrong, in one line
+    if source is not None and {finding.code for finding in source.findings} & {"PIN001", "PIN002"}:
+        pinned = _lint_verdict(source)
+        assert pinned is not None  # the source holds a pin
+        return pinned
     built = _build_library(slides, _SLIDES_NEEDS, _SLIDES_INDEX)
     if isinstance(built, Check):
         return built
     toy, report = built.toy, built.report
-    if {finding.code for finding in report.findings} & {"PIN001", "PIN002"}:
-        pinned = _lint_verdict(report)
-        assert pinned is not None  # report.findings holds a pin
-        return pinned
     allowed = {finding.project for finding in report.allowed}
     found = {finding.project for finding in report.findings}
 
