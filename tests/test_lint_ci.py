@@ -317,3 +317,13 @@ def test_lowest_installs_each_lower_bound_and_newest_the_newest_releases(monkeyp
         # toyhost-badges 0.2 caps the host below 2.0 (a cap with evidence, chapter 2): 1.0a28 is the newest left.
         assert sandbox.installed() == {"toyhost": "1.0a28", "toyhost-export": "0.3a2", "toyhost-badges": "0.2",
                                        "toylib": "1.0"}
+
+
+def test_the_guide_shows_one_session_of_the_recipe_as_written():
+    from pinlab import recipe
+
+    shown = recipe("noxfile.py", session="lowest")
+    assert shown.startswith('@nox.session(venv_backend="uv")') and shown in recipe("noxfile.py")
+    assert shown.endswith('    session.run("pytest", *session.posargs)\n')
+    with pytest.raises(ValueError, match=r"^examples/ci/noxfile.py has no session named 'oldest'$"):
+        recipe("noxfile.py", session="oldest")
