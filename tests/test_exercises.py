@@ -21,6 +21,7 @@ from pinlab.exercises import (
     WorkingCopy,
     check_admits_the_patch,
     check_both_plugins_install,
+    check_caps_with_evidence,
     check_hashed_lock,
     check_honest_lower_bound,
     check_lint_clean,
@@ -341,6 +342,101 @@ def test_chapter_5_invalid_toml_is_one_line_naming_the_file(gallery):
     check = check_lint_clean(gallery)
     assert (check.passed, check.message) == (
         False, f"{GALLERY}/pyproject.toml: invalid TOML: Unclosed array (at line 12, column 1)")
+
+
+# -- chapter 5, second exercise: keep the one cap with evidence, with its reason -----------------
+
+SLIDES = "workspace/toyhost-slides"
+SLIDES_DEPENDENCIES = '["toyhost>=1.0a27,<2.0", "toyhost-export==0.3a2", "toyhost-charts>=0.1,<0.2"]'
+KEPT = """
+[[tool.pinlab.allow]]
+code = "PIN003"
+requirement = "toyhost"
+reason = "toyhost 2.0 removed legacy_title(), which slide() calls: our tests fail against 2.0"
+"""
+ALLOW_HINT = "say why in a [[tool.pinlab.allow]] entry (code, requirement, reason) in pyproject.toml"
+LEGACY = "AttributeError: module 'toyhost' has no attribute 'legacy_title'"
+
+
+@pytest.fixture
+def slides(tmp_path):
+    """A fresh working copy of toyhost-slides, the second exercise's plugin."""
+    return WorkingCopy.of_example("toyhost-slides", workspace=tmp_path / "workspace").reset()
+
+
+def _slides(slides, dependencies, allow=""):
+    slides.edit(SLIDES_DEPENDENCIES, dependencies)
+    path = slides.file()
+    path.write_text(path.read_text(encoding="utf-8") + allow, encoding="utf-8")
+
+
+def test_chapter_5_untouched_slides_have_a_pin_and_two_caps(slides):
+    assert check_caps_with_evidence(slides) == Check(
+        False, "pinlab lint still finds: PIN002 error toyhost-export==0.3a2; PIN003 warning toyhost>=1.0a27,<2.0; "
+               "PIN003 warning toyhost-charts>=0.1,<0.2.",
+        "an exact pin holds every user to one release: state the oldest release that works instead",
+        note=f"{SLIDES}/pyproject.toml {STILL_ORIGINAL}")
+
+
+def test_chapter_5_slides_solution_passes(slides):
+    _slides(slides, '["toyhost>=1.0a27,<2.0", "toyhost-export>=0.3a2", "toyhost-charts>=0.1"]', KEPT)
+    check = check_caps_with_evidence(slides)
+    assert check.passed, str(check)
+    assert check.message == (
+        "uv installs your toyhost-slides with toyhost 1.0a28, toyhost-charts 0.1, toyhost-export 0.3a2, the newest "
+        "releases your ranges admit, and its tests pass; pinlab lint finds nothing but the cap you kept: toyhost>=1.0a27,<2.0 "
+        "(toyhost 2.0 removed legacy_title(), which slide() calls: our tests fail against 2.0).")
+
+
+@pytest.mark.parametrize(("dependencies", "allow", "message", "hint"), [
+    # Every finding gone, the cap with evidence too: the newest host breaks the plugin.
+    ('["toyhost>=1.0a27", "toyhost-export>=0.3a2", "toyhost-charts>=0.1"]', "",
+     f"uv installs your toyhost-slides with toyhost 2.0, toyhost-charts 0.1, toyhost-export 0.3a2, and its tests "
+     f"fail: {LEGACY}",
+     f"a failing test against a new release is the evidence a cap needs: cap that dependency below the release "
+     f"that breaks it, and {ALLOW_HINT}"),
+    # The right cap kept, but not said why: lint still fails CI on it.
+    ('["toyhost>=1.0a27,<2.0", "toyhost-export>=0.3a2", "toyhost-charts>=0.1"]', "",
+     "pinlab lint still finds: PIN003 warning toyhost>=1.0a27,<2.0.",
+     f"keep this cap: your tests fail with toyhost 2.0 ({LEGACY}); {ALLOW_HINT}"),
+    # Every cap allowed: one of them has no release beyond it, so no evidence.
+    ('["toyhost>=1.0a27,<2.0", "toyhost-export>=0.3a2", "toyhost-charts>=0.1,<0.2"]',
+     KEPT + KEPT.replace('"toyhost"', '"toyhost-charts"'),
+     "you allowed the cap on toyhost-charts, but no release of toyhost-charts beyond it exists: no test has ever "
+     "failed against one.", "a reason needs evidence: remove the cap and its [[tool.pinlab.allow]] entry"),
+    # != hides the break from lint, and lets 2.1 in.
+    ('["toyhost>=1.0a27,!=2.0", "toyhost-export>=0.3a2", "toyhost-charts>=0.1"]', "",
+     "toyhost>=1.0a27,!=2.0 keeps out toyhost 2.0, where your tests fail, but admits every later release: what "
+     "broke will stay broken.", f"write the break as a cap below 2.0, and {ALLOW_HINT}"),
+], ids=["every-cap-removed", "cap-kept-without-reason", "every-cap-allowed", "not-equal-instead-of-a-cap"])
+def test_chapter_5_slides_tempting_answers_are_not_accepted(slides, dependencies, allow, message, hint):
+    _slides(slides, dependencies, allow)
+    check = check_caps_with_evidence(slides)
+    assert (check.passed, check.message, check.hint) == (False, message, hint)
+
+
+def test_chapter_5_slides_a_kept_cap_whose_evidence_the_code_no_longer_gives_is_not_accepted(slides):
+    # The learner moved the plugin off legacy_title(): its tests now pass with toyhost 2.0, so the cap must go.
+    slides.edit("toyhost.legacy_title(title)", "toyhost.render_title(title)", "src/toyhost_slides/__init__.py")
+    _slides(slides, '["toyhost>=1.0a27,<2.0", "toyhost-export>=0.3a2", "toyhost-charts>=0.1"]', KEPT)
+    check = check_caps_with_evidence(slides)
+    assert (check.passed, check.message, check.hint) == (
+        False, "toyhost>=1.0a27,<2.0 keeps out toyhost 2.0, but your tests pass with it (installed with --no-deps): "
+               "that cap has no evidence behind it.", "remove the cap and its [[tool.pinlab.allow]] entry")
+    slides.edit('"toyhost>=1.0a27,<2.0"', '"toyhost>=1.0a27"')
+    slides.edit(KEPT, "")
+    check = check_caps_with_evidence(slides)
+    assert check.passed and "with toyhost 2.0," in check.message, str(check)
+
+
+def test_chapter_5_slides_allowance_without_a_reason_is_one_line_naming_the_file(slides):
+    _slides(slides, '["toyhost>=1.0a27,<2.0", "toyhost-export>=0.3a2", "toyhost-charts>=0.1"]',
+            KEPT.replace('reason = "toyhost 2.0 removed legacy_title(), which slide() calls: our tests fail '
+                         'against 2.0"\n', ""))
+    check = check_caps_with_evidence(slides)
+    assert (check.passed, check.message, check.hint) == (
+        False, f"{SLIDES}/pyproject.toml: [tool.pinlab] allow[0] has no reason: say why this finding is acceptable",
+        "fix that in the file and save it, or start again with reset()")
 
 
 # -- chapter 4: lock it so a substituted wheel is refused ------------------------------------

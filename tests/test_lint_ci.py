@@ -1,9 +1,14 @@
 """``pinlab lint`` in CI (issue 11, items 8 and 9): SARIF for code scanning, workflow annotations,
 file and line of each finding, ``--version``, and whole environments read once."""
 
+import importlib.util
 import json
 import sys
+import types
+from dataclasses import dataclass, field
 from importlib.metadata import version
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,3 +214,116 @@ def test_all_installed_in_an_environment_with_nothing_installed_is_unusable(tmp_
     result = run([sys.executable, "-m", "pinlab", "lint", "--all-installed", "--python", str(python)], env=clean_env())
     assert (result.returncode, result.output) == (
         2, f"pinlab lint: error: --all-installed: --python {python.as_posix()} has no installed distributions\n")
+
+
+# -- the CI recipe the guide gives maintainers (examples/ci/) ------------------------------------------------------
+#
+# nox is not among the kit's test tools, and its sessions would install from PyPI. So the recipe's noxfile is
+# loaded with a stand-in `nox` module that records what each session asks nox to do; the tests then run those
+# very commands for real, with uv (as nox's uv backend runs `session.install`) or pip, against the toy index, in
+# the project's folder as nox would (`.` is the project, built here with hatchling: uv cannot fetch it offline).
+
+RECIPE = Path(__file__).parent.parent / "examples" / "ci"
+
+
+@dataclass
+class _Recorded:
+    """What a session asked nox to do: ("install" | "run", arguments)."""
+
+    calls: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    posargs: tuple[str, ...] = ()
+
+    def install(self, *args: str) -> None:
+        self.calls.append(("install", args))
+
+    def run(self, *args: str, **options: object) -> None:
+        self.calls.append(("run", args))
+
+
+def _load_recipe(monkeypatch):
+    """The recipe's noxfile as a module, its sessions (name -> (function, decorator options)) and nox.options."""
+    registered = {}
+
+    def session(func=None, **options):
+        def register(function):
+            registered[function.__name__] = (function, options)
+            return function
+        return register(func) if func is not None else register
+
+    stand_in: Any = types.ModuleType("nox")
+    stand_in.session, stand_in.options, stand_in.Session = session, types.SimpleNamespace(), object
+    monkeypatch.setitem(sys.modules, "nox", stand_in)
+    spec = importlib.util.spec_from_file_location("recipe_noxfile", RECIPE / "noxfile.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, registered, stand_in.options
+
+
+def _replay(sandbox, installer, args, project, wheel):
+    """Run one recorded ``session.install`` in *sandbox*, in *project*'s folder as nox would."""
+    def located(arg):
+        if arg == ".":
+            return str(wheel)
+        return str(project / arg) if (project / arg).is_file() else arg
+    command = [located(arg) for arg in args]
+    return sandbox.uv("pip", "install", *command) if installer == "uv" else sandbox.pip("install", *command)
+
+
+def test_ci_runs_every_session_of_the_recipe_and_lowest_needs_uv(monkeypatch):
+    _module, sessions, options = _load_recipe(monkeypatch)
+    assert options.sessions == ["newest", "lowest", "audit", "pins"] == list(sessions)
+    assert sessions["lowest"][1] == {"venv_backend": "uv"}, "pip cannot resolve to the lowest versions"
+    workflow = (RECIPE / "dependencies.yml").read_text(encoding="utf-8")
+    assert "        session: [newest, lowest, audit, pins]\n" in workflow
+    assert '      - run: python -m pip install "nox[uv]>=2024.10.9"' in workflow, "the uv backend needs uv"
+    assert '# dependencies = ["nox[uv]>=2024.10.9"]\n' in (RECIPE / "noxfile.py").read_text(encoding="utf-8")
+
+
+def test_lowest_installs_each_lower_bound_and_newest_the_newest_releases(monkeypatch, tmp_path, toys_index):
+    module, sessions, _options = _load_recipe(monkeypatch)
+    # A library of two requirements with lower bounds on pre-releases, and a "test tool" from the toy index
+    # in place of pytest (which the offline toy index has not): TEST_TOOLS is the recipe's knob for them.
+    project = write_project(tmp_path / "toylib", "toylib", "1.0", ["toyhost>=1.0a27", "toyhost-export>=0.3a1"])
+    monkeypatch.setattr(module, "TEST_TOOLS", ["toyhost-badges>=0.1"])
+    wheel = build(project, tmp_path / "dist")
+
+    lowest = _Recorded()
+    sessions["lowest"][0](lowest)
+    assert lowest.calls == [
+        ("install", ("--resolution=lowest-direct", "--prerelease=allow", "-r", "pyproject.toml",
+                     "toyhost-badges>=0.1")),
+        ("install", ("--no-deps", ".")),
+        ("run", ("pytest",)),
+    ]
+    with Sandbox(toys_index) as sandbox:
+        for _, args in lowest.calls[:2]:
+            assert _replay(sandbox, "uv", args, project, wheel).ok
+        assert sandbox.installed() == {"toyhost": "1.0a27", "toyhost-export": "0.3a1", "toyhost-badges": "0.1",
+                                       "toylib": "1.0"}
+        # Why --prerelease=allow: without it, uv tests the lower bound toyhost>=1.0a27 at 2.0.
+        without = [arg for arg in lowest.calls[0][1] if arg != "--prerelease=allow"]
+        dry_run = _replay(sandbox, "uv", ["--dry-run", "--reinstall", *without], project, wheel)
+        assert " + toyhost==2.0\n" in dry_run.output, dry_run.output
+
+
+        # The newest session, with pip, over the same environment (one sandbox less to make): its eager
+        # upgrade takes every requirement to the newest release its range admits.
+        newest = _Recorded()
+        sessions["newest"][0](newest)
+        assert newest.calls == [("install", ("--upgrade", "--upgrade-strategy", "eager", ".", "toyhost-badges>=0.1")),
+                                ("run", ("pytest",))]
+        assert _replay(sandbox, "pip", newest.calls[0][1], project, wheel).ok
+        # toyhost-badges 0.2 caps the host below 2.0 (a cap with evidence, chapter 2): 1.0a28 is the newest left.
+        assert sandbox.installed() == {"toyhost": "1.0a28", "toyhost-export": "0.3a2", "toyhost-badges": "0.2",
+                                       "toylib": "1.0"}
+
+
+def test_the_guide_shows_one_session_of_the_recipe_as_written():
+    from pinlab import recipe
+
+    shown = recipe("noxfile.py", session="lowest")
+    assert shown.startswith('@nox.session(venv_backend="uv")') and shown in recipe("noxfile.py")
+    assert shown.endswith('    session.run("pytest", *session.posargs)\n')
+    with pytest.raises(ValueError, match=r"^examples/ci/noxfile.py has no session named 'oldest'$"):
+        recipe("noxfile.py", session="oldest")

@@ -1,9 +1,10 @@
 # /// script
-# dependencies = ["nox>=2024.10.9"]
+# dependencies = ["nox[uv]>=2024.10.9"]
 # ///
 """CI for a library that declares ranges, not pins. Copy this file beside your pyproject.toml.
 
     nox -s newest   the tests against the newest release of every dependency
+    nox -s lowest   the tests against the oldest release each of your lower bounds admits
     nox -s audit    pip-audit on that environment, then pinlab explain: is a fix blocked?
     nox -s pins     pinlab lint on pyproject.toml and on the wheel your users will install
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 import nox
 
 nox.needs_version = ">=2024.10.9"
-nox.options.sessions = ["newest", "audit", "pins"]
+nox.options.sessions = ["newest", "lowest", "audit", "pins"]
 
 # Where pip gets pinlab. The kit is not published yet (no repository address, not on PyPI), so
 # there is no address to write here: set PINLAB to what you have, a clone of the kit's folder or
@@ -26,14 +27,29 @@ nox.options.sessions = ["newest", "audit", "pins"]
 # one), e.g. `PINLAB=/path/to/pinlab nox -s audit`. Without extras it brings only what lint and
 # explain need (packaging, dependency-groups).
 PINLAB = os.environ.get("PINLAB", "")
-# Your test runner and whatever your tests import beyond the library's own dependencies.
-TEST_TOOLS = ["pytest"]
+# Your test runner and whatever your tests import beyond the library's own dependencies, each with
+# the lowest version your tests work with: the lowest session installs them at that version.
+TEST_TOOLS = ["pytest>=8"]
 
 
 @nox.session
 def newest(session: nox.Session) -> None:
     """The tests against the newest releases your ranges admit: what a user installing today gets."""
     session.install("--upgrade", "--upgrade-strategy", "eager", ".", *TEST_TOOLS)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(venv_backend="uv")  # uv can resolve to the lowest versions; pip cannot (nox[uv] brings uv)
+def lowest(session: nox.Session) -> None:
+    """The tests against the oldest releases your lower bounds admit: each ``>=`` is a claim; test it."""
+    # lowest-direct: each requirement named here at the oldest release it admits, what they pull
+    # in at its newest. The test tools are in the same resolution, at their own lower bounds: an
+    # install of them afterwards would upgrade whatever they need newer, and the session would
+    # test yours at versions you do not claim. --prerelease=allow: a lower bound on a pre-release
+    # (toyhost>=1.0a27) is tested at it; without it uv prefers a final release. It also lets what
+    # your requirements pull in be pre-releases: if none of your lower bounds is one, delete it.
+    session.install("--resolution=lowest-direct", "--prerelease=allow", "-r", "pyproject.toml", *TEST_TOOLS)
+    session.install("--no-deps", ".")  # your library itself, changing nothing else
     session.run("pytest", *session.posargs)
 
 

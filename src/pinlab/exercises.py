@@ -45,6 +45,7 @@ from .workdir import remove_tree
 if TYPE_CHECKING:  # imported where used, so that importing the exercises stays light
     from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
 
+    from .index import LocalIndex
     from .lint import Report
     from .sandbox import Outcome, Sandbox
 
@@ -808,6 +809,116 @@ def check_lint_clean(gallery: WorkingCopy) -> Check:
                          "did the edit touch more than the requirements? Compare with diff().", str(tests))
     return Check(True, f"pinlab lint finds nothing in your toyhost-gallery, source or wheel; pip installs it "
                        f"with {chosen}, the newest releases, and its tests pass.")
+
+
+# The library of the second exercise: what its code imports, and the index it is installed from.
+_SLIDES_NEEDS = {"toyhost": "1.0a28", "toyhost-export": "0.3a2", "toyhost-charts": "0.1"}
+_SLIDES_INDEX = ("toyhost", "toyhost-export", "toyhost-charts")
+_ALLOW_HINT = "say why in a [[tool.pinlab.allow]] entry (code, requirement, reason) in pyproject.toml"
+
+
+@_remembers_verdict("pyproject.toml")
+def check_caps_with_evidence(slides: WorkingCopy) -> Check:
+    """Chapter 5: are the learner's toyhost-slides requirements ranges, except the one cap with
+    evidence of a break, kept with its reason?
+
+    The copy is built and linted (an exact pin fails at once); uv (quicker, and it picks as pip
+    does) installs it from an index of every release of its dependencies, and its tests run.
+    Then, for each requirement that keeps out a newer release than uv chose, that release is
+    installed beside it (``--no-deps``) and the tests run again: a failure is the evidence a cap
+    needs, a pass shows the cap has none.
+    """
+    from .index import toy_index
+    from .lint import lint
+    from .requirements import UnusableInput, read_source
+    from .sandbox import Sandbox
+
+    try:  # a pin in the source is answered at once, without building the wheel
+        source = lint([read_source(slides.path)])
+    except UnusableInput:
+        source = None  # _build_library says what is wrong, in one line
+    if source is not None and {finding.code for finding in source.findings} & {"PIN001", "PIN002"}:
+        pinned = _lint_verdict(source)
+        assert pinned is not None  # the source holds a pin
+        return pinned
+    built = _build_library(slides, _SLIDES_NEEDS, _SLIDES_INDEX)
+    if isinstance(built, Check):
+        return built
+    toy, report = built.toy, built.report
+    allowed = {finding.project for finding in report.allowed}
+    found = {finding.project for finding in report.findings}
+
+    with toy_index(*_SLIDES_INDEX) as index, Sandbox(index) as sandbox:
+        index.add(built.wheel)
+        installed = sandbox.uv("pip install toyhost-slides")  # uv: quicker, and it picks as pip does (chapter 2)
+        if not installed.ok:
+            return Check(False, f"uv cannot install your toyhost-slides: {_refusal(installed)}.",
+                         "compare your requirements with the original: slides.diff()", str(installed))
+        chosen = {name: version for name, version in installed.installed.items() if name != "toyhost-slides"}
+        shown = ", ".join(f"{name} {version}" for name, version in chosen.items())
+        tests = sandbox.test(toy)
+        if not tests.ok:
+            return Check(False, f"uv installs your toyhost-slides with {shown}, and its tests fail: "
+                                f"{_error_line(tests.output)}",
+                         "a failing test against a new release is the evidence a cap needs: cap that "
+                         f"dependency below the release that breaks it, and {_ALLOW_HINT}", str(tests))
+        trials = []  # (as written, requirement, project, the newest release it keeps out)
+        for dependency in toy.dependencies:
+            requirement = Requirement(dependency)
+            project = canonicalize_name(requirement.name)
+            kept_out = _newest_kept_out(index, requirement, chosen.get(project))
+            if kept_out is not None:
+                trials.append((dependency, requirement, project, kept_out))
+            elif project in allowed:
+                return Check(False, f"you allowed the cap on {project}, but no release of {project} beyond "
+                                    "it exists: no test has ever failed against one.",
+                             "a reason needs evidence: remove the cap and its [[tool.pinlab.allow]] entry")
+        for number, (dependency, requirement, project, kept_out) in enumerate(trials):
+            if number:  # put back what uv chose for the previous trial's project
+                sandbox.uv("pip install --no-deps", f"{trials[number - 1][2]}=={chosen[trials[number - 1][2]]}")
+            sandbox.uv("pip install --no-deps", f"{project}=={kept_out}")
+            trial = sandbox.test(toy)
+            if trial.ok and project in allowed | found:
+                return Check(False, f"{dependency} keeps out {project} {kept_out}, but your tests pass with it "
+                                    "(installed with --no-deps): that cap has no evidence behind it.",
+                             "remove the cap" + (" and its [[tool.pinlab.allow]] entry" if project in allowed
+                                                 else ""), str(trial))
+            if not trial.ok and project in found:
+                return Check(False, f"pinlab lint still finds: PIN003 warning {dependency}.",
+                             f"keep this cap: your tests fail with {project} {kept_out} "
+                             f"({_error_line(trial.output)}); {_ALLOW_HINT}", str(trial))
+            if not trial.ok and requirement.specifier.contains(_later_than(kept_out), prereleases=True):
+                return Check(False, f"{dependency} keeps out {project} {kept_out}, where your tests fail, but "
+                                    "admits every later release: what broke will stay broken.",
+                             f"write the break as a cap below {kept_out}, and {_ALLOW_HINT}", str(trial))
+    unfinished = _lint_verdict(report)
+    if unfinished is not None:  # a failed Check is falsy
+        return unfinished
+    kept = ", ".join(f"{finding.requirement} ({finding.allowed})" for finding in report.allowed
+                     if finding.input.endswith("pyproject.toml"))
+    return Check(True, f"uv installs your toyhost-slides with {shown}, the newest releases your ranges admit, and "
+                       "its tests pass; pinlab lint finds nothing" + (f" but the cap you kept: {kept}" if kept else "")
+                 + ".")
+
+
+def _newest_kept_out(index: LocalIndex, requirement: Requirement, chosen: str | None) -> str | None:
+    """The newest release of *requirement*'s project in *index* that is newer than the one the
+    installer *chose* and that the requirement does not admit; None if there is none."""
+    kept_out = [version for version in index.versions(requirement.name)
+                if (chosen is None or version > Version(chosen))
+                and not requirement.specifier.contains(version, prereleases=True)]
+    return str(kept_out[-1]) if kept_out else None
+
+
+def _later_than(version: str) -> str:
+    """A release after *version* in its next major series, e.g. 3.0 after 2.0."""
+    return f"{Version(version).major + 1}.0"
+
+
+def _error_line(output: str) -> str:
+    """The line of a unittest run that names the error, e.g. ``AttributeError: ...``."""
+    errors = [line.strip() for line in output.splitlines() if re.match(r"\w+(Error|Exception): ", line.strip())]
+    return errors[-1] if errors else _last(output)
 
 
 # -- chapter 4 ------------------------------------------------------------------------------

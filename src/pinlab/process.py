@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -132,6 +132,17 @@ class Completed:
     def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
         # In a notebook, a result shows as the terminal transcript a reader would have seen.
         printer.text(str(self))
+
+    def excerpt(self, *words: str) -> Completed:
+        """The same transcript, keeping only the output lines that hold one of *words*; each run
+        of lines left out shows as one ``...``. For output whose whole a reader has seen once."""
+        kept: list[str] = []
+        for line in self.output.rstrip().splitlines():
+            if any(word in line for word in words):
+                kept.append(line)
+            elif not kept or kept[-1] != "...":
+                kept.append("...")
+        return replace(self, output="\n".join(kept) + "\n")
 
 
 _PLACEHOLDER = re.compile(r"<[\w .+-]+>")
