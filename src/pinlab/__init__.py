@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .exercises import (
         WorkingCopy,
         check_admits_the_patch,
+        check_fix_today,
         check_hashed_lock,
         check_lint_clean,
         check_loosened_pin,
@@ -50,6 +51,7 @@ _EXPORTS: dict[str, tuple[str, bool]] = {
     "audit": ("auditing", True),
     "build_wheel": ("toys", True),
     "check_admits_the_patch": ("exercises", True),
+    "check_fix_today": ("exercises", True),
     "check_hashed_lock": ("exercises", True),
     "check_lint_clean": ("exercises", True),
     "check_loosened_pin": ("exercises", True),
@@ -77,7 +79,7 @@ _EXPORTS: dict[str, tuple[str, bool]] = {
 # Spelled out for type checkers and linters; a test keeps it equal to _EXPORTS.
 __all__ = [
     "AdvisoryService", "Completed", "LocalIndex", "NpmProject", "NpmRegistry", "Outcome", "Sandbox", "Toy",
-    "ToyError", "WorkingCopy", "audit", "build_wheel", "check_admits_the_patch", "check_hashed_lock",
+    "ToyError", "WorkingCopy", "audit", "build_wheel", "check_admits_the_patch", "check_fix_today", "check_hashed_lock",
     "check_lint_clean", "check_loosened_pin", "check_repaired_environment", "check_requirement",
     "check_scoped_override", "compare", "draw", "examples_dir", "find_substitute", "find_toy", "find_toys",
     "load_advisories", "load_toy", "lock_project", "npm_missing", "npm_versions", "parse_conflict", "run_pinlab",
