@@ -767,10 +767,10 @@ def test_every_exercise_keeps_its_solution_out_of_run_all_and_the_learners_copy(
     code = [cell.source for cell in exercise_cells(nbformat.read(BOOK / chapter, as_version=4))
             if cell.cell_type == "code"]
     solutions = [source for source in code if "# Solution" in source]
-    assert len(solutions) == 1 and solutions[0].startswith("%%solution\n")
+    assert solutions and all(source.startswith("%%solution\n") for source in solutions)
     setup = [source for source in code if "WorkingCopy.of_" in source]
     if setup:  # an exercise on a working copy (chapter 6's learner edits a cell instead)
-        assert len(setup) == 1 and ").ensure()" in setup[0]
+        assert len(setup) == len(solutions) and all(").ensure()" in source for source in setup)
         assert code[-1].splitlines()[-1].endswith(".finish()")
     assert not [source for source in code if ".reset()" in source]
 
