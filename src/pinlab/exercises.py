@@ -736,7 +736,8 @@ def check_fix_today(project: WorkingCopy) -> Check:
                          str(audited))
         env = {**sandbox._uv_env(), "UV_PROJECT_ENVIRONMENT": str(sandbox.python.parent.parent)}
         # --inexact: keep pip in the sandbox, which pip check needs.
-        synced = sandbox._run([uv_binary(), "sync", "--frozen", "--inexact"], ["uv", "sync", "--frozen"], env)
+        sync = ["sync", "--frozen", "--inexact"]
+        synced = sandbox._run([uv_binary(), *sync], ["uv", *sync], env)
         if not synced.ok:
             return Check(False, f"uv locked {shown}, but uv sync fails: {_last(synced.output)}",
                          "compare your file with the original: project.diff()", str(synced))
