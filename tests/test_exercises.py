@@ -22,6 +22,7 @@ from pinlab.exercises import (
     check_admits_the_patch,
     check_both_plugins_install,
     check_caps_with_evidence,
+    check_fix_today,
     check_hashed_lock,
     check_honest_lower_bound,
     check_lint_clean,
@@ -295,6 +296,82 @@ def test_chapter_3_an_option_line_is_named(app):
     _write(app, "--override overrides.txt", "toyhost-export")
     check = check_repaired_environment(app)
     assert check.message == f"{APP}, line 4: '--override': this exercise takes requirements only"
+
+
+# -- chapter 3, second exercise: the fix today, while the plugin's maintainer is away ---------
+
+PROJECT = "workspace/app-project/pyproject.toml"
+PINNED = 'dependencies = ["toyhost-export==0.3a1"]'
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A fresh working copy of the application as a uv project."""
+    return WorkingCopy.of_example("app-project", workspace=tmp_path / "workspace").reset()
+
+
+def test_chapter_3_today_untouched_project_locks_the_vulnerable_host(project):
+    check = check_fix_today(project)
+    assert answer(check) == (
+        False,
+        f"uv locked {PROJECT} with toyhost 1.0a27, which uv audit reports vulnerable (TOYSEC-2026-1, fixed in "
+        "1.0a28).",
+        "toyhost-export 0.3a1 still requires toyhost==1.0a27 and no release of it admits the fix yet: your "
+        "project must set aside what the plugin declares (a [tool.uv] setting)",
+        f"{PROJECT} {STILL_ORIGINAL}",
+    )
+    assert "toyhost 1.0a27 has 1 known vulnerability" in check.details
+
+
+def test_chapter_3_today_an_override_passes_and_says_what_it_costs(project):
+    project.edit(PINNED, f'{PINNED}\n\n[tool.uv]\noverride-dependencies = ["toyhost>=1.0a28"]', "pyproject.toml")
+    check = check_fix_today(project)
+    assert answer(check) == (
+        True,
+        "uv locks and installs toyhost 1.0a28 beside toyhost-export 0.3a1, and uv audit finds nothing. The cost: "
+        "pip check reports toyhost-export 0.3a1 has requirement toyhost==1.0a27, but you have toyhost 1.0a28. "
+        "The override stays in pyproject.toml until the plugin's fixed release is out: then remove it.",
+        "", "",
+    )
+
+
+@pytest.mark.parametrize(("edit", "message", "hint"), [
+    (f'{PINNED}\n\n[tool.uv]\nconstraint-dependencies = ["toyhost>=1.0a28"]',
+     f"uv cannot lock {PROJECT}: toyhost-export 0.3a1 requires toyhost==1.0a27, and your constraint asks for "
+     "toyhost>=1.0a28.",
+     "a constraint only narrows what may be chosen, like pip's -c in the chapter: it cannot lift the plugin's pin"),
+    ('dependencies = ["toyhost-export==0.3a1", "toyhost>=1.0a28"]',
+     f"uv cannot lock {PROJECT}: toyhost-export 0.3a1 requires toyhost==1.0a27, and your dependency asks for "
+     "toyhost>=1.0a28.",
+     "a dependency of your own is one more demand beside the plugin's, like asking pip for both: something has "
+     "to replace what the plugin declares"),
+    ('dependencies = ["toyhost>=1.0a28"]',
+     f"{PROJECT} no longer depends on toyhost-export.",
+     "the application needs the export plugin: keep it, and bring the fixed host in beside it"),
+])
+def test_chapter_3_today_the_tempting_answers_are_not_accepted(project, edit, message, hint):
+    project.edit(PINNED, edit, "pyproject.toml")
+    assert answer(check_fix_today(project))[:3] == (False, message, hint)
+
+
+def test_chapter_3_today_waiting_for_a_plugin_release_that_is_not_out_is_uvs_refusal(project):
+    project.edit(PINNED, 'dependencies = ["toyhost-export>=0.3a2"]', "pyproject.toml")
+    check = check_fix_today(project)
+    assert not check.passed and check.message.startswith(f"uv cannot lock {PROJECT}: ")
+    assert "toyhost-export>=0.3a2" in check.message and "unsatisfiable" in check.message
+    assert check.hint == "0.3a1 is the plugin's only release so far; compare your file with the original: project.diff()"
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    ('dependencies = ["toyhost-export==0.3a1"', f"{PROJECT}: Unclosed array (at end of document)"),
+    ('dependencies = ["toyhost-export=>0.3a1"]',
+     f"{PROJECT}: invalid requirement 'toyhost-export=>0.3a1': Expected semicolon (after name with no version "
+     "specifier) or end"),
+])
+def test_chapter_3_today_a_broken_edit_is_one_line_naming_the_file(project, edit, message):
+    project.edit(PINNED, edit, "pyproject.toml")
+    assert check_fix_today(project) == Check(
+        False, message, "fix that in the file and save it, or start again with reset()")
 
 
 # -- chapter 5: make pinlab lint pass on a library you maintain ------------------------------

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         check_admits_the_patch,
         check_both_plugins_install,
         check_caps_with_evidence,
+        check_fix_today,
         check_hashed_lock,
         check_honest_lower_bound,
         check_lint_clean,
@@ -66,6 +67,7 @@ _EXPORTS: dict[str, tuple[str, bool]] = {
     "check_admits_the_patch": ("exercises", True),
     "check_both_plugins_install": ("exercises", True),
     "check_caps_with_evidence": ("exercises", True),
+    "check_fix_today": ("exercises", True),
     "check_hashed_lock": ("exercises", True),
     "check_honest_lower_bound": ("exercises", True),
     "check_lint_clean": ("exercises", True),
@@ -100,11 +102,12 @@ _EXPORTS: dict[str, tuple[str, bool]] = {
 __all__ = [
     "AdvisoryService", "Completed", "LocalIndex", "NpmProject", "NpmRegistry", "Outcome", "Sandbox", "Toy",
     "ToyError", "WorkingCopy", "audit", "build_wheel", "check_admits_the_patch", "check_both_plugins_install",
-    "check_caps_with_evidence", "check_hashed_lock", "check_honest_lower_bound", "check_lint_clean",
-    "check_loosened_pin", "check_plugin_range", "check_relocked_fix", "check_repaired_environment",
-    "check_requirement", "check_scoped_override", "compare", "draw", "examples_dir", "find_substitute", "find_toy",
-    "find_toys", "load_advisories", "load_toy", "lock_project", "npm_missing", "npm_versions", "parse_conflict",
-    "publish_toys", "recipe", "relock_copy", "run_pinlab", "table", "toy_index", "uv_audit",
+    "check_caps_with_evidence", "check_fix_today", "check_hashed_lock", "check_honest_lower_bound",
+    "check_lint_clean", "check_loosened_pin", "check_plugin_range", "check_relocked_fix",
+    "check_repaired_environment", "check_requirement", "check_scoped_override", "compare", "draw", "examples_dir",
+    "find_substitute", "find_toy", "find_toys", "load_advisories", "load_toy", "lock_project", "npm_missing",
+    "npm_versions", "parse_conflict", "publish_toys", "recipe", "relock_copy", "run_pinlab", "table", "toy_index",
+    "uv_audit",
 ]
 
 

@@ -772,6 +772,106 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
                        "and pip check finds every requirement satisfied.")
 
 
+# The public index on the day of the advisory: the host's fix is out, the plugin's is not.
+_HOLIDAY_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export==0.3a1")
+
+
+@_remembers_verdict("pyproject.toml")
+def check_fix_today(project: WorkingCopy) -> Check:
+    """Chapter 3, second exercise: does the learner's uv project lock and install the fixed host
+    beside the pinned plugin, while no plugin release admits it yet? And what does the choice cost?
+
+    The project is copied into a sandbox, locked with the real uv from an index with the host's
+    fix and only the pinned plugin, audited with the real ``uv audit`` against the local advisory
+    service, installed with ``uv sync``, and then ``pip check`` says which promise is broken.
+    """
+    from .advisories import load_advisories
+    from .advisory_service import AdvisoryService
+    from .auditing import uv_audit
+    from .index import toy_index
+    from .requirements import tomllib
+    from .sandbox import Sandbox, uv_binary
+
+    shown = f"{project.shown}/pyproject.toml"
+    def requirements(written: list[Any]) -> list[Requirement]:
+        try:
+            return [Requirement(str(line)) for line in written]
+        except InvalidRequirement as exc:
+            bad = next(str(line) for line in written if not _parses(str(line)))
+            raise ToyError(f"{shown}: invalid requirement {bad!r}: {str(exc).splitlines()[0]}") from None
+
+    try:
+        data = tomllib.loads(project.file("pyproject.toml").read_text(encoding="utf-8"))
+        uv_settings = data.get("tool", {}).get("uv", {})
+        dependencies = requirements(data.get("project", {}).get("dependencies", []))
+        constraints = requirements(uv_settings.get("constraint-dependencies", []))
+        overrides = requirements(uv_settings.get("override-dependencies", []))
+    except FileNotFoundError:
+        return _broken(project, ToyError(f"{shown}: file not found"))
+    except tomllib.TOMLDecodeError as exc:
+        return _broken(project, ToyError(f"{shown}: {str(exc).splitlines()[0]}"))
+    except ToyError as exc:
+        return _broken(project, exc)
+    unknown = _unknown_project([(shown, r) for r in dependencies + constraints + overrides],
+                               _projects(*_HOLIDAY_INDEX))
+    if unknown is not None:
+        return unknown
+    if not any(canonicalize_name(r.name) == "toyhost-export" for r in dependencies):
+        return Check(False, f"{shown} no longer depends on toyhost-export.",
+                     "the application needs the export plugin: keep it, and bring the fixed host in beside it")
+
+    with toy_index(*_HOLIDAY_INDEX) as index, Sandbox(index) as sandbox, \
+            AdvisoryService(load_advisories()) as service:
+        sandbox.add_placeholder(project.path, project.shown)
+        shutil.copytree(project.path, sandbox.path, dirs_exist_ok=True)
+        locked = sandbox.uv("lock --no-index")
+        if not locked.ok:
+            asks = [(what, r) for what, given in (("dependency", dependencies), ("constraint", constraints))
+                    for r in given if canonicalize_name(r.name) == "toyhost"]
+            if not asks:
+                return Check(False, f"uv cannot lock {shown}: {_last(locked.output)}",
+                             "0.3a1 is the plugin's only release so far; compare your file with the original: "
+                             "project.diff()", str(locked))
+            what, asked = asks[0]
+            hint = ("a constraint only narrows what may be chosen, like pip's -c in the chapter: it cannot lift "
+                    "the plugin's pin" if what == "constraint" else
+                    "a dependency of your own is one more demand beside the plugin's, like asking pip for "
+                    "both: something has to replace what the plugin declares")
+            return Check(False, f"uv cannot lock {shown}: toyhost-export 0.3a1 requires toyhost==1.0a27, "
+                                f"and your {what} asks for {asked}.", hint, str(locked))
+        audited = uv_audit(sandbox, service)
+        for package in audited.vulnerable:
+            vuln = package.vulns[0]
+            return Check(False, f"uv locked {shown} with {package.name} {package.version}, which uv audit reports "
+                                f"vulnerable ({vuln.id}, fixed in {', '.join(vuln.fix_versions)}).",
+                         "toyhost-export 0.3a1 still requires toyhost==1.0a27 and no release of it admits the "
+                         "fix yet: your project must set aside what the plugin declares (a [tool.uv] setting)",
+                         str(audited))
+        env = {**sandbox._uv_env(), "UV_PROJECT_ENVIRONMENT": str(sandbox.python.parent.parent)}
+        # --inexact: keep pip in the sandbox, which pip check needs.
+        sync = ["sync", "--frozen", "--inexact"]
+        synced = sandbox._run([uv_binary(), *sync], ["uv", *sync], env)
+        if not synced.ok:
+            return Check(False, f"uv locked {shown}, but uv sync fails: {_last(synced.output)}",
+                         "compare your file with the original: project.diff()", str(synced))
+        host, plugin = synced.installed.get("toyhost"), synced.installed.get("toyhost-export")
+        checked = sandbox.pip("check")
+    got = f"uv locks and installs toyhost {host} beside toyhost-export {plugin}, and uv audit finds nothing."
+    if checked.ok:
+        return Check(True, f"{got} pip check finds every requirement satisfied. The cost: a fork to maintain "
+                           "until upstream's fixed release replaces it.")
+    return Check(True, f"{got} The cost: pip check reports {_broken_promise(checked.output)} The override "
+                       "stays in pyproject.toml until the plugin's fixed release is out: then remove it.")
+
+
+def _parses(line: str) -> bool:
+    try:
+        Requirement(line)
+    except InvalidRequirement:
+        return False
+    return True
+
+
 # -- chapter 5 ------------------------------------------------------------------------------
 
 # What toyhost-gallery's code imports, and the oldest release of each its tests were written for.
