@@ -30,7 +30,7 @@ import re
 import shutil
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from .conflicts import broken_promises, hash_refusal, last_error
+from .requirements_files import RequirementLine, RequirementsFileError, parse_requirements_file
 from .toys import _NOT_SOURCE, Toy, ToyError, build_wheel, examples_dir, find_substitute, find_toy, load_toy
 from .workdir import remove_tree
 
@@ -631,79 +633,27 @@ def check_both_plugins_install(pair: WorkingCopy) -> Check:
 
 
 
-@dataclass(frozen=True)
-class RequirementLine:
-    """One requirement of a requirements file, as pip reads it."""
-
-    number: int
-    """The line it starts on (a line ending in a backslash goes on to the next one)."""
-    requirement: Requirement
-    """What it asks for."""
-    hashes: tuple[str, ...] = ()
-    """Its ``--hash`` values, e.g. ``sha256:9f86...``."""
-
-
 def read_requirements(copy: WorkingCopy, file: str = "requirements.txt") -> list[Requirement]:
     """The requirements in *file* of the working copy; a line that does not parse raises
     :class:`ToyError` in one line naming the file, the line number and what is wrong."""
     return [line.requirement for line in read_requirement_lines(copy, file)]
 
 
-_HASH_OPTION = re.compile(r"--hash(?:=|\s+)(\S*)")
-
-
 def read_requirement_lines(copy: WorkingCopy, file: str = "requirements.txt",
                            hashes: bool = False) -> list[RequirementLine]:
-    """The lines of *file* that ask for something; with *hashes*, a line may carry ``--hash``
-    options, as in a lock file. Anything else (``-r``, ``--index-url``, a line that does not
-    parse) raises :class:`ToyError` in one line naming the file, the line and what is wrong."""
+    """The lines of *file* that ask for something, read as pip reads them
+    (:func:`pinlab.requirements_files.parse_requirements_file`); with *hashes*, a line may carry
+    ``--hash`` options, as in a lock file. Anything else raises :class:`ToyError` in one line
+    naming the file, the line and what is wrong."""
     shown = f"{copy.shown}/{file}"
     try:
         text = copy.file(file).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ToyError(f"{shown}: file not found") from None
-    found = []
-    for number, line in _logical_lines(text):
-        # pip's rule: a comment starts at a '#' at the start of a line or after whitespace.
-        line = re.sub(r"(^|\s)#.*$", "", line).strip()
-        if not line:
-            continue
-        if line.startswith("-"):
-            allowed = "requirements and their --hash options" if hashes else "requirements"
-            raise ToyError(f"{shown}, line {number}: {line.split()[0]!r}: this exercise takes {allowed} only")
-        written, _, options = line.partition(" --") if hashes else (line, "", "")
-        options = f"--{options}" if options else ""
-        values = _HASH_OPTION.findall(options)
-        leftover = _HASH_OPTION.sub("", options).split()
-        if leftover:
-            raise ToyError(f"{shown}, line {number}: {leftover[0]!r}: a lock line takes --hash options only")
-        for value in values:
-            if not re.fullmatch(r"[a-z0-9]+:[0-9a-f]+", value):
-                raise ToyError(f"{shown}, line {number}: {value!r} is not a hash: "
-                               "write --hash=sha256: and the file's 64 hexadecimal digits")
-        try:
-            requirement = Requirement(written.strip())
-        except InvalidRequirement as exc:
-            raise ToyError(f"{shown}, line {number}: invalid requirement {written.strip()!r}: "
-                           f"{str(exc).splitlines()[0]}") from None
-        found.append(RequirementLine(number, requirement, tuple(values)))
-    return found
-
-
-def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """Physical lines joined where one ends in a backslash, each with the number it starts on."""
-    joined: list[tuple[int, str]] = []
-    pending: tuple[int, str] | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        start, before = pending if pending else (number, "")
-        if line.rstrip().endswith("\\"):
-            pending = (start, before + line.rstrip()[:-1] + " ")
-            continue
-        pending = None
-        joined.append((start, before + line))
-    if pending:
-        joined.append(pending)
-    return joined
+    try:
+        return parse_requirements_file(text, hashes=hashes, reader="this exercise")
+    except RequirementsFileError as exc:
+        raise ToyError(f"{shown}, {exc}") from None
 
 
 # The index the application's owner installs from: the host's fix and the plugin's fixed release.
@@ -1083,7 +1033,8 @@ def check_hashed_lock(lock: WorkingCopy) -> Check:
         with Sandbox(index) as new_server:
             new_server.add_placeholder(lock.path, lock.shown)
             refused = new_server.pip(*deploy)
-    if refused.ok or "DO NOT MATCH THE HASHES" not in refused.output:
+    mismatch = hash_refusal(refused.output)
+    if refused.ok or mismatch is None or mismatch.reason != "mismatch":
         return Check(False, f"pip installs {shown} from the index where toyhost 1.0a28 was substituted.",
                      "each line's hash must be the sha256 of the genuine file, and only that", str(refused))
     return Check(True, f"Your lock deploys the application from the genuine index ({versions}), and its "
@@ -1114,21 +1065,19 @@ def _install_without_hashes(lock: WorkingCopy, impostor: Path, app: Toy) -> Chec
 
 def _refused_lock(shown: str, refused: Outcome) -> Check:
     """pip's refusal of a lock from the genuine index, as the learner can act on it."""
-    output = refused.output
-    # pip lists the requirements concerned on lines indented by four spaces, under its ERROR line.
-    named = ", ".join(dict.fromkeys(re.findall(r"^ {4}(\S+?)(?:\s|$)", output, re.M)))
-    if "missing from some requirements" in output:
+    refusal = hash_refusal(refused.output)
+    named = ", ".join(refusal.requirements) if refusal else ""
+    if refusal and refusal.reason == "missing":
         return Check(False, f"pip refuses {shown}: no hash for {named}.",
                      "a lock covers the whole environment: every line needs the sha256 of its file, "
                      "the packages your application never names too", str(refused))
-    if "DO NOT MATCH THE HASHES" in output:
+    if refusal and refusal.reason == "mismatch":
         return Check(False, f"pip refuses {shown}: the hash for {named} is not that of the genuine file.",
                      "let uv pip compile --generate-hashes write the hashes rather than typing them", str(refused))
-    if "pinned with ==" in output:
+    if refusal and refusal.reason == "unpinned":
         return Check(False, f"pip refuses {shown}: with hashes, every requirement must be pinned with ==, "
                             f"and {named} is not.", "a lock pins the exact versions you tested", str(refused))
-    error = next((line for line in output.splitlines() if line.startswith("ERROR:")), _last(output))
-    return Check(False, f"pip refuses {shown}: {error.removeprefix('ERROR: ')}",
+    return Check(False, f"pip refuses {shown}: {last_error(refused.output)}",
                  "compare your file with the original: lock.diff('requirements.txt')", str(refused))
 
 
@@ -1226,7 +1175,7 @@ def check_relocked_fix(relock: WorkingCopy) -> Check:
                        "requirement satisfied, and pip-audit finds no known vulnerability.")
 
 
-def _relock_hint(installed: dict[str, str]) -> str:
+def _relock_hint(installed: Mapping[str, str]) -> str:
     """What kept the fix out of a re-lock that still installs the vulnerable host."""
     plugin = installed.get("toyhost-export")
     pin = _requirement_on(find_toy(f"toyhost-export=={plugin}"), "toyhost") if plugin else None
@@ -1420,11 +1369,8 @@ def _refusal(outcome: Outcome) -> str:
 
 
 def _broken_promise(pip_check: str) -> str:
-    """One line of ``pip check``'s report, the same on every Python: pip lists the broken
-    requirements in the order its metadata backend finds the packages (pkg_resources before
-    Python 3.11, importlib.metadata after), so take the first in alphabetical order."""
-    lines = sorted(line.strip() for line in pip_check.strip().splitlines() if line.strip())
-    return lines[0] if lines else "no output"
+    """One line of ``pip check``'s report, the same on every Python (see :func:`broken_promises`)."""
+    return next(iter(broken_promises(pip_check)), "no output")
 
 
 def _last(output: str) -> str:
