@@ -24,9 +24,9 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from pinlab import Sandbox, toy_index
 from pinlab.exercises import RUN_SOLUTIONS
@@ -306,7 +306,8 @@ def table(timings: list[Timing], notebooks: Timing | None, repeat: int) -> str:
         "| goal | result | |",
         "|---|---|---|",
         f"| pinlab within 10% of bare virtualenv + pip | {overhead:+.0%} | {'met' if overhead <= 0.10 else 'missed'} |",
-        f"| pinlab at least 3× faster than python -m venv + pip | {speedup:.1f}× | {'met' if speedup >= 3 else 'missed'} |",
+        f"| pinlab at least 3× faster than python -m venv + pip | {speedup:.1f}× | "
+        f"{'met' if speedup >= 3 else 'missed'} |",
         f"| Sandbox + sandbox.pip install ≤ 1.1× the pip floor | {over_floor:.2f}× "
         f"(sandbox.pip alone: {wrapper.median / floor.median:.2f}×) | {'met' if over_floor <= 1.1 else 'missed'} |",
     ]
