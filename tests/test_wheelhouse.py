@@ -301,7 +301,7 @@ def test_the_download_keeps_a_proxy_and_drops_every_pip_setting(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
     with LocalIndex() as empty, Sandbox(empty) as sandbox:
-        env = sandbox._pip_env(offline=False)
+        env = sandbox.pip_env(offline=False)
     assert env["HTTPS_PROXY"] == "http://proxy.example:3128"
     assert env["PIP_CONFIG_FILE"] == __import__("os").devnull
     assert not {"PIP_INDEX_URL", "PIP_NO_INDEX", "PIP_FIND_LINKS"} & set(env)

@@ -18,26 +18,24 @@ uv audit joins ``v1/querybatch`` to its ``--service-url``: give it :attr:`Adviso
 The server listens on 127.0.0.1 only, on a port the system picks, in a background thread. It
 stops when the ``with`` block ends, on :meth:`AdvisoryService.close`, and at interpreter exit
 (``weakref.finalize``), which covers a Jupyter kernel shutting down; its thread is a daemon, so a
-forgotten service can never keep a kernel from exiting.
+forgotten service can never keep a kernel from exiting. That much it shares with the npm
+registry (:mod:`pinlab._local_server`); what a request may hold is this module's.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sys
-import threading
-import weakref
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from packaging.version import InvalidVersion, Version
 
+from ._local_server import HOST, LocalServer, QuietHandler
 from .advisories import ECOSYSTEM, Advisory, AdvisoryDatabase, load_advisories
 
-HOST = "127.0.0.1"
 QUERY_PATH = "/v1/query"
 BATCH_PATH = "/v1/querybatch"
 VULNS_PATH = "/v1/vulns/"
@@ -50,8 +48,6 @@ MAX_BATCH = 1000  # osv.dev's own limit on queries per batch
 # Versions in the wild are a few dozen characters; packaging turns every digit run into an int,
 # which takes quadratic time (and, past 4,300 digits, is refused by Python 3.11+).
 MAX_VERSION_LENGTH = 200
-# Seconds a client may stay silent while sending its request, before the service gives up on it.
-CLIENT_TIMEOUT = 30
 
 # Silent unless someone asks: logging.basicConfig(level=logging.DEBUG) shows every request and
 # every client that hung up. Only a bug in this module is logged louder (as an error).
@@ -124,7 +120,7 @@ def record(database: AdvisoryDatabase, vuln_id: str) -> dict | None:
     return None
 
 
-class AdvisoryService:
+class AdvisoryService(LocalServer):
     """Serve a folder of OSV records on ``http://127.0.0.1:<port>`` while open.
 
     ``AdvisoryService()`` serves the kit's ``examples/advisories``; pass a folder or an
@@ -135,64 +131,22 @@ class AdvisoryService:
         if not isinstance(advisories, AdvisoryDatabase):
             advisories = load_advisories(advisories)
         self.database = advisories
-        self._server = _Server((HOST, 0), _handler_for(advisories))
-        self._thread = threading.Thread(target=self._server.serve_forever, name="pinlab-advisories", daemon=True)
-        self._thread.start()
-        self._finalizer = weakref.finalize(self, _stop, self._server, self._thread)
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
+        super().__init__(_handler_for(advisories), "pinlab-advisories")
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``, what uv audit's ``--service-url`` wants."""
-        return f"http://{HOST}:{self.port}"
+        return super().base_url
 
     @property
     def url(self) -> str:
         """The query endpoint, what pip-audit's ``--osv-url`` wants."""
         return self.base_url + QUERY_PATH
 
-    def close(self) -> None:
-        """Stop serving and release the port (safe to call twice)."""
-        self._finalizer()
-
-    @property
-    def closed(self) -> bool:
-        return not self._finalizer.alive
-
-    def __enter__(self) -> AdvisoryService:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"serving on {HOST}"
         ids = ", ".join(advisory.id for advisory in self.database.advisories) or "no advisories"
         return f"AdvisoryService({state}: {ids})"
-
-
-def _stop(server: ThreadingHTTPServer, thread: threading.Thread) -> None:
-    server.shutdown()  # ends serve_forever() and waits for it
-    server.server_close()  # releases the port
-    thread.join()
-
-
-class _Server(ThreadingHTTPServer):
-    """One thread per connection (daemon threads), and room for a classroom of clients at once."""
-
-    # socketserver's default backlog is 5: with 200 clients connecting at once, most were reset.
-    # The system caps this at its own limit (somaxconn).
-    request_queue_size = 1024
-
-    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
-        # socketserver prints a traceback to stderr (a learner's notebook) for any exception that
-        # escapes a request. A client that hangs up or stalls is routine; anything else is a bug.
-        error = sys.exc_info()[1]
-        level = logging.DEBUG if isinstance(error, OSError) else logging.ERROR
-        log.log(level, "request from %s:%s failed", *client_address[:2], exc_info=True)
 
 
 def _handler_for(database: AdvisoryDatabase) -> type[BaseHTTPRequestHandler]:
@@ -211,13 +165,9 @@ class _Refused(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-class _OsvHandler(BaseHTTPRequestHandler):
+class _OsvHandler(QuietHandler):  # a client silent for 30 s is given up on (pinlab._local_server)
     database: AdvisoryDatabase
     server_version = "pinlab-advisories"
-    timeout = CLIENT_TIMEOUT  # applied to the connection by socketserver
-    # http.server answers a request line it cannot read as HTTP/0.9 would: a body without status
-    # line or headers. No client speaks HTTP/0.9; answer such garbage with a proper 400.
-    default_request_version = "HTTP/1.0"
 
     def do_GET(self) -> None:  # noqa: N802 (the names http.server dispatches to)
         self._answer()
@@ -241,7 +191,7 @@ class _OsvHandler(BaseHTTPRequestHandler):
         except _Refused as refusal:
             status, body, headers = refusal.status, _error(refusal.status, refusal.message), refusal.headers
         except OSError:
-            raise  # the client hung up or stalled: see _Server.handle_error
+            raise  # the client hung up or stalled: logged at debug level by pinlab._local_server
         except Exception as exc:  # a bug here: the client still gets an answer, the log the traceback
             log.error("cannot answer %r", self.requestline, exc_info=True)
             status, body, headers = HTTPStatus.INTERNAL_SERVER_ERROR, _error(
@@ -311,10 +261,6 @@ class _OsvHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        # One line per request on stderr would clutter every notebook cell.
-        log.debug("%s: " + format, self.address_string(), *args)
 
 
 def _short_int(digits: str) -> int:

@@ -37,11 +37,13 @@ from typing import TYPE_CHECKING, Any
 from .advisory_service import HOST, AdvisoryService
 from .audit_reports import AuditedPackage, Vulnerability, read_pip_audit  # noqa: F401 (Vulnerability: its old home)
 from .process import run
-from .sandbox import _SEED, Outcome, Sandbox, _split, uv_binary
+from .sandbox import SEED_PACKAGES, Outcome, Sandbox, split_args, uv_binary
 
 if TYPE_CHECKING:
     from IPython.lib.pretty import RepresentationPrinter  # IPython calls _repr_pretty_; pinlab does not need it
 
+# Runs pip-audit under a sandbox's interpreter: a file of its own, linted and typed like the rest.
+_SCRIPT = Path(__file__).with_name("_run_pip_audit.py")
 _REPORT = "pip-audit.json"
 _CACHE = "pip-audit-cache"
 
@@ -117,7 +119,7 @@ def audit(sandbox: Sandbox, service: AdvisoryService, *args: str, runner: Sandbo
     """
     if service.closed:
         raise AuditError("the advisory service is closed: pip-audit would have nothing to ask")
-    extra = _split(args)
+    extra = split_args(args)
     report_file = sandbox.path / _REPORT
     report_file.unlink(missing_ok=True)
     # Relative paths: pip-audit runs in the sandbox's folder, and the command reads shorter.
@@ -125,14 +127,14 @@ def audit(sandbox: Sandbox, service: AdvisoryService, *args: str, runner: Sandbo
     # draws into the pipe, one line per frame, as many frames as the run takes.
     options = ["-s", "osv", "--osv-url", service.url, "--cache-dir", _CACHE, "--progress-spinner", "off",
                "-f", "json", "-o", _REPORT, *extra]
-    env = _without_proxies(sandbox._pip_env())
+    env = _without_proxies(sandbox.pip_env())
     shown_port = f"http://{HOST}:<port>"
     shown = ["pip-audit", *(option.replace(service.base_url, shown_port) for option in options)]
     if runner is not None:
         env["PIPAPI_PYTHON_LOCATION"] = str(sandbox.python)
         shown.insert(0, "PIPAPI_PYTHON_LOCATION=<sandbox python>")
-    argv = [str((runner or sandbox).python), "-I", "-c", _bootstrap(), *options]
-    done = sandbox._run(argv, shown, env)
+    argv = [str((runner or sandbox).python), "-I", str(_SCRIPT), json.dumps(_kit_folders()), *options]
+    done = sandbox.run(argv, shown_as=shown, env=env)
     done = replace(done, output=done.output.replace(service.base_url, shown_port))
     if not report_file.is_file():
         last = (done.output.strip().splitlines() or ["no output"])[-1]
@@ -151,11 +153,8 @@ def _without_proxies(env: dict[str, str]) -> dict[str, str]:
     return {**kept, "NO_PROXY": HOST}
 
 
-def _bootstrap() -> str:
-    """Code for ``python -c`` that runs this kit's pip-audit under a sandbox's interpreter.
-
-    Sandboxes are made from the kit's own interpreter, so the kit's packages work in them.
-    """
+def _kit_folders() -> list[str]:
+    """The folders that hold the kit's pip-audit and its dependencies, for :data:`_SCRIPT`."""
     spec = importlib.util.find_spec("pip_audit")
     if spec is None or spec.origin is None:
         raise AuditError("pip-audit is not installed beside pinlab: pip install pip-audit")
@@ -164,18 +163,15 @@ def _bootstrap() -> str:
         location = sysconfig.get_paths()[key]
         if location not in paths and os.path.isdir(location):
             paths.append(location)
-    return (
-        "import runpy, sys; "
-        f"sys.path[:0] = {paths!r}; "
-        "runpy.run_module('pip_audit', run_name='__main__', alter_sys=True)"
-    )
+    return paths
 
 
 def _parse(transcript: Outcome, report: Mapping[str, Any]) -> AuditReport:
     # Seed packages (pip) are audited too but are not part of any lesson; a package pip-audit
     # skipped (an editable install) has no version to report, and sandboxes never hold one.
     audited = read_pip_audit(dict(report), "pip-audit's report")
-    packages = [package for package in audited.packages if package.name not in _SEED and package.skip_reason is None]
+    packages = [package for package in audited.packages
+                if package.name not in SEED_PACKAGES and package.skip_reason is None]
     fixes = tuple(
         AuditFix(fix["name"], fix.get("old_version", fix.get("version", "")), fix.get("new_version"),
                  fix.get("skip_reason"))
@@ -241,13 +237,13 @@ def uv_audit(sandbox: Sandbox, service: AdvisoryService) -> UvAuditReport:
         raise AuditError("uv audit reads a lock: lock the sandbox's project first (lock_project(sandbox, ...))")
     from .audit_reports import read_uv_audit
 
-    env = _without_proxies({key: value for key, value in sandbox._uv_env().items() if key != "UV_OFFLINE"})
+    env = _without_proxies({key: value for key, value in sandbox.uv_env().items() if key != "UV_OFFLINE"})
     # The experimental-feature warning is noise in a transcript; the feature is what uv 0.13 ships.
     options = ["audit", "--frozen", "--service-url", service.base_url, "--cache-dir", "uv-audit-cache",
                "--preview-features", "audit-command,json-output"]
     shown_port = f"http://{HOST}:<port>"
     shown = ["uv", "audit", "--frozen", "--service-url", shown_port]
-    transcript = sandbox._run([uv_binary(), *options], shown, env)
+    transcript = sandbox.run([uv_binary(), *options], shown_as=shown, env=env)
     transcript = replace(transcript, output=transcript.output.replace(service.base_url, shown_port))
     as_json = run([uv_binary(), *options, "--output-format", "json"], env=env, cwd=sandbox.path,
                   merge_output=False, timeout=sandbox.time_limit)

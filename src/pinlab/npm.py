@@ -19,7 +19,8 @@ Why not verdaccio, the usual private npm registry: it is itself an npm package w
 hundred dependencies, so a workshop laptop would need it installed from the npm registry before
 going offline, and it starts in seconds, writes a storage folder and a config of its own. npm
 needs three endpoints from a registry here; fifty lines of ``http.server`` serve them, start in
-a millisecond, and stop with the notebook (the same life as :class:`~pinlab.AdvisoryService`).
+a millisecond, and stop with the notebook (the same life as :class:`~pinlab.AdvisoryService`: both
+are served by :mod:`pinlab._local_server`).
 
 :class:`NpmProject` is an npm project in a throwaway folder whose npm sees none of the caller's
 npm configuration: ``--userconfig`` and ``--globalconfig`` point at empty files in the folder,
@@ -37,22 +38,20 @@ import logging
 import os
 import shutil
 import tarfile
-import threading
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ._local_server import HOST, LocalServer, QuietHandler
 from .advisories import Advisory, load_advisories
 from .process import Completed, Placeholders, clean_env, run
 from .toys import examples_dir
 from .workdir import ThrowawayDir
 
-HOST = "127.0.0.1"
 AUDIT_PATH = "/-/npm/v1/security/advisories/bulk"
 ADVISORY_PAGE = "/-/pinlab/advisories/"  # each advisory's ``url``: its OSV record, served here
 MAX_BODY = 1024 * 1024  # an audit of a thousand packages is a few tens of kB
@@ -210,7 +209,7 @@ def npm_advisories(advisory: Advisory, base_url: str) -> dict[str, dict[str, Any
 # -- the registry ------------------------------------------------------------------------------
 
 
-class NpmRegistry:
+class NpmRegistry(LocalServer):
     """Serve npm tarballs and advisories on ``http://127.0.0.1:<port>/`` while open.
 
     ``NpmRegistry()`` starts empty with the kit's npm advisories; :meth:`publish` adds a
@@ -224,23 +223,15 @@ class NpmRegistry:
         """Every request answered, as ``"GET /@pinlab-toys%2fhost"``, in order."""
         self._storage = ThrowawayDir("npm-registry")
         try:
-            self._server = _Server((HOST, 0), _handler_for(self))
+            super().__init__(_handler_for(self), "pinlab-npm-registry", cleanup=self._storage.close)
         except BaseException:
             self._storage.close()
             raise
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="pinlab-npm-registry", daemon=True)
-        self._thread.start()
-        self._finalizer = weakref.finalize(self, _stop, self._server, self._thread, self._storage)
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:<port>/``, what npm's ``--registry`` wants."""
-        return f"http://{HOST}:{self.port}/"
+        return f"{self.base_url}/"
 
     @property
     def placeholders(self) -> Placeholders:
@@ -298,37 +289,13 @@ class NpmRegistry:
 
     def close(self) -> None:
         """Stop serving, release the port and remove the stored tarballs (safe to call twice)."""
-        self._finalizer()
-
-    @property
-    def closed(self) -> bool:
-        return not self._finalizer.alive
-
-    def __enter__(self) -> NpmRegistry:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        super().close()
 
     def __repr__(self) -> str:
         if self.closed:
             return "NpmRegistry(closed)"
         held = ", ".join(str(tarball) for tarball in self.tarballs) or "no packages"
         return f"NpmRegistry(serving on {HOST}: {held})"
-
-
-def _stop(server: ThreadingHTTPServer, thread: threading.Thread, storage: ThrowawayDir) -> None:
-    server.shutdown()  # ends serve_forever() and waits for it
-    server.server_close()  # releases the port
-    thread.join()
-    storage.close()
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
-        # socketserver would print a traceback into the learner's notebook for a client that
-        # hung up; that is routine, so it goes to the debug log.
-        log.debug("request from %s:%s failed", *client_address[:2], exc_info=True)
 
 
 def _handler_for(registry: NpmRegistry) -> type[BaseHTTPRequestHandler]:
@@ -339,11 +306,9 @@ def _handler_for(registry: NpmRegistry) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class _RegistryHandler(BaseHTTPRequestHandler):
+class _RegistryHandler(QuietHandler):
     registry: NpmRegistry
     server_version = "pinlab-npm-registry"
-    timeout = 30
-    default_request_version = "HTTP/1.0"
 
     def do_GET(self) -> None:  # noqa: N802 (the names http.server dispatches to)
         self._answer()
@@ -359,7 +324,7 @@ class _RegistryHandler(BaseHTTPRequestHandler):
         except ValueError as exc:
             status, body, kind = HTTPStatus.BAD_REQUEST, _json({"error": str(exc)}), "application/json"
         except OSError:
-            raise  # the client hung up: socketserver's handle_error, logged below
+            raise  # the client hung up: logged at debug level by pinlab._local_server
         except Exception as exc:  # a bug here: npm still gets an answer, the log the traceback
             log.error("cannot answer %r", self.requestline, exc_info=True)
             status, body, kind = (HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -405,9 +370,6 @@ class _RegistryHandler(BaseHTTPRequestHandler):
             return json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"the audit body is not JSON: {exc}") from None
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        log.debug("%s: " + format, self.address_string(), *args)
 
 
 def _json(data: object) -> bytes:

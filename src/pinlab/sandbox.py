@@ -36,8 +36,9 @@ def _named_as_since_3_11(match: re.Match[str]) -> str:
     heading, method, where = match.groups()
     return match.group(0) if where.endswith(f".{method}") else f"{heading} ({where}.{method})"
 
-# Seed packages virtualenv puts in every environment; they are not part of any lesson.
-_SEED = frozenset({"pip", "setuptools", "wheel"})
+SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
+"""Seed packages virtualenv puts in every environment; they are not part of any lesson."""
+_SEED = SEED_PACKAGES  # the name pinlab.graph imports
 
 
 @dataclass(frozen=True, repr=False)  # shown as a transcript, like Completed
@@ -102,18 +103,18 @@ class Sandbox(ThrowawayDir):
     def pip(self, *args: str | os.PathLike[str]) -> Outcome:
         """Run pip in the sandbox: ``sandbox.pip("install toyhost==1.0a27")``, or with a path
         as an argument of its own: ``sandbox.pip("install -r", path)``."""
-        argv = _split(args)
-        return self._run([str(self.python), "-Im", "pip", *argv], ["pip", *argv], self._pip_env())
+        argv = split_args(args)
+        return self.run([str(self.python), "-Im", "pip", *argv], shown_as=["pip", *argv], env=self.pip_env())
 
     def uv(self, *args: str | os.PathLike[str]) -> Outcome:
         """Run uv against the sandbox: ``sandbox.uv("pip install toyhost==1.0a27")``."""
-        argv = _split(args)
-        return self._run([uv_binary(), *argv], ["uv", *argv], self._uv_env())
+        argv = split_args(args)
+        return self.run([uv_binary(), *argv], shown_as=["uv", *argv], env=self.uv_env())
 
     def python_run(self, *args: str | os.PathLike[str]) -> Outcome:
         """Run the sandbox's interpreter, isolated from the caller's ``PYTHON*`` settings."""
-        argv = _split(args)
-        return self._run([str(self.python), "-I", *argv], ["python", *argv], clean_env())
+        argv = split_args(args)
+        return self.run([str(self.python), "-I", *argv], shown_as=["python", *argv])
 
     def test(self, toy: Toy) -> Outcome:
         """Run *toy*'s own unit tests with the sandbox's interpreter and installed packages."""
@@ -125,7 +126,7 @@ class Sandbox(ThrowawayDir):
         # it, and nbval compares it): no carets under traceback lines (3.11 added them, 3.13
         # moved them; -X no_debug_ranges turns them off, 3.10 ignores it, having none), and the
         # test named as 3.11+ names it. The reader is shown the command as they would type it.
-        done = self._run([str(self.python), "-X", "no_debug_ranges", *argv], ["python", *argv], clean_env())
+        done = self.run([str(self.python), "-X", "no_debug_ranges", *argv], shown_as=["python", *argv])
         return replace(done, output=_UNITTEST_TEST_NAME.sub(_named_as_since_3_11, done.output))
 
     def would_install(self, *args: str | os.PathLike[str], installer: str = "pip") -> dict[str, str]:
@@ -137,11 +138,11 @@ class Sandbox(ThrowawayDir):
         of ``uv pip compile`` (a requirements file, read with ``packaging``). Raises
         :class:`ResolutionFailed` with the installer's text if it finds no solution.
         """
-        argv = _split(args)
+        argv = split_args(args)
         if installer == "pip":
             command = [str(self.python), "-Im", "pip", "install", "--dry-run", "--ignore-installed",
                        "--quiet", "--report", "-", *argv]
-            done = run(command, env=self._pip_env(), placeholders=self._placeholders(), cwd=self.path,
+            done = run(command, env=self.pip_env(), placeholders=self._placeholders(), cwd=self.path,
                        merge_output=False)
             if done.ok:
                 report = json.loads(done.output)
@@ -154,7 +155,7 @@ class Sandbox(ThrowawayDir):
             command = [uv_binary(), "pip", "compile", wanted.name, "--quiet", "--no-header", "--no-annotate",
                        *options]
             try:
-                done = run(command, env=self._uv_env(), placeholders=self._placeholders(), cwd=self.path,
+                done = run(command, env=self.uv_env(), placeholders=self._placeholders(), cwd=self.path,
                            merge_output=False)
             finally:
                 wanted.unlink()
@@ -197,12 +198,20 @@ class Sandbox(ThrowawayDir):
         except UnusableInput as exc:
             raise RuntimeError(f"could not list the sandbox's packages: {exc}") from None
 
-    # -- plumbing ---------------------------------------------------------------------------
+    # -- the seam for other modules ----------------------------------------------------------
 
-    def _run(self, argv: list[str], shown: list[str], env: dict[str, str]) -> Outcome:
+    def run(self, argv: list[str], *, shown_as: list[str], env: dict[str, str] | None = None) -> Outcome:
+        """Run *argv* in the sandbox's folder, within its time limit, with its placeholders, and
+        return the transcript (shown as *shown_as*) with what is installed afterwards.
+
+        *env* is the whole environment of the command (default: the caller's, less every
+        variable that steers Python or an installer: :func:`pinlab.process.clean_env`), e.g.
+        :meth:`pip_env` for a tool that runs pip. A command stopped at the time limit is a
+        failed run (exit status :data:`STOPPED`) whose output ends in the reason, not an error.
+        """
         try:
-            done = run(argv, shown_as=shown, env=env, placeholders=self._placeholders(), cwd=self.path,
-                       timeout=self.time_limit)
+            done = run(argv, shown_as=shown_as, env=clean_env() if env is None else env,
+                       placeholders=self._placeholders(), cwd=self.path, timeout=self.time_limit)
         except Stopped as stopped:
             # Shown as a failed command, with what it printed and why it was stopped: a learner
             # sees a transcript that ends in the reason, not a traceback.
@@ -210,16 +219,12 @@ class Sandbox(ThrowawayDir):
             return Outcome(stopped.command, STOPPED, output, self.installed())
         return Outcome(done.command, done.returncode, done.output, self.installed())
 
-    def _placeholders(self) -> Placeholders:
-        # The index's, read at each run: it names the hash of a wheel added after we were made.
-        return self.placeholders.merged(self.index.placeholders)
+    # -- installer settings -----------------------------------------------------------------
 
-    def _file(self, name: str) -> Path:
-        if not name or Path(name).name != name or name in (".", ".."):
-            raise ValueError(f"{name!r} is not a plain file name: a sandbox's files live in its own folder")
-        return self.path / name
-
-    def _pip_env(self, *, offline: bool = True) -> dict[str, str]:
+    def pip_env(self, *, offline: bool = True) -> dict[str, str]:
+        """The environment pip runs with in this sandbox: no config file, no ``PIP_*`` variable of
+        the caller, the local index as its only source, a cache in the sandbox's folder. With
+        ``offline=False`` (only :mod:`pinlab.wheelhouse` asks), PyPI instead of the local index."""
         env = clean_env({
             # os.devnull as config file makes pip skip every config file (global, user, site).
             "PIP_CONFIG_FILE": os.devnull,
@@ -241,7 +246,9 @@ class Sandbox(ThrowawayDir):
             del env["PIP_NO_INDEX"], env["PIP_FIND_LINKS"]
         return env
 
-    def _uv_env(self) -> dict[str, str]:
+    def uv_env(self) -> dict[str, str]:
+        """The environment uv runs with against this sandbox: no config, offline, the local index
+        as its only source, the sandbox's interpreter, a cache in the sandbox's folder."""
         return clean_env({
             "UV_NO_CONFIG": "1",
             "UV_OFFLINE": "1",
@@ -252,6 +259,17 @@ class Sandbox(ThrowawayDir):
             "UV_NO_PROGRESS": "1",
         })
 
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _placeholders(self) -> Placeholders:
+        # The index's, read at each run: it names the hash of a wheel added after we were made.
+        return self.placeholders.merged(self.index.placeholders)
+
+    def _file(self, name: str) -> Path:
+        if not name or Path(name).name != name or name in (".", ".."):
+            raise ValueError(f"{name!r} is not a plain file name: a sandbox's files live in its own folder")
+        return self.path / name
+
     def __enter__(self) -> Sandbox:
         return self
 
@@ -260,7 +278,7 @@ class Sandbox(ThrowawayDir):
         return f"Sandbox({state})"
 
 
-def _split(args: tuple[str | os.PathLike[str], ...]) -> list[str]:
+def split_args(args: tuple[str | os.PathLike[str], ...]) -> list[str]:
     """A command's arguments: the first may hold several plain words, the others are kept whole.
 
     ``sandbox.pip("install toyhost==1.0a27")`` reads like the terminal line, and a path follows

@@ -234,6 +234,11 @@ def build_wheel(toy: Toy) -> Path:
     return sorted(slot.glob("*.whl"))[0]
 
 
+def build_project(toy: Toy, outdir: Path) -> None:
+    """Build the wheel of *toy* (or of any project :func:`load_toy` read) into *outdir*, uncached."""
+    _build_into(toy, outdir)
+
+
 def _build_into(toy: Toy, outdir: Path) -> None:
     # Without build isolation: the backend (hatchling) is one of pinlab's own dependencies,
     # so building needs no download and works offline.

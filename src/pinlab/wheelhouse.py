@@ -48,7 +48,7 @@ from .extras import lab_missing_message
 from .index import LocalIndex
 from .process import Placeholders, clean_env, run
 from .sandbox import Sandbox, uv_binary
-from .toys import ToyError, _build_into, load_toy
+from .toys import ToyError, build_project, load_toy
 from .workdir import ThrowawayDir
 
 if sys.version_info >= (3, 11):
@@ -327,7 +327,7 @@ def build(
                 done = run([sandbox.python, "-Im", "pip", "download", "--no-deps", "--only-binary=:all:",
                             "--require-hashes", f"--dest={dest}", *target.pip_options(patch), *source,
                             "-r", str(request)],
-                           env=sandbox._pip_env(offline=find_links is not None), placeholders=sandbox.placeholders,
+                           env=sandbox.pip_env(offline=find_links is not None), placeholders=sandbox.placeholders,
                            timeout=None)  # 77 MB over a venue's Wi-Fi: as long as it takes
                 if not done.ok:
                     raise WheelhouseError(f"pip download for {target}.{patch}: {_pip_error(done.output)}")
@@ -350,8 +350,9 @@ class Interpreter:
         return f"Python {self.version} ({self.path})"
 
 
-_ASK_INTERPRETER = ("import json, platform, sys; print(json.dumps([platform.python_implementation(), "
-                    "platform.python_version(), sys.platform, getattr(sys, '_base_executable', sys.executable)]))")
+# Asks another interpreter what it is and what it has installed: a file of its own, linted and
+# typed like the rest, kept beside this module (and, like it, out of the published wheel).
+_PROBE = Path(__file__).with_name("_wheelhouse_probe.py")
 
 
 def find_interpreters(targets: Sequence[Target], candidates: Sequence[Path | str] = ()) -> list[Interpreter]:
@@ -366,7 +367,7 @@ def find_interpreters(targets: Sequence[Target], candidates: Sequence[Path | str
     seen, interpreters = set(), []
     for name in names:
         try:
-            done = run([name, "-I", "-c", _ASK_INTERPRETER], env=clean_env(), merge_output=False)
+            done = run([name, "-I", _PROBE, "interpreter"], env=clean_env(), merge_output=False)
         except OSError:  # a candidate this machine does not have (/usr/bin/python3.10 on Debian 12)
             continue
         if not done.ok:
@@ -418,9 +419,7 @@ def verify(dest: Path, project: Path | None = None, python: Path | str | None = 
         if not installed.ok:
             raise WheelhouseError(f"{interpreter}: installing from the wheelhouse failed: "
                                   f"{_pip_error(installed.output)}")
-        listed = run([venv_python, "-I", "-c", "import importlib.metadata as m, json; "
-                      "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"],
-                     env=clean_env(), merge_output=False)
+        listed = run([venv_python, "-I", _PROBE, "distributions"], env=clean_env(), merge_output=False)
         packages: dict[str, str] = {canonicalize_name(name): version
                                     for name, version in json.loads(listed.output).items()}
         packages = dict(sorted((name, version) for name, version in packages.items()
@@ -459,11 +458,10 @@ def prove(
 
 
 def _interpreter(python: Path | str | None) -> Interpreter:
-    done = run([python or sys.executable, "-I", "-c", "import platform; print(platform.python_version())"],
-               env=clean_env(), merge_output=False)
+    done = run([python or sys.executable, "-I", _PROBE, "interpreter"], env=clean_env(), merge_output=False)
     if not done.ok:
         raise WheelhouseError(f"{python}: not a Python that runs here: {_last_line(done.output)}")
-    return Interpreter(Path(python or sys.executable), done.output.strip())
+    return Interpreter(Path(python or sys.executable), json.loads(done.output)[1])
 
 
 def _venv_python(venv: Path) -> Path:
@@ -484,7 +482,7 @@ def _project_line(project: Path, dest: Path, extras: Sequence[str] = ()) -> Line
     for old in filter(ours, dest.glob("*.whl")):
         old.unlink()  # never two builds of the project side by side
     try:
-        _build_into(toy, dest)
+        build_project(toy, dest)
     except ToyError as exc:
         raise WheelhouseError(str(exc)) from None
     wheel = next(filter(ours, dest.glob("*.whl")))
