@@ -104,7 +104,7 @@ def test_a_requirement_missing_from_the_source_names_the_target_and_the_requirem
     with pytest.raises(WheelhouseError) as caught:
         build(tmp_path / "wheelhouse", "toyhost==2.0 --hash=sha256:00\n", None, find_links=source.path)
     assert str(caught.value) == (f"pip download for this / Python {MINOR}.0: "
-                                 "ERROR: No matching distribution found for toyhost==2.0")
+                                 "No matching distribution found for toyhost==2.0")
 
 
 def test_the_lock_gives_every_requirement_of_the_workshop_groups_with_hashes():

@@ -41,7 +41,7 @@ from packaging.version import Version
 
 from .conflicts import broken_promises, hash_refusal, last_error
 from .requirements_files import RequirementLine, RequirementsFileError, parse_requirements_file
-from .toys import _NOT_SOURCE, Toy, ToyError, build_wheel, examples_dir, find_substitute, find_toy, load_toy
+from .toys import NOT_SOURCE, Toy, ToyError, build_wheel, examples_dir, find_substitute, find_toy, load_toy
 from .workdir import remove_tree
 
 if TYPE_CHECKING:  # imported where used, so that importing the exercises stays light
@@ -272,7 +272,7 @@ _KEYS = "(Ctrl+S / Cmd+S)"
 _SAVE = f"did you save it in the editor {_KEYS}?"
 
 
-def _remembers_verdict(file: str) -> Callable[[Callable[[WorkingCopy], Check]], Callable[[WorkingCopy], Check]]:
+def remembers_verdict(file: str) -> Callable[[Callable[[WorkingCopy], Check]], Callable[[WorkingCopy], Check]]:
     """Record on the working copy which contents a check passed on, for :meth:`WorkingCopy.finish`;
     and when the check says ✘ on *file* as it was at the last check or at setup, say so: in
     JupyterLab, an edit not saved in its editor tab is not in the file the check reads."""
@@ -378,11 +378,11 @@ def _wrap(text: str, indent: str) -> str:
 
 
 def _build_leftovers(folder: str, names: list[str]) -> list[str]:
-    return [name for name in names if name in _NOT_SOURCE or name.endswith((".egg-info", ".pyc"))]
+    return [name for name in names if name in NOT_SOURCE or name.endswith((".egg-info", ".pyc"))]
 
 
 def _files(root: Path) -> set[str]:
-    skipped = _NOT_SOURCE | {".ipynb_checkpoints"}
+    skipped = NOT_SOURCE | {".ipynb_checkpoints"}
     return {path.relative_to(root).as_posix() for path in root.rglob("*")
             if path.is_file() and not skipped & set(path.relative_to(root).parts) and path.suffix != ".pyc"}
 
@@ -478,7 +478,7 @@ def _build_library(copy: WorkingCopy, needs: dict[str, str], index: tuple[str, .
 # The index the plugin is installed from beside toyhost-charts (and the plugin's own wheel).
 _CHARTS_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-charts")
 
-@_remembers_verdict("pyproject.toml")
+@remembers_verdict("pyproject.toml")
 def check_loosened_pin(plugin: WorkingCopy) -> Check:
     """Chapter 1: does the learner's copy of toyhost-export 0.3a1 install beside toyhost-charts?
 
@@ -525,8 +525,8 @@ _PAIR_HOSTS = tuple(key.partition("==")[2] for key in _PAIR_INDEX)  # oldest fir
 _PAIR_FILES = tuple(f"{name}/pyproject.toml" for name in _PAIR_NEEDS)
 
 
-def _remembers_verdicts(*files: str) -> Callable[[Callable[[WorkingCopy], Check]], Callable[[WorkingCopy], Check]]:
-    """:func:`_remembers_verdict` for a check that reads several files of one copy: a ✘ on files
+def remembers_verdicts(*files: str) -> Callable[[Callable[[WorkingCopy], Check]], Callable[[WorkingCopy], Check]]:
+    """:func:`remembers_verdict` for a check that reads several files of one copy: a ✘ on files
     all as at setup, or all as at the last check, says so (an unsaved editor tab?)."""
     def remembering(check: Callable[[WorkingCopy], Check]) -> Callable[[WorkingCopy], Check]:
         @functools.wraps(check)
@@ -550,7 +550,7 @@ def _remembers_verdicts(*files: str) -> Callable[[Callable[[WorkingCopy], Check]
     return remembering
 
 
-@_remembers_verdicts(*_PAIR_FILES)
+@remembers_verdicts(*_PAIR_FILES)
 def check_both_plugins_install(pair: WorkingCopy) -> Check:
     """Chapter 1, second exercise: do the learner's copies of toyhost-notes and toyhost-search,
     each pinned to a different host release, install together, with honest lower bounds?
@@ -660,7 +660,7 @@ def read_requirement_lines(copy: WorkingCopy, file: str = "requirements.txt",
 _REPAIR_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export")
 
 
-@_remembers_verdict("requirements.txt")
+@remembers_verdict("requirements.txt")
 def check_repaired_environment(app: WorkingCopy) -> Check:
     """Chapter 3: do the learner's requirements give the application the fixed host, with every
     installed requirement still satisfied?
@@ -726,7 +726,7 @@ def check_repaired_environment(app: WorkingCopy) -> Check:
 _HOLIDAY_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export==0.3a1")
 
 
-@_remembers_verdict("pyproject.toml")
+@remembers_verdict("pyproject.toml")
 def check_fix_today(project: WorkingCopy) -> Check:
     """Chapter 3, second exercise: does the learner's uv project lock and install the fixed host
     beside the pinned plugin, while no plugin release admits it yet? And what does the choice cost?
@@ -797,10 +797,10 @@ def check_fix_today(project: WorkingCopy) -> Check:
                          "toyhost-export 0.3a1 still requires toyhost==1.0a27 and no release of it admits the "
                          "fix yet: your project must set aside what the plugin declares (a [tool.uv] setting)",
                          str(audited))
-        env = {**sandbox._uv_env(), "UV_PROJECT_ENVIRONMENT": str(sandbox.python.parent.parent)}
+        env = {**sandbox.uv_env(), "UV_PROJECT_ENVIRONMENT": str(sandbox.python.parent.parent)}
         # --inexact: keep pip in the sandbox, which pip check needs.
         sync = ["sync", "--frozen", "--inexact"]
-        synced = sandbox._run([uv_binary(), *sync], ["uv", *sync], env)
+        synced = sandbox.run([uv_binary(), *sync], shown_as=["uv", *sync], env=env)
         if not synced.ok:
             return Check(False, f"uv locked {shown}, but uv sync fails: {_last(synced.output)}",
                          "compare your file with the original: project.diff()", str(synced))
@@ -829,7 +829,7 @@ _GALLERY_NEEDS = {"toyhost": "1.0a27", "toyhost-export": "0.3a2"}
 _GALLERY_INDEX = ("toyhost", "toyhost-export")
 
 
-@_remembers_verdict("pyproject.toml")
+@remembers_verdict("pyproject.toml")
 def check_lint_clean(gallery: WorkingCopy) -> Check:
     """Chapter 5: does ``pinlab lint`` find nothing in the learner's toyhost-gallery, source and
     wheel, while it still declares what its code needs and its tests pass with the newest releases?
@@ -867,7 +867,7 @@ _SLIDES_INDEX = ("toyhost", "toyhost-export", "toyhost-charts")
 _ALLOW_HINT = "say why in a [[tool.pinlab.allow]] entry (code, requirement, reason) in pyproject.toml"
 
 
-@_remembers_verdict("pyproject.toml")
+@remembers_verdict("pyproject.toml")
 def check_caps_with_evidence(slides: WorkingCopy) -> Check:
     """Chapter 5: are the learner's toyhost-slides requirements ranges, except the one cap with
     evidence of a break, kept with its reason?
@@ -979,7 +979,7 @@ _APP_INDEX = ("toyhost==1.0a27", "toyhost==1.0a28", "toyhost-export", "toyhost-c
 _SUBSTITUTED = "toyhost==1.0a28"  # the release examples/substitutes/ has an impostor of
 
 
-@_remembers_verdict("requirements.txt")
+@remembers_verdict("requirements.txt")
 def check_hashed_lock(lock: WorkingCopy) -> Check:
     """Chapter 4: does the learner's ``requirements.txt`` deploy the application from the genuine
     index, and keep the substituted toyhost 1.0a28 out?
@@ -1117,7 +1117,7 @@ def relock_copy(workspace: Path | None = None) -> WorkingCopy:
     return WorkingCopy(original, workspace)
 
 
-@_remembers_verdict("requirements.txt")
+@remembers_verdict("requirements.txt")
 def check_relocked_fix(relock: WorkingCopy) -> Check:
     """Chapter 4, second exercise: does the learner's re-locked ``requirements.txt`` give the
     site the fixed host, and still deploy with ``--require-hashes``?
@@ -1194,7 +1194,7 @@ _SHARE_NEEDS = {"toyhost": "1.0a28"}
 _BEFORE_2 = ("toyhost==0.9", "toyhost==1.0a27", "toyhost==1.0a28")
 
 
-@_remembers_verdict("pyproject.toml")
+@remembers_verdict("pyproject.toml")
 def check_admits_the_patch(share: WorkingCopy) -> Check:
     """Chapter 2: does the learner's toyhost-share get the patched host, and still let host 2.0 in?
 
@@ -1273,7 +1273,7 @@ def _refused_beside_2(sandbox: Sandbox, toy: Toy, host: Requirement, refused: Ou
 _COMMENTS_INDEX = ("toyhost",)
 
 
-@_remembers_verdict("pyproject.toml")
+@remembers_verdict("pyproject.toml")
 def check_honest_lower_bound(comments: WorkingCopy) -> Check:
     """Chapter 2, second exercise: is the learner's lower bound for toyhost-comments honest, the
     oldest host release its tests pass with, and no higher?

@@ -232,11 +232,12 @@ def sandbox_graph(sandbox: Sandbox, *, wanted: Iterable[str] | None = None, titl
     sandbox's index) is ``blocking``. Which requirements apply (markers, extras) and which exclude
     a release is what :meth:`~pinlab.environment.Environment.excluding` says, the rule explain uses.
     """
-    from .sandbox import _SEED
+    from .sandbox import SEED_PACKAGES
 
     environment = sandbox.environment()
     wanted_versions = _wanted(sandbox, wanted)
-    nodes = {dist.key: Node(dist.key, dist.version) for dist in environment.distributions if dist.key not in _SEED}
+    nodes = {dist.key: Node(dist.key, dist.version)
+             for dist in environment.distributions if dist.key not in SEED_PACKAGES}
     edges = [Edge(missing.source.key, canonicalize_name(missing.requirement.name), _specifier(missing.requirement),
                   BROKEN, "not installed")
              for missing in environment.missing if missing.source.key in nodes]

@@ -529,11 +529,11 @@ def check_plugin_range(plugin: Any, registry: NpmRegistry) -> Any:
     node (the export page must be escaped); last, the plugin is installed beside host
     1.0.0-alpha.27, the release it was written for, which its range must still admit.
     """
-    from .exercises import _remembers_verdict
+    from .exercises import remembers_verdict
 
     # As every exercise's check: finish() puts the original back only for contents that passed,
     # and a ✘ on the file as it was at setup or at the last check asks whether it was saved.
-    return _remembers_verdict("package.json")(lambda copy: _check_plugin_range(copy, registry))(plugin)
+    return remembers_verdict("package.json")(lambda copy: _check_plugin_range(copy, registry))(plugin)
 
 
 def _check_plugin_range(plugin: Any, registry: NpmRegistry) -> Any:

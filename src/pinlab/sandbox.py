@@ -38,7 +38,6 @@ def _named_as_since_3_11(match: re.Match[str]) -> str:
 
 SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
 """Seed packages virtualenv puts in every environment; they are not part of any lesson."""
-_SEED = SEED_PACKAGES  # the name pinlab.graph imports
 
 
 @dataclass(frozen=True, repr=False)  # shown as a transcript, like Completed
@@ -188,7 +187,7 @@ class Sandbox(ThrowawayDir):
 
     def installed(self) -> dict[str, str]:
         """Canonical name -> version of what is installed, read by the sandbox's own interpreter."""
-        return {dist.key: dist.version for dist in self.environment().distributions if dist.key not in _SEED}
+        return {dist.key: dist.version for dist in self.environment().distributions if dist.key not in SEED_PACKAGES}
 
     def environment(self) -> Environment:
         """What is installed, with requirements and markers, as the sandbox's own interpreter reads it

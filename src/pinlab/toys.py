@@ -31,7 +31,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 log = logging.getLogger("pinlab")
 
 # Folders and files a build may leave in a source tree; they are not part of its content.
-_NOT_SOURCE = {"__pycache__", "build", "dist", ".pytest_cache"}
+NOT_SOURCE = {"__pycache__", "build", "dist", ".pytest_cache"}
 
 
 class ToyError(ValueError):
@@ -156,7 +156,7 @@ def content_hash(source: Path) -> str:
 
 def _source_files(source: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(source):
-        dirs[:] = [d for d in dirs if d not in _NOT_SOURCE and not d.endswith(".egg-info")]
+        dirs[:] = [d for d in dirs if d not in NOT_SOURCE and not d.endswith(".egg-info")]
         for file in files:
             if not file.endswith((".pyc", ".pyo")):
                 yield Path(root, file)

@@ -44,9 +44,11 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from .conflicts import hash_refusal, last_error
 from .extras import lab_missing_message
 from .index import LocalIndex
 from .process import Placeholders, clean_env, run
+from .requirements_files import parse_requirements_file
 from .sandbox import Sandbox, uv_binary
 from .toys import ToyError, build_project, load_toy
 from .workdir import ThrowawayDir
@@ -222,17 +224,9 @@ def plan(lines: Sequence[Line], target: Target) -> list[Download]:
 
 
 def parse_requirements(text: str) -> list[Line]:
-    """The requirements of a hashed requirements.txt as ``uv export`` writes it."""
-    joined = re.sub(r"\\\n\s*", " ", text)
-    lines = []
-    for raw in joined.splitlines():
-        raw = " ".join(raw.split(" #", 1)[0].split())
-        if not raw or raw.startswith("#"):
-            continue
-        hashes = tuple(re.findall(r"--hash=(\S+)", raw))
-        requirement = Requirement(re.sub(r"\s*--hash=\S+", "", raw).strip())
-        lines.append(Line(raw, requirement, hashes))
-    return lines
+    """The requirements of a hashed requirements.txt as ``uv export`` writes it (read by
+    :func:`pinlab.requirements_files.parse_requirements_file`, the one reader)."""
+    return [Line(line.text, line.requirement, line.hashes) for line in parse_requirements_file(text, hashes=True)]
 
 
 def locked_requirements(project: Path, groups: Sequence[str], extras: Sequence[str] = ()) -> str:
@@ -493,11 +487,11 @@ def _project_line(project: Path, dest: Path, extras: Sequence[str] = ()) -> Line
 
 def _pip_error(output: str) -> str:
     """pip's failure in one line: a hash mismatch names the requirement; otherwise pip's last error."""
-    mismatch = re.search(r"DO NOT MATCH THE HASHES.*?\n\s+(\S+) from ", output, re.S)
-    if mismatch:
-        return f"{mismatch[1]}: the wheel does not match its hash in requirements.txt; someone may have changed it"
-    errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
-    return errors[-1] if errors else _last_line(output)
+    refusal = hash_refusal(output)
+    if refusal and refusal.reason == "mismatch" and refusal.requirements:
+        return (f"{refusal.requirements[0]}: the wheel does not match its hash in requirements.txt; "
+                "someone may have changed it")
+    return last_error(output)
 
 
 def _last_line(output: str) -> str:
