@@ -74,12 +74,12 @@ def test_a_pip_audit_from_elsewhere_fixes_its_own_environment(pinned, index, ser
         assert elsewhere.installed() == {"toyhost": "1.0a28"}  # ... and installed the fix here
 
 
-def test_proxy_settings_of_the_caller_are_not_used(pinned, service, monkeypatch):
+def test_proxy_settings_of_the_caller_are_not_used(pinned_to_read, service, monkeypatch):
     # Were these honoured, pip-audit would send its queries to a port where nothing listens.
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     monkeypatch.setenv("no_proxy", "example.invalid")
-    report = audit(pinned, service)
+    report = audit(pinned_to_read, service)
     assert report.vulnerable[0].vulns == (TOYSEC,)
 
 
