@@ -86,21 +86,18 @@ def test_broken_toys_are_named_and_the_steps_that_need_them_are_not_tried(tmp_pa
     ]
 
 
-def test_missing_uv_is_a_problem(monkeypatch):
+def test_missing_uv_and_a_path_over_the_limit_are_problems_each_with_its_fix(monkeypatch):
+    """One doctor run for two independent problems (each run takes seconds): uv missing, and
+    what a Windows laptop without long paths would see, with this machine's deepest path."""
     def no_uv():
         raise FileNotFoundError("uv is not installed: pip install uv")
 
     monkeypatch.setattr(pinlab.sandbox, "uv_binary", no_uv)
-    steps = {step.name: step for step in doctor.diagnose()}
+    steps = {step.name: step for step in doctor.diagnose(path_limit=60)}
     assert (steps["uv"].ok, steps["uv"].detail) == (
         False, "uv not found: install the kit with its dependencies (uv is one of them), or `pip install uv`; "
                "chapter 1 runs it beside pip")
     assert steps["pip"].ok is True
-
-
-def test_a_path_over_the_limit_is_a_problem_with_its_fix():
-    """What a Windows laptop without long paths would see, with this machine's deepest path."""
-    steps = {step.name: step for step in doctor.diagnose(path_limit=60)}
     assert steps["paths"].ok is False
     assert re.fullmatch(
         r"the deepest file in (a sandbox|the kit's environment) has a path of \d+ characters, over this machine's "
