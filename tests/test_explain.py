@@ -15,6 +15,8 @@ from pinlab.toys import build_wheel, examples_dir, find_toys
 
 ADVISORIES = examples_dir() / "advisories"
 MARKERS = {"python_version": "3.11", "sys_platform": "linux"}
+# The tests' own installs run with uv (0.1 s each, pip 1 s): explain reads the environment they
+# leave, whichever installer made it; what pip itself does is asserted in test_sandbox.py.
 TOYSEC = Vulnerability("TOYSEC-2026-1", "toyhost", "1.0a27", ("1.0a28",), ("TOY-CVE-2026-0027",))
 
 
@@ -64,11 +66,11 @@ def test_no_way_out_when_the_folder_has_no_newer_release_of_the_blocker(pinned_t
 
 def test_with_the_fixed_plugin_the_fix_is_upgradable_and_then_installed(toys_index, capsys):
     with Sandbox(toys_index) as sandbox:
-        assert sandbox.pip("install toyhost-export==0.3a2 toyhost==1.0a27").ok
+        assert sandbox.uv("pip install toyhost-export==0.3a2 toyhost==1.0a27").ok
         status, data = explained(capsys, "--python", str(sandbox.python), "--advisories", str(ADVISORIES))
         assert status == 0
         assert [(v["verdict"], v["fixed"], v["blockers"]) for v in data["vulnerable"]] == [("upgradable", ["1.0a28"], [])]
-        assert sandbox.pip("install toyhost>=1.0a28").ok
+        assert sandbox.uv("pip install toyhost>=1.0a28").ok
         assert main(["explain", "--python", str(sandbox.python), "--advisories", str(ADVISORIES)]) == 0
         assert capsys.readouterr().out == "No known vulnerability in the 3 installed distributions.\n"
 
@@ -83,7 +85,7 @@ def app_index(tmp_path):
 
 def test_every_blocker_is_named_with_its_path_from_what_was_installed(app_index, capsys):
     with Sandbox(app_index) as sandbox:
-        assert sandbox.pip("install toyapp").ok
+        assert sandbox.uv("pip install toyapp").ok
         status, data = explained(capsys, "--python", str(sandbox.python), "--advisories", str(ADVISORIES),
                                  "--find-links", str(app_index.path))
     assert status == 1
@@ -113,7 +115,7 @@ def test_a_real_pip_audit_report_gives_the_same_verdict_and_a_stale_one_is_noted
 
     # Forcing the fix in (chapter 2) leaves the report out of date: what it did not audit is not
     # checked, and that is not "all clear" (it was exit status 0).
-    assert pinned.pip("install toyhost==1.0a28").ok
+    assert pinned.uv("pip install toyhost==1.0a28").ok
     status, data = explained(capsys, "--python", str(pinned.python), "--audit-json", str(audit_json))
     assert (status, data["vulnerable"], data["notes"], data["not_checked"]) == (1, [], [], [
         "toyhost 1.0a28: the report audited 1.0a27: run pip-audit again"])
@@ -370,7 +372,7 @@ def test_an_sdist_that_does_not_say_its_requirements_is_unknown_not_a_way_out(pi
 
 
 def test_a_way_out_that_needs_more_than_what_is_installed_says_so(pinned, tmp_path, capsys):
-    assert pinned.pip("install toyhost-badges==0.1").ok
+    assert pinned.uv("pip install toyhost-badges==0.1").ok
     folder = folder_of(tmp_path, ("toyhost-export", "0.4", ["toyhost>=1.0a28", "toyhost-badges>=0.2"], ""))
     assert way_out_lines(capsys, pinned.python, folder) == [
         "      way out: upgrade to toyhost-export 0.4 (toyhost_export-0.4-py2.py3-none-any.whl), "
@@ -378,7 +380,7 @@ def test_a_way_out_that_needs_more_than_what_is_installed_says_so(pinned, tmp_pa
         "        it also needs a newer toyhost-badges than installed"]
     # Something installed that holds toyhost-badges back turns that into a collision.
     site = build(write_project(tmp_path / "site", "toyhost-site", "1.0", ["toyhost-badges<0.2"]), tmp_path / "site-dist")
-    assert pinned.pip("install --no-deps", site).ok
+    assert pinned.uv("pip install --no-deps", site).ok
     assert way_out_lines(capsys, pinned.python, folder)[1:] == [
         "        COLLIDES: it also requires toyhost-badges>=0.2, but toyhost-site 1.0 requires toyhost-badges<0.2"]
 
@@ -407,7 +409,7 @@ def test_a_report_made_for_another_environment_is_refused(pinned_to_read, toys_i
         report = audit(pinned_to_read, service)
     (tmp_path / "audit.json").write_text(json.dumps(report.report), encoding="utf-8")
     with Sandbox(toys_index) as other:
-        assert other.pip("install toyhost==2.0").ok
+        assert other.uv("pip install toyhost==2.0").ok
         status, output = run_explain(tmp_path, "--python", str(other.python), "--audit-json", "audit.json")
     assert (status, output) == (2, (
         "pinlab explain: error: --audit-json audit.json: made for another environment: 2 of the 3 packages it "
