@@ -92,17 +92,17 @@ def test_a_widened_plugin_lets_the_fix_in_and_pip_audit_comes_back_clean(index, 
         assert report.clean
 
 
-def test_auditing_with_a_closed_service_is_an_error(index):
+def test_auditing_with_a_closed_service_is_an_error(pinned_to_read):
     service = AdvisoryService()
     service.close()
-    with Sandbox(index) as sandbox, pytest.raises(AuditError) as caught:
-        audit(sandbox, service)
+    with pytest.raises(AuditError) as caught:
+        audit(pinned_to_read, service)
     assert str(caught.value) == "the advisory service is closed: pip-audit would have nothing to ask"
 
 
-def test_a_pip_audit_failure_quotes_its_last_line(index, service):
-    with Sandbox(index) as sandbox, pytest.raises(AuditError) as caught:
-        audit(sandbox, service, "--no-such-option")
+def test_a_pip_audit_failure_quotes_its_last_line(pinned_to_read, service):
+    with pytest.raises(AuditError) as caught:
+        audit(pinned_to_read, service, "--no-such-option")
     assert str(caught.value) == (
         "pip-audit wrote no report (exit status 2): pip-audit: error: unrecognized arguments: --no-such-option")
 
@@ -147,7 +147,7 @@ def _locked(sandbox, requirement):
     assert locked.output.splitlines()[0] == "Using CPython interpreter at: <sandbox python>"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def uv_with_audit():
     from pinlab.process import run
     from pinlab.sandbox import has_uv, uv_binary
