@@ -109,11 +109,55 @@ def toys_index():
         yield index
 
 
-@pytest.fixture
-def pinned(toys_index):
-    """Chapter 3's blocked environment: a sandbox with the plugin that pins toyhost==1.0a27."""
+def _blocked_sandbox(index):
+    """Chapter 3's blocked environment: a sandbox with the plugin that pins toyhost==1.0a27.
+
+    Installed with uv (0.1 s, against pip's 1 s): no test asserts how this setup install went,
+    only what the environment then holds; the tests of pip's own behaviour run pip themselves."""
     from pinlab import Sandbox
 
-    with Sandbox(toys_index) as sandbox:
-        assert sandbox.pip("install toyhost-export==0.3a1").ok
+    sandbox = Sandbox(index)
+    try:
+        done = sandbox.uv("pip install toyhost-export==0.3a1")
+        assert done.ok and done.installed == {"toyhost": "1.0a27", "toyhost-export": "0.3a1"}, done
+    except BaseException:
+        sandbox.close()
+        raise
+    return sandbox
+
+
+@pytest.fixture
+def pinned(toys_index):
+    """Chapter 3's blocked environment, the test's own: it may install into it or change it."""
+    with _blocked_sandbox(toys_index) as sandbox:
         yield sandbox
+
+
+@pytest.fixture(scope="session")
+def _shared_pinned(toys_index):
+    with _blocked_sandbox(toys_index) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def pinned_to_read(_shared_pinned):
+    """Chapter 3's blocked environment, made once per worker and shared by the tests that only
+    read it (explain it, audit it): a test that installs, removes or edits anything in its
+    site-packages fails here, since the next test would see it; such a test takes ``pinned``."""
+    before = _files_of(_shared_pinned.site_packages)
+    yield _shared_pinned
+    after = _files_of(_shared_pinned.site_packages)
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    assert not changed, (f"the test changed the shared sandbox's site-packages ({', '.join(changed[:3])}, ...): "
+                         "it must take the `pinned` fixture, its own")
+
+
+def _files_of(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file below *folder* (bytecode caches aside): relative path -> (size, mtime in ns)."""
+    found = {}
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [name for name in dirs if name != "__pycache__"]
+        for name in files:
+            stat = os.stat(os.path.join(root, name))
+            found[os.path.relpath(os.path.join(root, name), folder)] = (stat.st_size, stat.st_mtime_ns)
+    return found

@@ -24,9 +24,14 @@ def _lines(capsys) -> list[str]:
     return capsys.readouterr().out.splitlines()
 
 
-def test_a_healthy_machine_passes_every_step_and_exits_0(capsys):
-    assert doctor.main([]) == 0
-    lines = _lines(capsys)
+def test_a_healthy_machine_passes_every_step_and_exits_0():
+    """Run as a participant runs it, ``python -m pinlab.doctor``: one whole doctor run (seconds)
+    proves both the module's entry point and every step's line."""
+    from pinlab.process import clean_env, run
+
+    done = run([sys.executable, "-m", "pinlab.doctor"], env=clean_env(), merge_output=False)
+    assert done.returncode == 0, done.output
+    lines = done.output.splitlines()
     assert [line.split()[1] for line in lines[1:-2]] == STEPS
     assert all(line.startswith("✔ ") for line in lines[1:-2]), lines
     assert re.fullmatch(r"✔ python  Python \d+\.\d+\.\d+ \(3\.10 or newer needed\) at .+  \(\d+\.\d s\)", lines[1])
@@ -86,21 +91,18 @@ def test_broken_toys_are_named_and_the_steps_that_need_them_are_not_tried(tmp_pa
     ]
 
 
-def test_missing_uv_is_a_problem(monkeypatch):
+def test_missing_uv_and_a_path_over_the_limit_are_problems_each_with_its_fix(monkeypatch):
+    """One doctor run for two independent problems (each run takes seconds): uv missing, and
+    what a Windows laptop without long paths would see, with this machine's deepest path."""
     def no_uv():
         raise FileNotFoundError("uv is not installed: pip install uv")
 
     monkeypatch.setattr(pinlab.sandbox, "uv_binary", no_uv)
-    steps = {step.name: step for step in doctor.diagnose()}
+    steps = {step.name: step for step in doctor.diagnose(path_limit=60)}
     assert (steps["uv"].ok, steps["uv"].detail) == (
         False, "uv not found: install the kit with its dependencies (uv is one of them), or `pip install uv`; "
                "chapter 1 runs it beside pip")
     assert steps["pip"].ok is True
-
-
-def test_a_path_over_the_limit_is_a_problem_with_its_fix():
-    """What a Windows laptop without long paths would see, with this machine's deepest path."""
-    steps = {step.name: step for step in doctor.diagnose(path_limit=60)}
     assert steps["paths"].ok is False
     assert re.fullmatch(
         r"the deepest file in (a sandbox|the kit's environment) has a path of \d+ characters, over this machine's "
@@ -114,15 +116,6 @@ def test_an_unexpected_argument_is_one_line_and_exit_2(capsys):
     captured = capsys.readouterr()
     assert captured.err == "pinlab doctor: unexpected argument '--fast' (it takes none)\n"
     assert captured.out == ""
-
-
-def test_python_dash_m_pinlab_doctor_runs_it():
-    from pinlab.process import clean_env, run
-
-    done = run([sys.executable, "-m", "pinlab.doctor"], env=clean_env())
-    assert done.returncode == 0, done.output
-    assert done.output.splitlines()[-2].startswith("Ready: every step passed in ")
-    assert done.output.splitlines()[-1].startswith("pinlab doctor: READY · Python ")
 
 
 def test_the_pinlab_command_runs_it():

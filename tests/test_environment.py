@@ -25,8 +25,8 @@ def test_the_script_imports_only_the_standard_library():
     assert imported - set(sys.stdlib_module_names) == {"packaging"}
 
 
-def test_a_sandbox_without_pinlab_is_read_by_the_script_file(pinned):
-    environment = read_environment(pinned.python)
+def test_a_sandbox_without_pinlab_is_read_by_the_script_file(pinned_to_read):
+    environment = read_environment(pinned_to_read.python)
     assert {dist.key: dist.version for dist in environment.distributions if dist.key != "pip"} == {
         "toyhost": "1.0a27", "toyhost-export": "0.3a1"}
     assert environment.get("pinlab") is None  # pinlab is not installed there: the script needs none of it

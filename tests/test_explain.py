@@ -15,6 +15,8 @@ from pinlab.toys import build_wheel, examples_dir, find_toys
 
 ADVISORIES = examples_dir() / "advisories"
 MARKERS = {"python_version": "3.11", "sys_platform": "linux"}
+# The tests' own installs run with uv (0.1 s each, pip 1 s): explain reads the environment they
+# leave, whichever installer made it; what pip itself does is asserted in test_sandbox.py.
 TOYSEC = Vulnerability("TOYSEC-2026-1", "toyhost", "1.0a27", ("1.0a28",), ("TOY-CVE-2026-0027",))
 
 
@@ -24,8 +26,8 @@ def explained(capsys, *args: str) -> tuple[int, dict]:
 
 
 
-def test_the_pinned_plugin_blocks_the_fix(pinned, capsys):
-    status, data = explained(capsys, "--python", str(pinned.python), "--advisories", str(ADVISORIES))
+def test_the_pinned_plugin_blocks_the_fix(pinned_to_read, capsys):
+    status, data = explained(capsys, "--python", str(pinned_to_read.python), "--advisories", str(ADVISORIES))
     assert status == 1
     (verdict,) = data["vulnerable"]
     assert verdict == {
@@ -39,8 +41,8 @@ def test_the_pinned_plugin_blocks_the_fix(pinned, capsys):
     assert data["blocked"] == 1
 
 
-def test_find_links_shows_the_way_out(pinned, toys_index, capsys):
-    assert main(["explain", "--python", str(pinned.python), "--advisories", str(ADVISORIES),
+def test_find_links_shows_the_way_out(pinned_to_read, toys_index, capsys):
+    assert main(["explain", "--python", str(pinned_to_read.python), "--advisories", str(ADVISORIES),
                  "--find-links", str(toys_index.path)]) == 1
     assert capsys.readouterr().out == (
         "toyhost 1.0a27 is vulnerable: TOYSEC-2026-1 (alias TOY-CVE-2026-0027)\n"
@@ -55,20 +57,20 @@ def test_find_links_shows_the_way_out(pinned, toys_index, capsys):
     )
 
 
-def test_no_way_out_when_the_folder_has_no_newer_release_of_the_blocker(pinned, capsys):
+def test_no_way_out_when_the_folder_has_no_newer_release_of_the_blocker(pinned_to_read, capsys):
     with toy_index("toyhost", "toyhost-export==0.3a1") as older:
-        status, data = explained(capsys, "--python", str(pinned.python), "--advisories", str(ADVISORIES),
+        status, data = explained(capsys, "--python", str(pinned_to_read.python), "--advisories", str(ADVISORIES),
                                  "--find-links", str(older.path))
     assert status == 1 and data["vulnerable"][0]["blockers"][0]["way_out"] is None
 
 
 def test_with_the_fixed_plugin_the_fix_is_upgradable_and_then_installed(toys_index, capsys):
     with Sandbox(toys_index) as sandbox:
-        assert sandbox.pip("install toyhost-export==0.3a2 toyhost==1.0a27").ok
+        assert sandbox.uv("pip install toyhost-export==0.3a2 toyhost==1.0a27").ok
         status, data = explained(capsys, "--python", str(sandbox.python), "--advisories", str(ADVISORIES))
         assert status == 0
         assert [(v["verdict"], v["fixed"], v["blockers"]) for v in data["vulnerable"]] == [("upgradable", ["1.0a28"], [])]
-        assert sandbox.pip("install toyhost>=1.0a28").ok
+        assert sandbox.uv("pip install toyhost>=1.0a28").ok
         assert main(["explain", "--python", str(sandbox.python), "--advisories", str(ADVISORIES)]) == 0
         assert capsys.readouterr().out == "No known vulnerability in the 3 installed distributions.\n"
 
@@ -83,7 +85,7 @@ def app_index(tmp_path):
 
 def test_every_blocker_is_named_with_its_path_from_what_was_installed(app_index, capsys):
     with Sandbox(app_index) as sandbox:
-        assert sandbox.pip("install toyapp").ok
+        assert sandbox.uv("pip install toyapp").ok
         status, data = explained(capsys, "--python", str(sandbox.python), "--advisories", str(ADVISORIES),
                                  "--find-links", str(app_index.path))
     assert status == 1
@@ -113,7 +115,7 @@ def test_a_real_pip_audit_report_gives_the_same_verdict_and_a_stale_one_is_noted
 
     # Forcing the fix in (chapter 3) leaves the report out of date: what it did not audit is not
     # checked, and that is not "all clear" (it was exit status 0).
-    assert pinned.pip("install toyhost==1.0a28").ok
+    assert pinned.uv("pip install toyhost==1.0a28").ok
     status, data = explained(capsys, "--python", str(pinned.python), "--audit-json", str(audit_json))
     assert (status, data["vulnerable"], data["notes"], data["not_checked"]) == (1, [], [], [
         "toyhost 1.0a28: the report audited 1.0a27: run pip-audit again"])
@@ -234,9 +236,9 @@ def two_advisories(tmp_path):
     return folder
 
 
-def test_an_advisory_with_no_fix_does_not_hide_the_blocked_fix_of_another(pinned, two_advisories, tmp_path, capsys):
+def test_an_advisory_with_no_fix_does_not_hide_the_blocked_fix_of_another(pinned_to_read, two_advisories, tmp_path, capsys):
     # Before: the whole package became "no fix", the blocker disappeared, exit status 0.
-    assert main(["explain", "--python", str(pinned.python), "--advisories", str(two_advisories)]) == 1
+    assert main(["explain", "--python", str(pinned_to_read.python), "--advisories", str(two_advisories)]) == 1
     assert capsys.readouterr().out == (
         "toyhost 1.0a27 is vulnerable: TOYSEC-2026-1, TOYSEC-2026-2 (alias TOY-CVE-2026-0027)\n"
         "  TOYSEC-2026-1 fixed in: 1.0a28\n"
@@ -250,10 +252,10 @@ def test_an_advisory_with_no_fix_does_not_hide_the_blocked_fix_of_another(pinned
     )
     # The real pip-audit, asked about the same two records, gives the same verdict through its report.
     with AdvisoryService(two_advisories) as service:
-        report = audit(pinned, service)
+        report = audit(pinned_to_read, service)
     audit_json = tmp_path / "audit.json"
     audit_json.write_text(json.dumps(report.report), encoding="utf-8")
-    status, data = explained(capsys, "--python", str(pinned.python), "--audit-json", str(audit_json))
+    status, data = explained(capsys, "--python", str(pinned_to_read.python), "--audit-json", str(audit_json))
     (verdict,) = data["vulnerable"]
     assert (status, verdict["verdict"], verdict["each_advisory"]) == (1, "blocked", [
         {"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True},
@@ -306,15 +308,15 @@ def way_out_lines(capsys, python, folder) -> list[str]:
     return [line for line in out if line.startswith(("      way out", "        ", "note:"))]
 
 
-def test_a_newer_blocker_whose_requirement_admits_only_later_fixed_releases_is_a_way_out(pinned, tmp_path, capsys):
+def test_a_newer_blocker_whose_requirement_admits_only_later_fixed_releases_is_a_way_out(pinned_to_read, tmp_path, capsys):
     # dbt-core 1.12.6 requires sqlparse>=0.5.5: it admits no named fix, but only fixed releases. It was rejected.
     folder = folder_of(tmp_path, ("toyhost-export", "0.4", ["toyhost>=2.0"], ""), toys=("toyhost==1.0a28",))
-    assert way_out_lines(capsys, pinned.python, folder) == [
+    assert way_out_lines(capsys, pinned_to_read.python, folder) == [
         "      way out: upgrade to toyhost-export 0.4 (toyhost_export-0.4-py2.py3-none-any.whl), "
         "which requires toyhost>=2.0 and so admits 2.0"]
 
 
-def test_a_release_for_another_python_or_platform_is_skipped_with_a_note(pinned, tmp_path, capsys):
+def test_a_release_for_another_python_or_platform_is_skipped_with_a_note(pinned_to_read, tmp_path, capsys):
     folder = folder_of(tmp_path, ("toyhost-export", "0.3a2", ["toyhost>=1.0a27"], ""))
     # requests 2.34.2 needs a newer Python than the environment's: built with a Requires-Python no Python meets.
     project = write_project(tmp_path / "needs-py4", "toyhost-export", "0.5", ["toyhost>=1.0a28"])
@@ -328,7 +330,7 @@ def test_a_release_for_another_python_or_platform_is_skipped_with_a_note(pinned,
     # And a damaged download.
     (folder / "toyhost_export-0.7-py3-none-any.whl").write_bytes(b"<html>502 Bad Gateway</html>")
     python = ".".join(map(str, sys.version_info[:3]))
-    assert way_out_lines(capsys, pinned.python, folder) == [
+    assert way_out_lines(capsys, pinned_to_read.python, folder) == [
         "      way out: upgrade to toyhost-export 0.3a2 (toyhost_export-0.3a2-py2.py3-none-any.whl), "
         "which requires toyhost>=1.0a27 and so admits 1.0a28",
         "note: --find-links: toyhost_export-0.7-py3-none-any.whl is not a usable wheel (File is not a zip file): skipped",
@@ -357,20 +359,20 @@ def old_style_sdist(folder, name: str, version: str) -> None:
             archive.addfile(info, io.BytesIO(data))
 
 
-def test_an_sdist_that_does_not_say_its_requirements_is_unknown_not_a_way_out(pinned, tmp_path, capsys):
+def test_an_sdist_that_does_not_say_its_requirements_is_unknown_not_a_way_out(pinned_to_read, tmp_path, capsys):
     # Before: "which no longer requires toyhost" (requests 2.26.0's sdist and urllib3).
     folder = folder_of(tmp_path)
     old_style_sdist(folder, "toyhost-export", "0.9")
-    assert way_out_lines(capsys, pinned.python, folder) == [
+    assert way_out_lines(capsys, pinned_to_read.python, folder) == [
         "      way out, perhaps: toyhost-export 0.9 (toyhost_export-0.9.tar.gz), an sdist that does not say "
         "what it requires: unknown, build it to know"]
     # Beside a wheel that is a way out, the wheel is preferred.
     build_into(write_project(tmp_path / "p", "toyhost-export", "0.3a2", ["toyhost>=1.0a27"]), folder)
-    assert way_out_lines(capsys, pinned.python, folder)[0].startswith("      way out: upgrade to toyhost-export 0.3a2 ")
+    assert way_out_lines(capsys, pinned_to_read.python, folder)[0].startswith("      way out: upgrade to toyhost-export 0.3a2 ")
 
 
 def test_a_way_out_that_needs_more_than_what_is_installed_says_so(pinned, tmp_path, capsys):
-    assert pinned.pip("install toyhost-badges==0.1").ok
+    assert pinned.uv("pip install toyhost-badges==0.1").ok
     folder = folder_of(tmp_path, ("toyhost-export", "0.4", ["toyhost>=1.0a28", "toyhost-badges>=0.2"], ""))
     assert way_out_lines(capsys, pinned.python, folder) == [
         "      way out: upgrade to toyhost-export 0.4 (toyhost_export-0.4-py2.py3-none-any.whl), "
@@ -378,7 +380,7 @@ def test_a_way_out_that_needs_more_than_what_is_installed_says_so(pinned, tmp_pa
         "        it also needs a newer toyhost-badges than installed"]
     # Something installed that holds toyhost-badges back turns that into a collision.
     site = build(write_project(tmp_path / "site", "toyhost-site", "1.0", ["toyhost-badges<0.2"]), tmp_path / "site-dist")
-    assert pinned.pip("install --no-deps", site).ok
+    assert pinned.uv("pip install --no-deps", site).ok
     assert way_out_lines(capsys, pinned.python, folder)[1:] == [
         "        COLLIDES: it also requires toyhost-badges>=0.2, but toyhost-site 1.0 requires toyhost-badges<0.2"]
 
@@ -390,24 +392,24 @@ def run_explain(tmp_path, *args: str):
     return result.returncode, result.output
 
 
-def test_a_report_that_audited_nothing_is_refused(pinned, tmp_path):
+def test_a_report_that_audited_nothing_is_refused(pinned_to_read, tmp_path):
     # pip-audit skips what it cannot find on its index: a whole private environment reads "0 vulnerabilities".
     skipped = {"dependencies": [
         {"name": name, "skip_reason": f"Dependency not found on PyPI and could not be audited: {name} ({version})"}
         for name, version in (("toyhost", "1.0a27"), ("toyhost-export", "0.3a1"))], "fixes": []}
     (tmp_path / "skipped.json").write_text(json.dumps(skipped), encoding="utf-8")
-    assert run_explain(tmp_path, "--python", str(pinned.python), "--audit-json", "skipped.json") == (2, (
+    assert run_explain(tmp_path, "--python", str(pinned_to_read.python), "--audit-json", "skipped.json") == (2, (
         "pinlab explain: error: --audit-json skipped.json: pip-audit audited nothing: all 2 dependencies were "
         "skipped (toyhost: Dependency not found on PyPI and could not be audited: toyhost (1.0a27))\n"))
 
 
-def test_a_report_made_for_another_environment_is_refused(pinned, toys_index, tmp_path):
+def test_a_report_made_for_another_environment_is_refused(pinned_to_read, toys_index, tmp_path):
     # pip-audit run without --python audits the tool's own environment; explain then looked at another (exit 0).
     with AdvisoryService() as service:
-        report = audit(pinned, service)
+        report = audit(pinned_to_read, service)
     (tmp_path / "audit.json").write_text(json.dumps(report.report), encoding="utf-8")
     with Sandbox(toys_index) as other:
-        assert other.pip("install toyhost==2.0").ok
+        assert other.uv("pip install toyhost==2.0").ok
         status, output = run_explain(tmp_path, "--python", str(other.python), "--audit-json", "audit.json")
     assert (status, output) == (2, (
         "pinlab explain: error: --audit-json audit.json: made for another environment: 2 of the 3 packages it "
@@ -483,17 +485,17 @@ def test_a_python_that_hangs_floods_or_breaks_gets_one_line(tmp_path, monkeypatc
     assert (captured.out, captured.err) == ("", f"pinlab explain: error: --python {python.as_posix()}: {message}\n")
 
 
-def test_audit_json_with_a_wrong_type_is_refused_naming_the_field(pinned, tmp_path):
+def test_audit_json_with_a_wrong_type_is_refused_naming_the_field(pinned_to_read, tmp_path):
     # Before: "1.0a28" was read letter by letter, as the fixes "1", ".", "0", "a", "2", "8".
     report = {"dependencies": [{"name": "toyhost", "version": "1.0a27",
                                 "vulns": [{"id": "TOYSEC-2026-1", "fix_versions": "1.0a28", "aliases": []}]}]}
     (tmp_path / "audit.json").write_text(json.dumps(report), encoding="utf-8")
-    assert run_explain(tmp_path, "--python", str(pinned.python), "--audit-json", "audit.json") == (2, (
+    assert run_explain(tmp_path, "--python", str(pinned_to_read.python), "--audit-json", "audit.json") == (2, (
         'pinlab explain: error: --audit-json audit.json: dependencies[0].vulns[0].fix_versions must be a list '
         'of strings, not "1.0a28"\n'))
 
 
-def test_records_that_name_no_pypi_version_are_counted_in_a_note(pinned, tmp_path, capsys):
+def test_records_that_name_no_pypi_version_are_counted_in_a_note(pinned_to_read, tmp_path, capsys):
     folder = tmp_path / "advisories"
     folder.mkdir()
     (folder / "TOYSEC-2026-1.json").write_bytes((ADVISORIES / "TOYSEC-2026-1.json").read_bytes())
@@ -503,7 +505,7 @@ def test_records_that_name_no_pypi_version_are_counted_in_a_note(pinned, tmp_pat
     no_affected = {key: value for key, value in NO_FIX_RECORD.items() if key != "affected"} | {"id": "PYSEC-toy-none"}
     (folder / "git.json").write_text(json.dumps(git_only), encoding="utf-8")
     (folder / "none.json").write_text(json.dumps(no_affected), encoding="utf-8")
-    status, data = explained(capsys, "--python", str(pinned.python), "--advisories", str(folder))
+    status, data = explained(capsys, "--python", str(pinned_to_read.python), "--advisories", str(folder))
     assert status == 1 and data["blocked"] == 1
     assert data["notes"] == ["2 records name no PyPI version they affect (no PyPI 'affected' entry, or only GIT or "
                              "SEMVER ranges), so they were not used: GHSA-toy-git, PYSEC-toy-none"]
@@ -536,13 +538,13 @@ def write_uv_project(folder, dependencies):
     return folder
 
 
-def test_a_real_uv_audit_report_gives_the_same_verdict(pinned, toys_index, tmp_path, capsys):
+def test_a_real_uv_audit_report_gives_the_same_verdict(pinned_to_read, toys_index, tmp_path, capsys):
     project = write_uv_project(tmp_path / "site", ["toyhost-export==0.3a1"])
     with AdvisoryService() as service:
         report = uv_audit(project, toys_index, service)
     assert report["summary"]["audited_packages"] == 2
     (tmp_path / "uv-audit.json").write_text(json.dumps(report), encoding="utf-8")
-    status, data = explained(capsys, "--python", str(pinned.python), "--audit-json", str(tmp_path / "uv-audit.json"))
+    status, data = explained(capsys, "--python", str(pinned_to_read.python), "--audit-json", str(tmp_path / "uv-audit.json"))
     (verdict,) = data["vulnerable"]
     assert (status, verdict["advisories"], verdict["fixed"], [b["requirement"] for b in verdict["blockers"]]) == (
         1, ["TOYSEC-2026-1"], ["1.0a28"], ["toyhost==1.0a27"])
@@ -550,25 +552,25 @@ def test_a_real_uv_audit_report_gives_the_same_verdict(pinned, toys_index, tmp_p
                              "2 packages): that it audited this environment cannot be checked"]
 
 
-def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinned, toys_index, tmp_path):
+def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinned_to_read, toys_index, tmp_path):
     empty = write_uv_project(tmp_path / "empty", [])
     other = write_uv_project(tmp_path / "other", ["toyhost==0.9"])
     with AdvisoryService() as service:
         (tmp_path / "empty.json").write_text(json.dumps(uv_audit(empty, toys_index, service)), encoding="utf-8")
         (tmp_path / "other.json").write_text(json.dumps(uv_audit(other, toys_index, service)), encoding="utf-8")
-    assert run_explain(tmp_path, "--python", str(pinned.python), "--audit-json", "empty.json") == (2, (
+    assert run_explain(tmp_path, "--python", str(pinned_to_read.python), "--audit-json", "empty.json") == (2, (
         "pinlab explain: error: --audit-json empty.json: uv audit audited nothing: the report lists no package\n"))
-    assert run_explain(tmp_path, "--python", str(pinned.python), "--audit-json", "other.json") == (2, (
+    assert run_explain(tmp_path, "--python", str(pinned_to_read.python), "--audit-json", "other.json") == (2, (
         "pinlab explain: error: --audit-json other.json: made for another environment: 1 of the 1 packages it "
         "names are not installed here at that version (e.g. toyhost 0.9: 1.0a27 is installed); "
         "run uv audit on this environment, or give explain its --python\n"))
 
 
-def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it(pinned, tmp_path, capsys):
+def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it(pinned_to_read, tmp_path, capsys):
     # With its default service (PyPI) pip-audit skips the project installed to be audited (CI recipe):
     # no public advisory can name it. Skipped for another reason (--skip-editable), it was not checked.
     with AdvisoryService() as service:
-        report = audit(pinned, service)
+        report = audit(pinned_to_read, service)
     for reason, status, where in (
         ("Dependency not found on PyPI and could not be audited: toyhost-export (0.3a1)", 1, "notes"),
         ("distribution marked as editable", 1, "not_checked"),
@@ -578,7 +580,7 @@ def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it
         entry.clear()
         entry.update({"name": "toyhost-export", "skip_reason": reason})
         (tmp_path / "audit.json").write_text(json.dumps(data), encoding="utf-8")
-        got_status, got = explained(capsys, "--python", str(pinned.python), "--audit-json", str(tmp_path / "audit.json"))
+        got_status, got = explained(capsys, "--python", str(pinned_to_read.python), "--audit-json", str(tmp_path / "audit.json"))
         assert (got_status, got["blocked"]) == (status, 1)
         expected = ("pip-audit skipped toyhost-export 0.3a1: not on PyPI (a local or private package)" if where == "notes"
                     else f"toyhost-export 0.3a1: pip-audit skipped it ({reason})")

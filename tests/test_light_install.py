@@ -153,9 +153,9 @@ def test_lint_runs_in_the_light_install_as_in_the_kit(light, pinlab_wheel):
     assert _pinlab(light.python, "lint", pinlab_wheel).returncode == 0
 
 
-def test_explain_runs_in_the_light_install_as_in_the_kit(light, pinned):
+def test_explain_runs_in_the_light_install_as_in_the_kit(light, pinned_to_read):
     advisories = ROOT / "examples" / "advisories"
-    args = ("explain", "--advisories", advisories, "--python", pinned.python)
+    args = ("explain", "--advisories", advisories, "--python", pinned_to_read.python)
     there, here = _pinlab(light.python, *args), _pinlab(sys.executable, *args)
     assert (there.returncode, there.stdout, there.stderr) == (here.returncode, here.stdout, here.stderr)
     assert there.returncode == 1 and "toyhost-export" in there.stdout, there.stdout + there.stderr
@@ -190,12 +190,12 @@ def test_importing_what_the_commands_need_imports_nothing_of_the_lab(module):
     assert not {name for name in imported if name.split(".")[0] in HEAVY or name in LAB_MODULES}
 
 
-def test_running_lint_and_explain_imports_nothing_of_the_lab(pinned):
+def test_running_lint_and_explain_imports_nothing_of_the_lab(pinned_to_read):
     pyproject = ROOT / "examples" / "toys" / "toyhost-export-0.3a1" / "pyproject.toml"
     advisories = ROOT / "examples" / "advisories"
     statement = (f"from pinlab.cli import main\n"
                  f"assert main(['lint', {str(pyproject)!r}]) == 1\n"
-                 f"assert main(['explain', '--advisories', {str(advisories)!r}, '--python', {str(pinned.python)!r}]) == 1")
+                 f"assert main(['explain', '--advisories', {str(advisories)!r}, '--python', {str(pinned_to_read.python)!r}]) == 1")
     imported = _imported(statement)
     assert "pinlab.lint" in imported and "pinlab.explain" in imported  # they did run
     assert not {name for name in imported if name.split(".")[0] in HEAVY or name in LAB_MODULES}

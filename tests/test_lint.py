@@ -7,7 +7,6 @@ from packaging.requirements import Requirement
 from packaging.specifiers import Specifier
 
 from helpers import build, write_project
-from pinlab import Sandbox
 from pinlab.cli import main
 from pinlab.lint import GUIDE, cap_of, check, lint
 from pinlab.process import clean_env, run
@@ -170,15 +169,14 @@ def test_the_toy_plugin_before_and_after_its_fix(capsys):
                                        "  no pins, no caps\nAll clear: nothing is pinned or capped.\n")
 
 
-def test_an_installed_distribution_is_read_in_its_own_interpreter(toys_index, capsys):
-    with Sandbox(toys_index) as sandbox:
-        assert sandbox.pip("install toyhost-export==0.3a1").ok
-        assert main(["lint", "--installed", "toyhost-export", "--python", str(sandbox.python)]) == 1
-        assert capsys.readouterr().out.startswith(
-            "installed toyhost-export (toyhost-export 0.3a1: 1 requirement)\n  PIN002 error   toyhost==1.0a27")
-        assert main(["lint", "--installed", "toyhost-charts", "--python", str(sandbox.python)]) == 2
-        assert capsys.readouterr().err == (
-            "pinlab lint: error: --installed toyhost-charts: no distribution of that name is installed\n")
+def test_an_installed_distribution_is_read_in_its_own_interpreter(pinned_to_read, capsys):
+    python = str(pinned_to_read.python)  # toyhost-export 0.3a1 and the toyhost it pins
+    assert main(["lint", "--installed", "toyhost-export", "--python", python]) == 1
+    assert capsys.readouterr().out.startswith(
+        "installed toyhost-export (toyhost-export 0.3a1: 1 requirement)\n  PIN002 error   toyhost==1.0a27")
+    assert main(["lint", "--installed", "toyhost-charts", "--python", python]) == 2
+    assert capsys.readouterr().err == (
+        "pinlab lint: error: --installed toyhost-charts: no distribution of that name is installed\n")
 
 
 # -- the command: exit statuses and unusable input ----------------------------------------------------

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from helpers import build, write_project
-from pinlab import Sandbox
 from pinlab.cli import main
 from pinlab.lint import RULES, lint
 from pinlab.process import clean_env, run
@@ -179,7 +178,7 @@ def test_version():
 
 # -- item 9: a whole environment, read once --------------------------------------------------------------
 
-def test_all_installed_lints_every_distribution_reading_the_environment_once(toys_index, capsys, monkeypatch):
+def test_all_installed_lints_every_distribution_reading_the_environment_once(pinned_to_read, capsys, monkeypatch):
     import pinlab.environment
 
     calls = []
@@ -190,22 +189,19 @@ def test_all_installed_lints_every_distribution_reading_the_environment_once(toy
         return real_run(*a, **k)
 
     monkeypatch.setattr(pinlab.environment, "run", counting_run)
-    with Sandbox(toys_index) as sandbox:
-        assert sandbox.pip("install toyhost-export==0.3a1").ok
-        calls.clear()  # the sandbox reads its installed set the same way: count only lint's reads
-        assert main(["lint", "--all-installed", "--python", str(sandbox.python)]) == 1
-        text = capsys.readouterr().out
-        assert len(calls) == 1, "one interpreter run for the whole environment"
-        headers = [line for line in text.splitlines() if line.startswith("installed ")]
-        assert [header.split(" (")[0] for header in headers] == [
-            "installed pip", "installed toyhost", "installed toyhost-export"]
-        assert "installed toyhost-export (toyhost-export 0.3a1: 1 requirement)\n  PIN002 error   toyhost==1.0a27" \
-            in text
-        # Several --installed names: one read as well (before: one interpreter run per name).
-        calls.clear()
-        assert main(["lint", "--installed", "toyhost", "--installed", "toyhost-export",
-                     "--python", str(sandbox.python)]) == 1
-        assert len(calls) == 1
+    python = str(pinned_to_read.python)  # toyhost-export 0.3a1 and the toyhost it pins
+    assert main(["lint", "--all-installed", "--python", python]) == 1
+    text = capsys.readouterr().out
+    assert len(calls) == 1, "one interpreter run for the whole environment"
+    headers = [line for line in text.splitlines() if line.startswith("installed ")]
+    assert [header.split(" (")[0] for header in headers] == [
+        "installed pip", "installed toyhost", "installed toyhost-export"]
+    assert "installed toyhost-export (toyhost-export 0.3a1: 1 requirement)\n  PIN002 error   toyhost==1.0a27" \
+        in text
+    # Several --installed names: one read as well (before: one interpreter run per name).
+    calls.clear()
+    assert main(["lint", "--installed", "toyhost", "--installed", "toyhost-export", "--python", python]) == 1
+    assert len(calls) == 1
 
 
 def test_all_installed_in_an_environment_with_nothing_installed_is_unusable(tmp_path):

@@ -6,6 +6,13 @@ from pinlab.sandbox import ResolutionFailed
 from pinlab.toys import find_toy
 
 
+@pytest.fixture(scope="module")
+def empty_sandbox(toys_index):
+    """One fresh sandbox for the tests that install nothing into it (each checks that it did not)."""
+    with Sandbox(toys_index) as sandbox:
+        yield sandbox
+
+
 def test_files_are_written_read_with_placeholders_and_copied_unchanged(toys_index):
     with Sandbox(toys_index) as laptop, Sandbox(toys_index) as server:
         written = laptop.write_file("requirements.in", f"# made in {laptop.path}\ntoyhost\n")
@@ -17,40 +24,37 @@ def test_files_are_written_read_with_placeholders_and_copied_unchanged(toys_inde
 
 
 @pytest.mark.parametrize("name", ["../escape.txt", "sub/file.txt", "", ".."])
-def test_a_file_name_must_stay_in_the_sandbox(toys_index, name):
-    with Sandbox(toys_index) as sandbox:
-        with pytest.raises(ValueError) as error:
-            sandbox.write_file(name, "x")
+def test_a_file_name_must_stay_in_the_sandbox(empty_sandbox, name):
+    with pytest.raises(ValueError) as error:
+        empty_sandbox.write_file(name, "x")
     assert str(error.value) == f"{name!r} is not a plain file name: a sandbox's files live in its own folder"
 
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])
-def test_would_install_names_what_the_installer_picks_and_installs_nothing(toys_index, installer):
-    with Sandbox(toys_index) as sandbox:
-        assert sandbox.would_install("toyhost", installer=installer) == {"toyhost": "2.0"}
-        assert sandbox.would_install("toyhost<2", installer=installer) == {"toyhost": "0.9"}
-        assert sandbox.would_install("toyhost<2", "--pre" if installer == "pip" else "--prerelease=allow",
-                                     installer=installer) == {"toyhost": "1.0a28"}
-        assert sandbox.would_install("toyhost-export==0.3a1", installer=installer) == {
-            "toyhost": "1.0a27", "toyhost-export": "0.3a1"}
-        assert sandbox.installed() == {}
+def test_would_install_names_what_the_installer_picks_and_installs_nothing(empty_sandbox, installer):
+    sandbox = empty_sandbox
+    assert sandbox.would_install("toyhost", installer=installer) == {"toyhost": "2.0"}
+    assert sandbox.would_install("toyhost<2", installer=installer) == {"toyhost": "0.9"}
+    assert sandbox.would_install("toyhost<2", "--pre" if installer == "pip" else "--prerelease=allow",
+                                 installer=installer) == {"toyhost": "1.0a28"}
+    assert sandbox.would_install("toyhost-export==0.3a1", installer=installer) == {
+        "toyhost": "1.0a27", "toyhost-export": "0.3a1"}
+    assert sandbox.installed() == {}
 
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])
-def test_would_install_raises_with_the_installers_text_when_nothing_fits(toys_index, installer):
-    with Sandbox(toys_index) as sandbox:
-        with pytest.raises(ResolutionFailed) as error:
-            sandbox.would_install("toyhost-export==0.3a1", "toyhost-charts", installer=installer)
+def test_would_install_raises_with_the_installers_text_when_nothing_fits(empty_sandbox, installer):
+    with pytest.raises(ResolutionFailed) as error:
+        empty_sandbox.would_install("toyhost-export==0.3a1", "toyhost-charts", installer=installer)
     first, _, rest = str(error.value).partition("\n")
     assert first == f"{installer} found no solution for toyhost-export==0.3a1 toyhost-charts:"
     conflict = parse_conflict(rest)  # the installer's own text is kept
     assert conflict is not None and conflict.installer == installer
 
 
-def test_would_install_knows_only_pip_and_uv(toys_index):
-    with Sandbox(toys_index) as sandbox:
-        with pytest.raises(ValueError) as error:
-            sandbox.would_install("toyhost", installer="conda")
+def test_would_install_knows_only_pip_and_uv(empty_sandbox):
+    with pytest.raises(ValueError) as error:
+        empty_sandbox.would_install("toyhost", installer="conda")
     assert str(error.value) == "unknown installer 'conda': expected 'pip' or 'uv'"
 
 
