@@ -17,6 +17,7 @@ from pinlab.cli import main
 from pinlab.lint import RULES, lint
 from pinlab.process import clean_env, run
 from pinlab.requirements import read_source
+from pinlab.sandbox import Sandbox
 
 
 def pinlab(*args, cwd):
