@@ -173,6 +173,23 @@ def test_a_fresh_sandbox_holds_nothing_but_its_seed_whatever_virtualenv_ini_says
         assert sandbox.installed() == {}
 
 
+def test_the_seed_is_linked_from_virtualenvs_app_data_and_removing_a_sandbox_keeps_the_original(toys_index):
+    # Linked, pip's modules are compiled once for every sandbox instead of at each one's first pip run.
+    from virtualenv.info import fs_supports_symlink
+
+    if not fs_supports_symlink():
+        pytest.skip("this file system has no links: virtualenv copies the seed")
+    with Sandbox(toys_index) as sandbox:
+        pip = sandbox.site_packages / "pip"
+        assert pip.is_symlink()
+        original = pip.resolve()
+        assert sandbox.pip("install toyhost==1.0a27").ok
+    assert not sandbox.path.exists()
+    assert (original / "__init__.py").is_file()  # removing the sandbox removed the link, not what it points to
+    with Sandbox(toys_index) as again:
+        assert again.pip("--version").ok
+
+
 # A Windows profile folder named after its user ("José Kit") puts a space in TEMP; pip splits
 # a list of find-links at whitespace, uv at commas.
 ODD_FOLDER = "José Kit, 2"
