@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from pinlab.process import Placeholders, Stopped, clean_env, run
+from pinlab.process import Completed, Placeholders, Stopped, clean_env, run
 
 
 def test_clean_env_drops_installer_and_python_settings(monkeypatch):
@@ -118,3 +118,12 @@ def test_a_folder_is_hidden_however_a_tool_spells_its_file_url(tmp_path):
     uv_style = python_style.replace("%2C", ",")  # uv leaves what a URL path allows: the comma
     assert hidden.apply(f"url = {python_style!r}; url = {uv_style!r}") == (
         "url = '<index>/toyhost-1.0a28-py3-none-any.whl'; url = '<index>/toyhost-1.0a28-py3-none-any.whl'")
+
+
+def test_an_excerpt_keeps_the_lines_that_teach_marks_each_cut_and_folds_options_seen_once():
+    done = Completed(("pip-audit", "-s", "osv", "--osv-url", "<url>", "--fix"), 1,
+                     "Found 1 known vulnerability\nfixing\nfixed toyhost\nsummary\n")
+    excerpt = done.excerpt("Found", "fixed", fold=("-s", "osv", "--osv-url", "<url>"))
+    assert str(excerpt) == ("$ pip-audit <options as above> --fix\nFound 1 known vulnerability\n...\n"
+                            "fixed toyhost\n...\n[exit status 1]")
+    assert done.output.count("\n") == 4  # the whole transcript stays where it was

@@ -133,16 +133,24 @@ class Completed:
         # In a notebook, a result shows as the terminal transcript a reader would have seen.
         printer.text(str(self))
 
-    def excerpt(self, *words: str) -> Completed:
+    def excerpt(self, *words: str, fold: Sequence[str] = ()) -> Completed:
         """The same transcript, keeping only the output lines that hold one of *words*; each run
-        of lines left out shows as one ``...``. For output whose whole a reader has seen once."""
+        of lines left out shows as one ``...``. For output whose whole a reader has seen once.
+        *fold*, command words the reader has seen once in full (a long list of options), shows as
+        the one word ``<options as above>``."""
         kept: list[str] = []
         for line in self.output.rstrip().splitlines():
             if any(word in line for word in words):
                 kept.append(line)
             elif not kept or kept[-1] != "...":
                 kept.append("...")
-        return replace(self, output="\n".join(kept) + "\n")
+        command = tuple(self.command)
+        fold = tuple(fold)
+        for start in range(len(command) - len(fold) + 1) if fold else ():
+            if command[start:start + len(fold)] == fold:
+                command = (*command[:start], "<options as above>", *command[start + len(fold):])
+                break
+        return replace(self, command=command, output="\n".join(kept) + "\n")
 
 
 _PLACEHOLDER = re.compile(r"<[\w .+-]+>")
