@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+from pinlab.process import clean_env, run
 from pinlab.toys import STAGING_PREFIX, cache_dir
 from pinlab.workdir import in_use, leftovers
 
@@ -161,3 +163,15 @@ def _files_of(folder: Path) -> dict[str, tuple[int, int]]:
             stat = os.stat(os.path.join(root, name))
             found[os.path.relpath(os.path.join(root, name), folder)] = (stat.st_size, stat.st_mtime_ns)
     return found
+
+
+@pytest.fixture(scope="session")
+def pinlab_wheel(tmp_path_factory) -> Path:
+    """pinlab's wheel, built from this checkout by the real frontend and backend, offline; read, never changed."""
+    out = tmp_path_factory.mktemp("dist")
+    root = Path(__file__).resolve().parents[1]
+    done = run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(root)],
+               env=clean_env())
+    assert done.ok, done.output
+    (wheel,) = out.glob("pinlab-*.whl")
+    return wheel

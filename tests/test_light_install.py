@@ -31,7 +31,7 @@ from packaging.metadata import Metadata
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from pinlab import LocalIndex, Sandbox
-from pinlab.process import clean_env, run
+from pinlab.process import clean_env
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = {"build", "filelock", "hatchling", "pip-audit", "platformdirs", "uv", "virtualenv"}
@@ -44,17 +44,6 @@ WITHOUT_LAB = ("pinlab doctor: needs pinlab's lab extra; missing here: build, fi
 HEAVY = {"build", "filelock", "hatchling", "pip_audit", "platformdirs", "uv", "virtualenv"}
 LAB_MODULES = {"pinlab.advisory_service", "pinlab.auditing", "pinlab.exercises", "pinlab.graph", "pinlab.index",
                "pinlab.sandbox", "pinlab.toys", "pinlab.workdir"}
-
-
-@pytest.fixture(scope="module")
-def pinlab_wheel(tmp_path_factory) -> Path:
-    """pinlab's wheel, built from this checkout by the real frontend and backend, offline."""
-    out = tmp_path_factory.mktemp("dist")
-    done = run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
-               env=clean_env())
-    assert done.ok, done.output
-    (wheel,) = out.glob("pinlab-*.whl")
-    return wheel
 
 
 def _metadata(wheel: Path) -> Metadata:

@@ -9,8 +9,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from pinlab import Sandbox
 from pinlab.process import clean_env, run
 from pinlab.sandbox import STOPPED
@@ -64,16 +62,6 @@ def test_no_script_longer_than_one_statement_is_run_with_python_c():
     longer = {filename: found for filename, found in scripts.items()
               if any(code is None or ";" in code or "\n" in code for code in found)}
     assert longer == {}
-
-
-@pytest.fixture(scope="module")
-def pinlab_wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    done = run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
-               env=clean_env())
-    assert done.ok, done.output
-    (wheel,) = out.glob("pinlab-*.whl")
-    return wheel
 
 
 def test_the_scripts_run_in_other_interpreters_ship_with_the_modules_that_run_them(pinlab_wheel):
