@@ -994,16 +994,9 @@ def check_hashed_lock(lock: WorkingCopy) -> Check:
     from .sandbox import Sandbox
 
     shown = f"{lock.shown}/requirements.txt"
-    try:
-        lines = read_requirement_lines(lock, hashes=True)
-    except ToyError as exc:
-        return _broken(lock, exc, "requirements.txt")
-    if not lines:
-        return Check(False, f"{shown} has no requirements left.", "start again with reset()")
-    unknown = _unknown_project([(f"{shown}, line {line.number}", line.requirement) for line in lines],
-                               _projects(*_APP_INDEX))
-    if unknown is not None:
-        return unknown
+    lines = _read_lock(lock, _APP_INDEX, "reset()")
+    if isinstance(lines, Check):
+        return lines
     app = find_toy(_APP)
     impostor = build_wheel(find_substitute(_SUBSTITUTED))
     deploy = ("install", "--require-hashes", "--no-deps", "-r", str(lock.file("requirements.txt")))
@@ -1040,6 +1033,21 @@ def check_hashed_lock(lock: WorkingCopy) -> Check:
     return Check(True, f"Your lock deploys the application from the genuine index ({versions}), and its "
                        "tests pass; from the index where toyhost 1.0a28 was substituted, pip refuses it: "
                        "its hash is not the one in your lock.")
+
+
+def _read_lock(lock: WorkingCopy, index: tuple[str, ...], reset: str) -> list[RequirementLine] | Check:
+    """The lines of a learner's hashed ``requirements.txt``, or the ✘ that says why they cannot be
+    used: a line that does not parse, nothing left, a project the index does not have."""
+    shown = f"{lock.shown}/requirements.txt"
+    try:
+        lines = read_requirement_lines(lock, hashes=True)
+    except ToyError as exc:
+        return _broken(lock, exc, "requirements.txt")
+    if not lines:
+        return Check(False, f"{shown} has no requirements left.", f"start again with {reset}")
+    unknown = _unknown_project([(f"{shown}, line {line.number}", line.requirement) for line in lines],
+                               _projects(*index))
+    return unknown if unknown is not None else lines
 
 
 def _install_without_hashes(lock: WorkingCopy, impostor: Path, app: Toy) -> Check | None:
@@ -1133,16 +1141,9 @@ def check_relocked_fix(relock: WorkingCopy) -> Check:
     from .sandbox import Sandbox
 
     shown = f"{relock.shown}/requirements.txt"
-    try:
-        lines = read_requirement_lines(relock, hashes=True)
-    except ToyError as exc:
-        return _broken(relock, exc, "requirements.txt")
-    if not lines:
-        return Check(False, f"{shown} has no requirements left.", "start again with relock.reset()")
-    unknown = _unknown_project([(f"{shown}, line {line.number}", line.requirement) for line in lines],
-                               _projects(*_RELOCK_INDEX))
-    if unknown is not None:
-        return unknown
+    lines = _read_lock(relock, _RELOCK_INDEX, "relock.reset()")
+    if isinstance(lines, Check):
+        return lines
     if not any(line.hashes for line in lines):
         return Check(False, f"{shown} has lost its hashes: the deployment's --require-hashes would refuse "
                             "every line, and without it nothing tells a substituted file from the genuine one.",
