@@ -241,10 +241,14 @@ def test_the_plugin_range_exercise_pinning_the_fix_leaves_out_the_release_it_was
 
 @needs_npm
 def test_the_plugin_range_exercise_broken_json_is_one_line_naming_the_file(registry, next_release):
-    next_release.edit(PINNED, PINNED + ",", "package.json")
+    next_release.edit(PINNED, PINNED + ",", "package.json")  # the commonest slip in JSON
+    # The learner's Python words it (3.13: "Illegal trailing comma ..." on line 8; before: "Expecting
+    # property name ..." on line 9): the check passes its reading on, with the file's name.
+    with pytest.raises(json.JSONDecodeError) as python_says:
+        json.loads(next_release.file("package.json").read_text(encoding="utf-8"))
     check = check_plugin_range(next_release, registry)
     assert (check.passed, check.message, check.hint) == (
-        False, f"{PLUGIN_JSON}, line 9: not valid JSON: Expecting property name enclosed in double quotes",
+        False, f"{PLUGIN_JSON}, line {python_says.value.lineno}: not valid JSON: {python_says.value.msg}",
         "fix that in the file and save it, or start again with reset()")
 
 
