@@ -1,8 +1,10 @@
-"""pip's refusals in --require-hashes mode and pip check's report, read from the real pip's text."""
+"""Installer text read in one place: pip's --require-hashes refusals, pip check's report, uv's last sentence, from the real tools."""
+
+import textwrap
 
 import pytest
 
-from pinlab.conflicts import broken_promises, hash_refusal, last_error
+from pinlab.conflicts import broken_promises, hash_refusal, last_error, last_sentence
 from pinlab.index import toy_index
 from pinlab.sandbox import Sandbox
 
@@ -58,3 +60,15 @@ def test_pip_checks_broken_promise_is_read_and_a_healthy_environment_has_none(la
     sandbox.pip("install --no-deps toyhost-export==0.3a1 toyhost==1.0a28")
     assert broken_promises(sandbox.pip("check").output) == [
         "toyhost-export 0.3a1 has requirement toyhost==1.0a27, but you have toyhost 1.0a28."]
+
+
+def test_uvs_last_sentence_is_whole_even_when_uv_wraps_it(lab):
+    _, sandbox = lab
+    refused = sandbox.uv("pip install --dry-run toyhost-export==0.3a1 toyhost==1.0a28")
+    sentence = last_sentence(refused.output)
+    assert sentence.endswith("we can conclude that your requirements are unsatisfiable.")
+    assert "you require toyhost==1.0a28" in sentence and "\n" not in sentence
+    # uv 0.12 (the lowest pyproject.toml allows) wraps its explanation at 80 columns, indented.
+    wrapped = "\n".join(textwrap.fill(line, 80, subsequent_indent="      ") for line in refused.output.splitlines())
+    assert wrapped != refused.output.rstrip("\n")
+    assert last_sentence(wrapped) == sentence

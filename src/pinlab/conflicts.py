@@ -151,6 +151,21 @@ def broken_promises(pip_check: str) -> list[str]:
     return sorted(line for line in lines if not line.startswith("No broken requirements"))
 
 
+# uv's markers at the start of a line of its explanation: "error:", "  cause:", "  ╰─▶ ", "hint:".
+_UV_MARKER = re.compile(r"^(?:error:|cause:|hint:|[×╰─▶│]+)\s*")
+
+
+def last_sentence(output: str) -> str:
+    """The last sentence of an installer's explanation, its wrapped lines joined. uv wraps a long
+    explanation at 80 columns (uv 0.12 does; 0.13 no longer does), so its last line may hold only
+    the end of a sentence ("requirements are unsatisfiable.")."""
+    lines = [_UV_MARKER.sub("", line.strip()) for line in output.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no output"
+    sentences = re.split(r"(?<=\.)\s+(?=[A-Z])", " ".join(line for line in lines if line))
+    return sentences[-1]
+
+
 def last_error(output: str) -> str:
     """pip's last ``ERROR:`` line (without the prefix), else the last line of *output*."""
     lines = [line.strip() for line in output.strip().splitlines() if line.strip()]

@@ -39,7 +39,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .conflicts import broken_promises, hash_refusal, last_error
+from .conflicts import broken_promises, hash_refusal, last_error, last_sentence
 from .requirements_files import RequirementLine, RequirementsFileError, parse_requirements_file
 from .toys import NOT_SOURCE, Toy, ToyError, build_wheel, examples_dir, find_substitute, find_toy, load_toy
 from .workdir import remove_tree
@@ -779,7 +779,7 @@ def check_fix_today(project: WorkingCopy) -> Check:
             asks = [(what, r) for what, given in (("dependency", dependencies), ("constraint", constraints))
                     for r in given if canonicalize_name(r.name) == "toyhost"]
             if not asks:
-                return Check(False, f"uv cannot lock {shown}: {_last(locked.output)}",
+                return Check(False, f"uv cannot lock {shown}: {last_sentence(locked.output)}",
                              "0.3a1 is the plugin's only release so far; compare your file with the original: "
                              "project.diff()", str(locked))
             what, asked = asks[0]
@@ -802,7 +802,7 @@ def check_fix_today(project: WorkingCopy) -> Check:
         sync = ["sync", "--frozen", "--inexact"]
         synced = sandbox.run([uv_binary(), *sync], shown_as=["uv", *sync], env=env)
         if not synced.ok:
-            return Check(False, f"uv locked {shown}, but uv sync fails: {_last(synced.output)}",
+            return Check(False, f"uv locked {shown}, but uv sync fails: {last_sentence(synced.output)}",
                          "compare your file with the original: project.diff()", str(synced))
         host, plugin = synced.installed.get("toyhost"), synced.installed.get("toyhost-export")
         checked = sandbox.pip("check")
@@ -1303,7 +1303,7 @@ def check_honest_lower_bound(comments: WorkingCopy) -> Check:
         releases = sorted(index.versions("toyhost"))
         lowest = sandbox.uv("pip install --resolution lowest-direct --prerelease=allow -r", requirements)
         if not lowest.ok:
-            return Check(False, f"uv finds no host release for {host}: {_last(lowest.output)}",
+            return Check(False, f"uv finds no host release for {host}: {last_sentence(lowest.output)}",
                          "the index has toyhost " + ", ".join(map(str, releases)), str(lowest))
         sandbox.uv("pip install --no-deps", wheel)
         oldest = Version(lowest.installed["toyhost"])
