@@ -25,8 +25,10 @@ nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["tests", "book"]
 
 ROOT = Path(__file__).parent
-# pytest-xdist: one worker per core; a notebook's cells share a kernel, so a file stays on one worker.
-PARALLEL = ("-n", "auto", "--dist", "loadfile")
+# pytest-xdist: one worker per core, tests shared out one by one (a file of slow tests no longer
+# holds one worker while the other idles); a notebook's cells share a kernel, so book/conftest.py
+# sends each notebook whole to one worker.
+PARALLEL = ("-n", "auto", "--dist", "load")
 BOOK_HTML = ROOT / "_build" / "html"
 
 
