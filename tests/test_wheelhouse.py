@@ -100,6 +100,22 @@ def room_stick(_room_stick):
     assert _files_of(dest) == before, "the test changed the shared stick: it must copy it first"
 
 
+@pytest.fixture(scope="module")
+def _pinlab_stick(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("pinlab-stick") / "wheelhouse"
+    build(dest, "", ROOT, find_links=dest.parent, extras=["lab"])
+    return dest
+
+
+@pytest.fixture
+def pinlab_stick(_pinlab_stick):
+    """A stick holding pinlab alone, built from this checkout with its `lab` extra, once per module
+    and shared by the tests that only read it (guarded as `room_stick`)."""
+    before = _files_of(_pinlab_stick)
+    yield _pinlab_stick
+    assert _files_of(_pinlab_stick) == before, "the test changed the shared stick: it must copy it first"
+
+
 @pytest.fixture
 def hostile_network(monkeypatch):
     """A global index setting and a proxy, both dead: nothing may need them."""
@@ -162,10 +178,9 @@ def test_without_the_lab_extra_the_lock_gives_only_what_the_commands_need():
         'python_full_version < "3.11"']
 
 
-def test_pinlab_goes_on_the_stick_with_its_extra_pinned_by_hash(tmp_path):
+def test_pinlab_goes_on_the_stick_with_its_extra_pinned_by_hash(pinlab_stick):
     """pinlab[lab]==...: installing the stick, pip checks that every wheel of the extra is on it."""
-    dest = tmp_path / "wheelhouse"
-    build(dest, "", ROOT, find_links=tmp_path, extras=["lab"])
+    dest = pinlab_stick
     (wheel,) = dest.glob("pinlab-*.whl")
     assert (dest / "requirements.txt").read_text().splitlines() == [f"pinlab[lab]==0.1.0 --hash={_sha256(wheel)}"]
 
@@ -343,10 +358,9 @@ def test_the_guide_and_install_txt_give_the_command_the_proof_runs():
     assert f"    {INSTALL_LINE}\n" in install_txt(1, [Target.here()], [], [])
 
 
-def test_on_a_python_too_old_pip_says_so(tmp_path):
+def test_on_a_python_too_old_pip_says_so(pinlab_stick):
     """The instructor guide's "a Python that is too old": what pip prints when asked for pinlab."""
-    dest = tmp_path / "wheelhouse"
-    build(dest, "", ROOT, find_links=tmp_path)
+    dest = pinlab_stick
     with LocalIndex() as empty, Sandbox(empty) as sandbox:
         sandbox.add_placeholder(dest, "<wheelhouse>")
         result = sandbox.pip("install", "--dry-run", "--ignore-installed", "--python-version=3.9",
