@@ -459,7 +459,9 @@ class FreshVenvs(ThrowawayDir):
         key = str(python)
         if key not in self._made:
             original = self.path / str(len(self._made)) / "venv"
-            made = _make_venv(python, original, env, placeholders)
+            # Its output names the original's folder as verify() names the venv's: <venv-folder>.
+            shown = (placeholders or Placeholders()).merged(Placeholders({str(original.parent): "<venv-folder>"}))
+            made = _make_venv(python, original, env, shown)
             if not made.ok:
                 return made
             self._made[key] = (original, made)
