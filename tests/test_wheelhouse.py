@@ -243,7 +243,7 @@ def test_a_fresh_venv_is_a_working_copy_of_what_python_m_venv_made_and_keeps_its
         python = next(p for p in (venv / "Scripts" / "python.exe", venv / "bin" / "python") if p.exists())
         answer = subprocess.run([str(python), "-I", "-c", ask], capture_output=True, text=True, check=True)
         prefix, pip_version, names = json.loads(answer.stdout)
-        assert Path(prefix) == venv and pip_version == ensurepip.version()
+        assert Path(prefix).samefile(venv) and pip_version == ensurepip.version()
         seen[venv.name] = "toyhost" in names
     assert seen == {"first venv": True, "second venv": False}
 
