@@ -7,6 +7,7 @@ import json
 import socket
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -34,13 +35,44 @@ NESTED = {
 
 
 @pytest.fixture(scope="module")
-def registry():
+def published():
+    """The chapter's registry, its toys packed by one npm call (publish_toys), and what that returned."""
     missing = npm_missing()
     if missing:
         pytest.skip(missing)
     with NpmRegistry() as served:
-        served.pack_toys()
-        yield served
+        yield served, publish_toys(served)
+
+
+@pytest.fixture(scope="module")
+def registry(published):
+    return published[0]
+
+
+def _files_of(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file below *folder*: relative path -> (size, mtime in ns)."""
+    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def _installed_app(registry):
+    registry.requests.clear()
+    with NpmProject(registry) as app:
+        installing = app.npm("install")
+        requests = list(registry.requests)
+        yield app, installing, app.npm("ls --all"), requests
+
+
+@pytest.fixture
+def installed_app(_installed_app):
+    """The toy application, installed once by the real npm from the registry and shared by the
+    tests that only read it: (the project, npm install's result, npm ls --all's, the requests npm
+    install made). A test that changes a file of it fails here."""
+    app = _installed_app[0]
+    before = _files_of(app.app)
+    yield _installed_app
+    assert _files_of(app.app) == before, "the test changed the shared npm project: it must make its own"
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, object]:
@@ -66,30 +98,27 @@ def test_semver_range_turns_osv_events_into_npm_ranges():
 
 
 @needs_npm
-def test_a_real_npm_install_from_the_registry_nests_the_pinned_host(registry):
-    registry.requests.clear()
-    with NpmProject(registry) as app:
-        installing = app.npm("install")
-        assert installing.ok, installing
-        assert installing.command == ("npm", "install")
-        assert app.installed() == NESTED
-        listed = app.npm("ls --all")
-        assert listed.ok and listed.output.count(f"{HOST}@") == 2, listed
-        # Every tarball came from the registry on 127.0.0.1, as the lock file records.
-        lock = app.read_json("package-lock.json")
-        assert {entry["resolved"].split("/-/")[0] for entry in lock["packages"].values() if "resolved" in entry} == {
-            f"{registry.url}{name}" for name in (HOST, EXPORT, CHARTS)}
-    assert {"GET " + scoped_path(name) for name in (HOST, EXPORT, CHARTS)} <= set(registry.requests)
-    assert "GET /@pinlab-toys/host/-/host-1.0.0-alpha.27.tgz" in registry.requests
-    assert f"POST {AUDIT_PATH}" in registry.requests  # npm install audits by itself
+def test_a_real_npm_install_from_the_registry_nests_the_pinned_host(registry, installed_app):
+    app, installing, listed, requests = installed_app
+    assert installing.ok, installing
+    assert installing.command == ("npm", "install")
+    assert app.installed() == NESTED
+    assert listed.ok and listed.output.count(f"{HOST}@") == 2, listed
+    # Every tarball came from the registry on 127.0.0.1, as the lock file records.
+    lock = app.read_json("package-lock.json")
+    assert {entry["resolved"].split("/-/")[0] for entry in lock["packages"].values() if "resolved" in entry} == {
+        f"{registry.url}{name}" for name in (HOST, EXPORT, CHARTS)}
+    assert {"GET " + scoped_path(name) for name in (HOST, EXPORT, CHARTS)} <= set(requests)
+    assert "GET /@pinlab-toys/host/-/host-1.0.0-alpha.27.tgz" in requests
+    assert f"POST {AUDIT_PATH}" in requests  # npm install audits by itself
 
 
 @needs_npm
-def test_npm_audit_is_answered_by_the_local_advisories(registry):
-    with NpmProject(registry) as app:
-        assert app.npm("install").ok
-        report = app.npm_json("audit")
-        audited = app.npm("audit")
+def test_npm_audit_is_answered_by_the_local_advisories(registry, installed_app):
+    app, installing, _, _ = installed_app
+    assert installing.ok
+    report = app.npm_json("audit")
+    audited = app.npm("audit")
     assert audited.returncode == 1
     assert sorted(report["vulnerabilities"]) == [EXPORT, HOST]
     host = report["vulnerabilities"][HOST]
@@ -146,10 +175,8 @@ def test_nothing_listens_and_nothing_is_left_after_close():
 
 
 @needs_npm
-def test_the_callers_npm_configuration_is_ignored(registry, monkeypatch, tmp_path):
-    with NpmProject(registry) as clean:
-        expected = clean.npm("install")
-        expected_ls = clean.npm("ls --all")
+def test_the_callers_npm_configuration_is_ignored(registry, installed_app, monkeypatch, tmp_path):
+    _, expected, expected_ls, _ = installed_app  # what npm does with no settings of the caller's
 
     # A decoy user's setup: a registry where nothing listens, a user config and a global config
     # that say the same and omit every dependency, a cache of its own, and a HOME with an .npmrc.
@@ -253,13 +280,12 @@ def test_the_plugin_range_exercise_broken_json_is_one_line_naming_the_file(regis
 
 
 @needs_npm
-def test_publish_toys_packs_every_toy_in_one_npm_call():
-    with NpmRegistry() as served:
-        published = publish_toys(served)
-        assert [str(tarball) for tarball in published] == [
-            "@pinlab-toys/charts@0.1.0", "@pinlab-toys/export@0.3.0-alpha.1",
-            "@pinlab-toys/host@1.0.0-alpha.27", "@pinlab-toys/host@1.0.0-alpha.28"]
-        assert [tarball.path.parent for tarball in served.tarballs] == [served._storage.path] * 4
+def test_publish_toys_packs_every_toy_in_one_npm_call(published):
+    served, tarballs = published
+    assert [str(tarball) for tarball in tarballs] == [
+        "@pinlab-toys/charts@0.1.0", "@pinlab-toys/export@0.3.0-alpha.1",
+        "@pinlab-toys/host@1.0.0-alpha.27", "@pinlab-toys/host@1.0.0-alpha.28"]
+    assert [tarball.path.parent for tarball in served.tarballs] == [served._storage.path] * 4
 
 
 @needs_npm

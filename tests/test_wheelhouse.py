@@ -6,6 +6,8 @@ local folder of toy wheels, so the suite stays offline. A toy project stands in 
 """
 
 import hashlib
+import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -18,6 +20,7 @@ from pinlab.index import LocalIndex
 from pinlab.toys import find_toy
 from pinlab.wheelhouse import (
     INSTALL_ARGS,
+    FreshVenvs,
     Lock,
     Target,
     TargetError,
@@ -50,6 +53,20 @@ def source():
         yield index
 
 
+@pytest.fixture(scope="module")
+def venvs():
+    """One ``python -m venv`` per interpreter for the module (2-5 s each: ensurepip installs pip),
+    copied for each proof; every install into a copy is the participant's own command, for real."""
+    with FreshVenvs() as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def workshop_lock() -> tuple:
+    """The lock's requirements for the workshop (``uv export``), read by several tests; a tuple, so none can change it."""
+    return tuple(parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"])))
+
+
 def _wheel(source, name: str) -> Path:
     return next(wheel for wheel in source.wheels() if wheel.name.startswith(name))
 
@@ -61,6 +78,44 @@ def _requirements(source) -> str:
             f"toyhost-export==0.3a1 ; sys_platform == 'emscripten' \\\n    --hash={_sha256(plugin)}\n")
 
 
+def _files_of(folder: Path) -> dict[str, tuple[int, int]]:
+    return {path.name: (path.stat().st_size, path.stat().st_mtime_ns) for path in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def _room_stick(tmp_path_factory, source):
+    dest = tmp_path_factory.mktemp("room") / "wheelhouse"
+    targets = [Target.here(), Target("windows-amd64", "3.12")]
+    return dest, targets, build(dest, _requirements(source), None, targets, find_links=source.path)
+
+
+@pytest.fixture
+def room_stick(_room_stick):
+    """The stick of `_requirements` for this machine and Windows' 3.12, built once per module and
+    shared by the tests that only read it: (its folder, its targets, the wheels build() returned).
+    A test that changes a file in it fails here; such a test copies it first."""
+    dest = _room_stick[0]
+    before = _files_of(dest)
+    yield _room_stick
+    assert _files_of(dest) == before, "the test changed the shared stick: it must copy it first"
+
+
+@pytest.fixture(scope="module")
+def _pinlab_stick(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("pinlab-stick") / "wheelhouse"
+    build(dest, "", ROOT, find_links=dest.parent, extras=["lab"])
+    return dest
+
+
+@pytest.fixture
+def pinlab_stick(_pinlab_stick):
+    """A stick holding pinlab alone, built from this checkout with its `lab` extra, once per module
+    and shared by the tests that only read it (guarded as `room_stick`)."""
+    before = _files_of(_pinlab_stick)
+    yield _pinlab_stick
+    assert _files_of(_pinlab_stick) == before, "the test changed the shared stick: it must copy it first"
+
+
 @pytest.fixture
 def hostile_network(monkeypatch):
     """A global index setting and a proxy, both dead: nothing may need them."""
@@ -69,7 +124,7 @@ def hostile_network(monkeypatch):
         monkeypatch.setenv(name, value)
 
 
-def test_a_wheelhouse_installs_with_no_index_reachable(tmp_path, source, hostile_network):
+def test_a_wheelhouse_installs_with_no_index_reachable(tmp_path, source, venvs, hostile_network):
     dest = tmp_path / "wheelhouse"
     charts = find_toy("toyhost-charts==0.1").source  # stands in for pinlab: built from source, pinned by hash
     wheels = build(dest, _requirements(source), charts, find_links=source.path)
@@ -81,20 +136,20 @@ def test_a_wheelhouse_installs_with_no_index_reachable(tmp_path, source, hostile
         f"toyhost==1.0a28 --hash={_sha256(host_wheel)}",
         f"toyhost-export==0.3a1 ; sys_platform == 'emscripten' --hash={_sha256(_wheel(source, 'toyhost_export-'))}",
     ]
-    proof = verify(dest)
+    proof = verify(dest, venvs=venvs)
     assert proof.installed == {"toyhost": "1.0a28", "toyhost-charts": "0.1"}
     assert str(proof) == (f"Python {proof.interpreter.version} ({sys.executable}): 2 packages installed from the "
                           "wheelhouse alone (pip --isolated --no-index), every file checked against its hash")
 
 
-def test_a_swapped_wheel_is_refused(tmp_path, source):
+def test_a_swapped_wheel_is_refused(tmp_path, room_stick, venvs):
     dest = tmp_path / "wheelhouse"
-    build(dest, _requirements(source), None, find_links=source.path)
+    shutil.copytree(room_stick[0], dest)
     swapped = dest / "toyhost-1.0a28-py3-none-any.whl"
     with zipfile.ZipFile(swapped, "a") as archive:  # someone adds a file to the wheel on the stick
         archive.writestr("toyhost/extra.py", "print('not from the lock')\n")
     with pytest.raises(WheelhouseError) as caught:
-        verify(dest)
+        verify(dest, venvs=venvs)
     assert str(caught.value) == (f"Python {sys.version.split()[0]} ({sys.executable}): installing from the "
                                  "wheelhouse failed: toyhost==1.0a28: the wheel does not match its hash in "
                                  "requirements.txt; someone may have changed it")
@@ -107,8 +162,8 @@ def test_a_requirement_missing_from_the_source_names_the_target_and_the_requirem
                                  "No matching distribution found for toyhost==2.0")
 
 
-def test_the_lock_gives_every_requirement_of_the_workshop_groups_with_hashes():
-    lines = parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"]))
+def test_the_lock_gives_every_requirement_of_the_workshop_groups_with_hashes(workshop_lock):
+    lines = workshop_lock
     names = {line.requirement.name for line in lines}
     assert {"jupyterlab", "nbval", "pytest", "pip-audit", "virtualenv", "hatchling", "uv"} <= names
     assert "pinlab" not in names  # built from source and added by build()
@@ -123,10 +178,9 @@ def test_without_the_lab_extra_the_lock_gives_only_what_the_commands_need():
         'python_full_version < "3.11"']
 
 
-def test_pinlab_goes_on_the_stick_with_its_extra_pinned_by_hash(tmp_path):
+def test_pinlab_goes_on_the_stick_with_its_extra_pinned_by_hash(pinlab_stick):
     """pinlab[lab]==...: installing the stick, pip checks that every wheel of the extra is on it."""
-    dest = tmp_path / "wheelhouse"
-    build(dest, "", ROOT, find_links=tmp_path, extras=["lab"])
+    dest = pinlab_stick
     (wheel,) = dest.glob("pinlab-*.whl")
     assert (dest / "requirements.txt").read_text().splitlines() == [f"pinlab[lab]==0.1.0 --hash={_sha256(wheel)}"]
 
@@ -136,21 +190,19 @@ def test_pinlab_goes_on_the_stick_with_its_extra_pinned_by_hash(tmp_path):
     (Target("macos-arm64", "3.13"), {"appnope", "pexpect"}, {"colorama", "pywinpty", "exceptiongroup"}),
     (Target("linux-x86_64", "3.12"), {"pexpect"}, {"colorama", "appnope", "pywinpty"}),
 ])
-def test_markers_are_evaluated_for_each_kind_of_laptop(target, wanted, unwanted):
-    lines = parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"]))
-    chosen = {line.requirement.name for download in plan(lines, target) for line in download.lines}
+def test_markers_are_evaluated_for_each_kind_of_laptop(workshop_lock, target, wanted, unwanted):
+    chosen = {line.requirement.name for download in plan(workshop_lock, target) for line in download.lines}
     assert wanted <= chosen and not unwanted & chosen
 
 
-def test_a_minor_version_target_keeps_both_sides_of_a_patch_level_split():
+def test_a_minor_version_target_keeps_both_sides_of_a_patch_level_split(workshop_lock):
     """soupsieve 2.10 below Python 3.11.5, 4.1.3 from 3.11.5 on: Debian 12's 3.11.2 needs the first."""
-    lines = parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"]))
-    downloads = plan(lines, Target("linux-x86_64", "3.11"))
+    downloads = plan(workshop_lock, Target("linux-x86_64", "3.11"))
     assert [(d.patches, [line.version for line in d.lines if line.requirement.name == "soupsieve"])
             for d in downloads] == [(range(0, 5), ["2.10"]), (range(5, 41), ["4.1.3"])]
 
 
-def test_a_stick_for_one_minor_version_installs_on_each_of_its_patch_releases(tmp_path, source):
+def test_a_stick_for_one_minor_version_installs_on_each_of_its_patch_releases(tmp_path, source, venvs):
     """The default stick serves every patch release of this Python: one pip download per side of a
     marker's split (one download with both pins would be ResolutionImpossible), each side installed
     by a real interpreter of that side where this machine has one (Debian 12's python3 is 3.11.2)."""
@@ -165,14 +217,39 @@ def test_a_stick_for_one_minor_version_installs_on_each_of_its_patch_releases(tm
     below = [i for i in interpreters if int(i.version.split(".")[2]) < 5]
     above = [i for i in interpreters if int(i.version.split(".")[2]) >= 5]
     for interpreter, expected in [*((i, "1.0a27") for i in below), *((i, "1.0a28") for i in above)]:
-        assert verify(dest, python=interpreter.path).installed == {"toyhost": expected}
+        assert verify(dest, python=interpreter.path, venvs=venvs).installed == {"toyhost": expected}
     if not (below and above):
         pytest.skip(f"installed on {', '.join(map(str, interpreters))} only: no Python {MINOR} on the other side "
                     f"of {split} here")
 
 
+def test_a_fresh_venv_is_a_working_copy_of_what_python_m_venv_made_and_keeps_its_installs_to_itself(
+        tmp_path, source, venvs):
+    """The copies verify() installs into: this Python's ensurepip pip, living in the copy, which
+    pip installs into; the next copy is as fresh as the first."""
+    import ensurepip
+
+    first, second = tmp_path / "first venv", tmp_path / "second venv"
+    assert venvs.make(sys.executable, first).ok
+    python = next(p for p in (first / "Scripts" / "python.exe", first / "bin" / "python") if p.exists())
+    done = subprocess.run([str(python), "-m", "pip", "install", "--isolated", "--no-index", "--find-links",
+                           str(source.path), "toyhost==1.0a28"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert venvs.make(sys.executable, second).ok
+    ask = ("import importlib.metadata as m, json, sys, pip; "
+           "print(json.dumps([sys.prefix, pip.__version__, [d.metadata['Name'] for d in m.distributions()]]))")
+    seen = {}
+    for venv in (first, second):
+        python = next(p for p in (venv / "Scripts" / "python.exe", venv / "bin" / "python") if p.exists())
+        answer = subprocess.run([str(python), "-I", "-c", ask], capture_output=True, text=True, check=True)
+        prefix, pip_version, names = json.loads(answer.stdout)
+        assert Path(prefix).samefile(venv) and pip_version == ensurepip.version()
+        seen[venv.name] = "toyhost" in names
+    assert seen == {"first venv": True, "second venv": False}
+
+
 @pytest.mark.parametrize("minors", [("3.10", "3.13")])
-def test_one_stick_installs_on_several_pythons_each_proven_by_its_own_interpreter(tmp_path, source, minors):
+def test_one_stick_installs_on_several_pythons_each_proven_by_its_own_interpreter(tmp_path, source, venvs, minors):
     """--python 3.10 --python 3.13: each Python's markers get their own download, and the proof
     runs the participant's command with python3.10 and python3.13 themselves."""
     targets = [Target.here(minor) for minor in minors]
@@ -180,7 +257,7 @@ def test_one_stick_installs_on_several_pythons_each_proven_by_its_own_interprete
                     f"toyhost==1.0a28 ; python_version >= '3.11' --hash={_sha256(_wheel(source, 'toyhost-1.0a28'))}\n")
     dest = tmp_path / "wheelhouse"
     build(dest, requirements, None, targets, find_links=source.path)
-    proofs, unproven = prove(dest, targets)
+    proofs, unproven = prove(dest, targets, venvs=venvs)
     found = {proof.interpreter.minor: proof.installed for proof in proofs}
     missing = [minor for minor in minors if minor not in found]
     if missing:
@@ -189,13 +266,12 @@ def test_one_stick_installs_on_several_pythons_each_proven_by_its_own_interprete
     assert unproven == []
 
 
-def test_a_mixed_room_is_proven_only_where_this_machine_can_run_it(tmp_path, source):
+def test_a_mixed_room_is_proven_only_where_this_machine_can_run_it(room_stick, venvs):
     """Windows wheels are downloaded but not installed on a Linux builder; INSTALL.txt says which
     targets were built and which were proven."""
-    targets = [Target.here(), Target("windows-amd64", "3.12")]
-    dest = tmp_path / "wheelhouse"
-    wheels = build(dest, _requirements(source), None, targets, find_links=source.path)
-    proofs, unproven = prove(dest, targets)
+    dest, targets, wheels = room_stick
+    assert targets == [Target.here(), Target("windows-amd64", "3.12")]
+    proofs, unproven = prove(dest, targets, venvs=venvs)
     versions = [proof.interpreter.version for proof in proofs]  # this one, and another 3.11 found on PATH
     assert versions[0] == sys.version.split()[0] and {v.rsplit(".", 1)[0] for v in versions} == {MINOR}
     assert unproven == [Target("windows-amd64", "3.12")]
@@ -230,8 +306,8 @@ def test_an_interpreter_to_prove_with_that_is_none_of_the_targets_is_refused(tmp
     assert not dest.exists()
 
 
-def test_every_laptop_the_lock_serves_passes_the_check_and_a_python_it_does_not_support_is_named():
-    lines = parse_requirements(locked_requirements(ROOT, ["jupyter"], ["lab"]))
+def test_every_laptop_the_lock_serves_passes_the_check_and_a_python_it_does_not_support_is_named(workshop_lock):
+    lines = workshop_lock
     lock = Lock.read(ROOT)
     check_targets(lines, [Target(p, v) for p in ("linux-x86_64", "macos-arm64", "windows-amd64")
                           for v in ("3.10", "3.11", "3.12", "3.13")], lock)
@@ -258,18 +334,17 @@ def hostile_pip_settings(tmp_path, monkeypatch):
     monkeypatch.delenv("PIP_CONFIG_FILE", raising=False)  # pip reads the user's file only without it
 
 
-def test_the_participants_command_ignores_pip_constraint_and_the_users_pip_conf(tmp_path, source,
+def test_the_participants_command_ignores_pip_constraint_and_the_users_pip_conf(tmp_path, room_stick, venvs,
                                                                                  hostile_pip_settings):
-    dest = tmp_path / "wheelhouse"
-    build(dest, _requirements(source), None, find_links=source.path)
-    assert verify(dest).installed == {"toyhost": "1.0a28"}
+    dest = room_stick[0]
+    assert verify(dest, venvs=venvs).installed == {"toyhost": "1.0a28"}
 
     # The same command without --isolated, as the stick wrote it before: stopped by the constraint.
     venv = tmp_path / "plain venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    assert venvs.make(sys.executable, venv).ok  # what python -m venv makes, as the test made before
     python = next(p for p in (venv / "Scripts" / "python.exe", venv / "bin" / "python") if p.exists())
     plain = [arg for arg in INSTALL_ARGS if arg != "--isolated"]
-    done = subprocess.run([str(python), *plain], cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run([str(python), *plain], cwd=dest.parent, capture_output=True, text=True)
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith("ERROR: Could not open requirements file: ")
 
@@ -283,10 +358,9 @@ def test_the_guide_and_install_txt_give_the_command_the_proof_runs():
     assert f"    {INSTALL_LINE}\n" in install_txt(1, [Target.here()], [], [])
 
 
-def test_on_a_python_too_old_pip_says_so(tmp_path):
+def test_on_a_python_too_old_pip_says_so(pinlab_stick):
     """The instructor guide's "a Python that is too old": what pip prints when asked for pinlab."""
-    dest = tmp_path / "wheelhouse"
-    build(dest, "", ROOT, find_links=tmp_path)
+    dest = pinlab_stick
     with LocalIndex() as empty, Sandbox(empty) as sandbox:
         sandbox.add_placeholder(dest, "<wheelhouse>")
         result = sandbox.pip("install", "--dry-run", "--ignore-installed", "--python-version=3.9",

@@ -248,12 +248,17 @@ class NpmRegistry(LocalServer):
         return found
 
     def pack_toys(self, *folders: str, examples: Path | None = None) -> list[Tarball]:
-        """Pack toy folders of ``examples/npm/toys`` (all of them by default, in name order) and publish them."""
+        """Pack toy folders of ``examples/npm/toys`` (all of them by default, in name order) and
+        publish them: one ``npm pack`` for them all (npm's start-up is most of the time it takes)."""
         names = folders or sorted(path.name for path in toys_dir(examples).iterdir()
                                   if (path / "package.json").is_file())
-        packed = self._storage.path / "packed"
-        packed.mkdir(exist_ok=True)
-        return [self.publish(pack(toys_dir(examples) / name, packed)) for name in names]
+        with ThrowawayDir("npm-pack") as scratch:
+            args = ["pack", "--json", "--pack-destination", str(scratch.path), *_isolation(scratch.path),
+                    *QUIET_FLAGS, *(str(toys_dir(examples) / name) for name in names)]
+            done = run([npm_binary(), *args], env=npm_env(), cwd=scratch.path, merge_output=False)
+            if not done.ok:
+                raise RuntimeError(f"npm pack failed: {done.output.strip()}")
+            return [self.publish(read_tarball(scratch.path / packed["filename"])) for packed in json.loads(done.output)]
 
     def packument(self, name: str) -> dict[str, Any] | None:
         """What the registry answers ``GET /<name>`` with, or None for a package it does not hold."""
@@ -503,15 +508,8 @@ def check_scoped_override(overrides: dict[str, Any], registry: NpmRegistry) -> A
 
 def publish_toys(registry: NpmRegistry, examples: Path | None = None) -> list[Tarball]:
     """Pack every toy folder of ``examples/npm/toys`` (in name order) with one ``npm pack`` and
-    publish them into *registry*: what :meth:`NpmRegistry.pack_toys` does, in one npm start
-    instead of one per folder (npm's start-up is most of the time ``npm pack`` takes)."""
-    folders = sorted(path for path in toys_dir(examples).iterdir() if (path / "package.json").is_file())
-    with ThrowawayDir("npm-pack") as scratch:
-        args = ["pack", "--json", "--pack-destination", str(scratch.path), *_isolation(scratch.path), *QUIET_FLAGS]
-        done = run([npm_binary(), *args, *map(str, folders)], env=npm_env(), cwd=scratch.path, merge_output=False)
-        if not done.ok:
-            raise RuntimeError(f"npm pack failed: {done.output.strip()}")
-        return [registry.publish(read_tarball(scratch.path / packed["filename"])) for packed in json.loads(done.output)]
+    publish them into *registry* (:meth:`NpmRegistry.pack_toys` with no folder named)."""
+    return registry.pack_toys(examples=examples)
 
 
 # -- the chapter's second exercise: the plugin's own fix -------------------------------------------
