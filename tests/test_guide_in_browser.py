@@ -169,11 +169,10 @@ class Visit:
 
 @pytest.fixture(scope="module")
 def _opened(browser, guide):
-    """Every page asked for by `shown`, each opened once per width and kept open for the module."""
+    """Every page asked for by `shown`, each opened once per width and kept open for the module
+    (they close with the browser, all at once)."""
     opened: dict[tuple[str, int], tuple[Visit, list[object]]] = {}
-    yield opened
-    for visit, _ in opened.values():
-        visit.close()
+    return opened
 
 
 @pytest.fixture
@@ -306,15 +305,16 @@ def test_collapsed_parts_open_when_clicked(shown):
     for chapter in chapters():
         visit = shown(chapter)
         every = visit.page.locator("details")
-        # Whether each is open, and its title: one question to the page for all of them.
-        found = every.evaluate_all("all => all.map(d => [d.open, d.querySelector(':scope > summary').innerText.trim()])")
-        for i, (open_at_first, title) in enumerate(found):
+        # Whether each is open, its title, whether its content is shown: one question to the page for all.
+        found = every.evaluate_all("""all => all.map(d => [d.open, d.querySelector(':scope > summary').innerText.trim(),
+                                                          d.querySelector(':scope > :not(summary)').checkVisibility()])""")
+        for i, (open_at_first, title, content_shown) in enumerate(found):
             if open_at_first:
                 continue  # shown open by design
+            assert not content_shown, f"{chapter}: {title!r} is not collapsed at first"
             details = every.nth(i)
             summary = details.locator(":scope > summary")
             content = details.locator(":scope > :not(summary)").first
-            assert not content.is_visible(), f"{chapter}: {title!r} is not collapsed at first"
             summary.click()
             assert details.evaluate("d => d.open"), f"{chapter}: {title!r} did not open when clicked"
             content.wait_for(state="visible")

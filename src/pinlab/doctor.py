@@ -216,7 +216,7 @@ def diagnose(
 
     def check_paths() -> str:
         sandbox_depth = _deepest(made.sandbox.path)
-        kit_depth = _deepest(Path(sys.prefix))
+        kit_depth = kit_depth_measured.result()
         where, length = max([("a sandbox", sandbox_depth), ("the kit's environment", kit_depth)], key=lambda x: x[1])
         if limit is not None and length >= limit:
             raise _Problem(f"the deepest file in {where} has a path of {length} characters, over this machine's "
@@ -226,9 +226,11 @@ def diagnose(
                 + (f" (limit {limit - 1})" if limit else ""))
 
     # The kernel step needs nothing the others make, and mostly waits for a new process to start:
-    # it runs beside them (1 s of a participant's wait saved), and is shown last, as before.
-    with ThreadPoolExecutor(max_workers=1) as beside:
+    # it runs beside them (1 s of a participant's wait saved), and is shown last, as before. So
+    # does the walk through the kit's environment for the paths step (thousands of files).
+    with ThreadPoolExecutor(max_workers=2) as beside:
         kernel_step = beside.submit(_attempt, "kernel", _kernel_in_a_thread)
+        kit_depth_measured = beside.submit(_deepest, Path(sys.prefix))
         try:
             step("python", check_python)
             step("tmpdir", lambda: temp_folder(limit))
