@@ -168,7 +168,7 @@ class Visit:
 
 
 @pytest.fixture(scope="module")
-def _opened(browser, guide):
+def _opened(browser):
     """Every page asked for by `shown`, each opened once per width and kept open for the module
     (they close with the browser, all at once)."""
     opened: dict[tuple[str, int], tuple[Visit, list[object]]] = {}
