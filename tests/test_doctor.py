@@ -25,11 +25,12 @@ def _lines(capsys) -> list[str]:
 
 
 def test_a_healthy_machine_passes_every_step_and_exits_0():
-    """Run as a participant runs it, ``python -m pinlab.doctor``: one whole doctor run (seconds)
-    proves both the module's entry point and every step's line."""
-    from pinlab.process import clean_env, run
+    """Run as a participant runs it, ``python -m pinlab doctor`` (the ``pinlab`` command): one whole
+    doctor run (seconds) proves the command, and every step's line."""
+    from pinlab.cli import run_pinlab
 
-    done = run([sys.executable, "-m", "pinlab.doctor"], env=clean_env(), merge_output=False)
+    done = run_pinlab("doctor")
+    assert done.command == ("pinlab", "doctor")
     assert done.returncode == 0, done.output
     lines = done.output.splitlines()
     assert [line.split()[1] for line in lines[1:-2]] == STEPS
@@ -43,23 +44,16 @@ def test_a_healthy_machine_passes_every_step_and_exits_0():
     assert re.fullmatch(r"Ready: every step passed in \d+\.\d s\.", lines[-2])
     python = re.escape(".".join(map(str, sys.version_info[:3])))
     assert re.fullmatch(SUMMARY.format(verdict="READY", python=python), lines[-1])
+    assert lines[-1].startswith("pinlab doctor: READY · Python ")
 
 
-def test_a_corporate_proxy_and_a_global_index_setting_change_nothing(monkeypatch, tmp_path):
-    """The workshop's failures "a corporate proxy" and "PIP_INDEX_URL set globally" (see the
-    instructor guide): the lab never goes online, so neither matters once the kit is installed."""
-    pip_conf = tmp_path / "pip.conf"
-    pip_conf.write_text("[global]\nindex-url = http://127.0.0.1:9/simple\nretries = 0\ntimeout = 1\n")
-    for name, value in {
-        "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
-        "PIP_CONFIG_FILE": str(pip_conf),
-        "UV_INDEX_URL": "http://127.0.0.1:9/simple",
-        "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
-        "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
-    }.items():
-        monkeypatch.setenv(name, value)
-    steps = doctor.diagnose()
-    assert [(step.name, step.ok) for step in steps] == [(name, True) for name in STEPS]
+def test_python_m_pinlab_doctor_is_the_doctor():
+    """The module's own entry point, ``python -m pinlab.doctor``, runs the same :func:`doctor.main`
+    (whose whole run the test above proves): its answer to an argument is main's, and exit 2."""
+    from pinlab.process import clean_env, run
+
+    done = run([sys.executable, "-m", "pinlab.doctor", "--fast"], env=clean_env(), merge_output=False)
+    assert (done.returncode, done.output) == (2, "pinlab doctor: unexpected argument '--fast' (it takes none)\n")
 
 
 def test_a_python_too_old_is_one_line_and_exit_1(capsys):
@@ -91,40 +85,11 @@ def test_broken_toys_are_named_and_the_steps_that_need_them_are_not_tried(tmp_pa
     ]
 
 
-def test_missing_uv_and_a_path_over_the_limit_are_problems_each_with_its_fix(monkeypatch):
-    """One doctor run for two independent problems (each run takes seconds): uv missing, and
-    what a Windows laptop without long paths would see, with this machine's deepest path."""
-    def no_uv():
-        raise FileNotFoundError("uv is not installed: pip install uv")
-
-    monkeypatch.setattr(pinlab.sandbox, "uv_binary", no_uv)
-    steps = {step.name: step for step in doctor.diagnose(path_limit=60)}
-    assert (steps["uv"].ok, steps["uv"].detail) == (
-        False, "uv not found: install the kit with its dependencies (uv is one of them), or `pip install uv`; "
-               "chapter 1 runs it beside pip")
-    assert steps["pip"].ok is True
-    assert steps["paths"].ok is False
-    assert re.fullmatch(
-        r"the deepest file in (a sandbox|the kit's environment) has a path of \d+ characters, over this machine's "
-        r"limit of 59: enable long paths \(Windows: LongPathsEnabled\), or move the kit and TEMP to short folders "
-        r"such as C:\\pinlab and C:\\tmp",
-        steps["paths"].detail)
-
-
 def test_an_unexpected_argument_is_one_line_and_exit_2(capsys):
     assert doctor.main(["--fast"]) == 2
     captured = capsys.readouterr()
     assert captured.err == "pinlab doctor: unexpected argument '--fast' (it takes none)\n"
     assert captured.out == ""
-
-
-def test_the_pinlab_command_runs_it():
-    from pinlab.cli import run_pinlab
-
-    done = run_pinlab("doctor")
-    assert done.command == ("pinlab", "doctor")
-    assert done.returncode == 0, done.output
-    assert done.output.splitlines()[-1].startswith("pinlab doctor: READY · Python ")
 
 
 def test_pinlab_doctor_with_an_argument_is_a_usage_error_in_one_line():
@@ -215,37 +180,76 @@ def test_a_sandbox_that_sees_the_system_site_packages_is_a_problem(toys_index):
                         str(caught.value)), str(caught.value)
 
 
-def test_an_unwritable_cache_is_a_note_not_a_traceback(tmp_path, monkeypatch, caplog):
-    """~/.cache root-owned after a `sudo pip` (here: a cache path under a file)."""
+def _examples_with_the_doctors_toys(folder: Path) -> Path:
+    """An examples folder holding only the toys the doctor installs, and the advisories: a doctor
+    that must build its toys (no cache) builds 4 wheels instead of every toy's."""
+    examples = folder / "examples"
+    for toy in ("toyhost-1.0a27", "toyhost-1.0a28", "toyhost-export-0.3a2", "toyhost-charts-0.1"):
+        shutil.copytree(examples_dir() / "toys" / toy, examples / "toys" / toy)
+    shutil.copytree(examples_dir() / "advisories", examples / "advisories")
+    return examples
+
+
+def test_a_proxy_a_global_index_setting_and_an_unwritable_cache_change_nothing(tmp_path, monkeypatch, caplog):
+    """Three of the workshop's failures on one machine, in one doctor run (each run takes seconds):
+    "a corporate proxy" and "PIP_INDEX_URL set globally" (see the instructor guide): the lab never
+    goes online, so neither matters once the kit is installed; and ~/.cache root-owned after a
+    `sudo pip` (here: a cache path under a file), a note, not a traceback."""
     from pinlab import toys
 
+    pip_conf = tmp_path / "pip.conf"
+    pip_conf.write_text("[global]\nindex-url = http://127.0.0.1:9/simple\nretries = 0\ntimeout = 1\n")
+    for name, value in {
+        "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+        "PIP_CONFIG_FILE": str(pip_conf),
+        "UV_INDEX_URL": "http://127.0.0.1:9/simple",
+        "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+        "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+    }.items():
+        monkeypatch.setenv(name, value)
     (tmp_path / "a-file").write_text("")
     cache = tmp_path / "a-file" / "cache"
     monkeypatch.setenv("PINLAB_CACHE", str(cache))
+    examples = _examples_with_the_doctors_toys(tmp_path)
     made = len(toys._temporary_caches)
     try:
         with caplog.at_level(logging.WARNING, logger="pinlab"):
-            steps = {step.name: step for step in doctor.diagnose()}
+            steps = doctor.diagnose(examples=examples)
     finally:
         for temporary in toys._temporary_caches[made:]:
             temporary.close()
-    assert re.fullmatch(rf"\d+ toy wheels built with the real backend, in a temporary cache: "
+    assert [(step.name, step.ok) for step in steps] == [(name, True) for name in STEPS], [str(step) for step in steps]
+    assert re.fullmatch(rf"4 toy wheels built with the real backend, in a temporary cache: "
                         rf"{re.escape(str(cache / 'wheels'))} cannot be written \(make it yours again, or set "
-                        r"PINLAB_CACHE\)", steps["build"].detail)
-    assert all(step.ok for step in steps.values()), [str(step) for step in steps.values()]
+                        r"PINLAB_CACHE\)", steps[STEPS.index("build")].detail)
     assert [record.getMessage() for record in caplog.records] == [
         f"pinlab: the toy wheel cache {cache / 'wheels'} cannot be written (Not a directory); using a temporary "
         "cache for this session, so the toys are rebuilt each time. Make that folder yours again (after `sudo pip`: "
         "sudo chown -R $USER ~/.cache) or set PINLAB_CACHE to a folder you can write."]
 
 
-def test_without_pip_audit_and_jupyter_the_doctor_says_so(monkeypatch, capsys):
-    """A kit installed without its workshop requirements: pip-audit missing is a problem (chapters
-    2 and 3 need it); Jupyter missing is only not tried (the doctor may run outside the lab)."""
+def test_missing_uv_pip_audit_and_jupyter_and_a_path_over_the_limit_are_each_said(monkeypatch, capsys):
+    """One doctor run for four independent problems (each run takes seconds): uv missing, and what
+    a Windows laptop without long paths would see, with this machine's deepest path, are problems,
+    each with its fix; and a kit installed without its workshop requirements: pip-audit missing is
+    a problem (chapters 3 and 5 need it); Jupyter missing is only not tried (the doctor may run
+    outside the lab)."""
+    def no_uv():
+        raise FileNotFoundError("uv is not installed: pip install uv")
+
+    monkeypatch.setattr(pinlab.sandbox, "uv_binary", no_uv)
     monkeypatch.setitem(sys.modules, "pip_audit", None)  # what an import finds when it is not installed
     monkeypatch.setitem(sys.modules, "jupyter_client.manager", None)
-    assert doctor.main([]) == 1
+    assert doctor.main([], path_limit=60) == 1
     lines = {line.split()[1]: line for line in _lines(capsys)[1:-2]}
+    assert re.fullmatch(r"✘ uv      uv not found: install the kit with its dependencies \(uv is one of them\), or "
+                        r"`pip install uv`; chapter 1 runs it beside pip  \(\d+\.\d s\)", lines["uv"])
+    assert lines["pip"].startswith("✔ pip     ")
+    assert re.fullmatch(
+        r"✘ paths   the deepest file in (a sandbox|the kit's environment) has a path of \d+ characters, over this "
+        r"machine's limit of 59: enable long paths \(Windows: LongPathsEnabled\), or move the kit and TEMP to short "
+        r"folders such as C:\\pinlab and C:\\tmp  \(\d+\.\d s\)",
+        lines["paths"])
     assert lines["audit"].startswith(
         "✘ audit   pip-audit is not installed beside pinlab: chapters 3 and 5 run it; install the kit with the "
         "workshop's requirements (wheelhouse/requirements.txt), or `pip install pip-audit`  (")

@@ -6,7 +6,8 @@ download is never used). Without either, the tests skip and say why, except unde
 (``CI`` set), where a missing prerequisite is a failure: CI must not pass by skipping.
 
 The guide is served from 127.0.0.1 by a stdlib HTTP server; every request to any other host
-is refused and reported, so the guide is also shown to work offline.
+(or port) is refused and reported, so the guide is also shown to work offline. Each page is
+loaded once per width and shared by the checks that only read it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import base64
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 from functools import partial
@@ -27,7 +29,7 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 
 if TYPE_CHECKING:  # imported in the fixture, so that a missing Playwright is a skip, not an error
-    from playwright.sync_api import BrowserContext, Route
+    from playwright.sync_api import BrowserContext, ConsoleMessage
 
 pytestmark = pytest.mark.browser
 
@@ -81,8 +83,8 @@ def guide():
 
 
 @pytest.fixture(scope="module")
-def browser(guide, tmp_path_factory):
-    """A headless Chromium with a fresh profile that can reach nothing but the guide's server."""
+def playwright():
+    """Playwright, started once for the module's browser and HTTP client."""
     chromium = find_chromium()
     if chromium is None:
         missing("no Chromium found at /usr/bin/chromium or on PATH (Debian: apt-get install chromium)")
@@ -90,25 +92,37 @@ def browser(guide, tmp_path_factory):
         from playwright.sync_api import sync_playwright
     except ImportError:
         missing("Playwright is not installed (dependency group 'browser': uv sync --group browser)")
+    with sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def guide_files(playwright):
+    """An HTTP client for the guide's files, outside the browser (and its proxy): for the links and
+    pictures a page names."""
+    client = playwright.request.new_context()
+    yield client
+    client.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(guide, playwright, tmp_path_factory):
+    """A headless Chromium with a fresh profile that can reach nothing but the guide's server."""
     # Chromium keeps a Unix socket in its TMPDIR, and such a path is at most ~107 bytes: under a
     # deep TMPDIR (macOS's, or nox's in a deep checkout) it dies at launch ("Socket path too long").
     short_temp = Path(tempfile.mkdtemp(prefix="chromium-", dir="/tmp" if Path("/tmp").is_dir() else None))
-    with sync_playwright() as playwright:
+    # Every request but the guide's goes to a "proxy" at a port held here and never listened on, so
+    # Chromium refuses it (each page reports it: see Visit). A proxy rather than Playwright's request
+    # interception, which turns the browser's cache off and costs each page load 0.2 s of round trips.
+    # "<-loopback>" undoes Chromium's own exemption of 127.0.0.1: only the guide's port goes direct.
+    nowhere = socket.socket()
+    nowhere.bind(("127.0.0.1", 0))
+    proxy = {"server": f"http://127.0.0.1:{nowhere.getsockname()[1]}", "bypass": f"<-loopback>,{urlsplit(guide).netloc}"}
+    with nowhere:
         context = playwright.chromium.launch_persistent_context(
-            tmp_path_factory.mktemp("chromium-profile"), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
-            env={**os.environ, "TMPDIR": str(short_temp)},
+            tmp_path_factory.mktemp("chromium-profile"), executable_path=find_chromium(), headless=True, args=CHROMIUM_FLAGS,
+            env={**os.environ, "TMPDIR": str(short_temp)}, proxy=proxy,
         )
-        outside: list[str] = []
-
-        def only_the_guide(route: Route) -> None:
-            if route.request.url.startswith(guide):
-                route.continue_()
-            else:  # a guide that needs the internet is no use in a workshop with bad Wi-Fi
-                outside.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", only_the_guide)
-        context.outside = outside  # type: ignore[attr-defined]  # the tests read the refused requests from it
         try:
             yield context
         finally:
@@ -123,14 +137,71 @@ class Visit:
         self.page = context.new_page()
         self.page.set_viewport_size({"width": width, "height": 900})
         self.problems: list[str] = []
-        self.page.on("console", lambda m: self.problems.append(f"console error: {m.text}") if m.type == "error" else None)
+        self.outside: list[str] = []
+        """What this page asked for outside the guide's server (refused)."""
         self.page.on("pageerror", lambda e: self.problems.append(f"uncaught JavaScript error: {e}"))
         self.page.on("response", lambda r: self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
         self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
+        # Refused by the browser's proxy (see `browser`); a guide that needs the internet is no use
+        # in a workshop with bad Wi-Fi.
+        guide = urlsplit(url)._replace(path="/", query="", fragment="").geturl()
+        self.page.on("request", lambda r: None if r.url.startswith(guide) else self.outside.append(r.url))
+
+        def console(message: ConsoleMessage) -> None:
+            # Chromium asks every site for /favicon.ico when a page names no icon (the guide names
+            # none), and logs the 404: the browser's own request, not the guide's.
+            if message.type == "error" and message.location.get("url") != f"{guide}favicon.ico":
+                self.problems.append(f"console error: {message.text}")
+
+        self.page.on("console", console)
         self.page.goto(url, wait_until="load")
+
+    def state(self) -> list[object]:
+        """What a reader could change on the page by clicking: its address, its width, which
+        collapsed parts and dialogs (the sidebar below 992 px) are open, which boxes are ticked."""
+        return self.page.evaluate("""() => [location.href, innerWidth,
+            Array.from(document.querySelectorAll("details, dialog"), d => d.open),
+            document.querySelectorAll("input:checked").length]""")
 
     def close(self) -> None:
         self.page.close()
+
+
+@pytest.fixture(scope="module")
+def _opened(browser):
+    """Every page asked for by `shown`, each opened once per width and kept open for the module
+    (they close with the browser, all at once)."""
+    opened: dict[tuple[str, int], tuple[Visit, list[object]]] = {}
+    return opened
+
+
+@pytest.fixture
+def shown(_opened, browser, guide):
+    """``shown(chapter, width)``: the chapter's page, loaded once for the module and shared by
+    the checks that only read it (a page load is most of what a check costs). A check that leaves
+    a page changed (a part opened, the sidebar shown) fails here, since the next check would see
+    it; a check that changes a page must open its own `Visit`, or put the page back as it was."""
+    used: list[tuple[str, int]] = []
+
+    def page(chapter: str, width: int = 1280) -> Visit:
+        if (chapter, width) not in _opened:
+            visit = Visit(browser, f"{guide}{chapter}.html", width)
+            _opened[chapter, width] = (visit, visit.state())
+        used.append((chapter, width))
+        visit = _opened[chapter, width][0]
+        # A page behind others gets no animation frames, and a click waits for two (2 s each, else).
+        visit.page.bring_to_front()
+        return visit
+
+    yield page
+    changed = []
+    for key in dict.fromkeys(used):
+        visit, before = _opened[key]
+        if visit.state() != before:
+            changed.append(f"{key[0]}.html at {key[1]} px")
+            del _opened[key]  # the next check gets a fresh one
+            visit.close()
+    assert not changed, f"the test changed the shared page {', '.join(changed)}: it must open its own Visit"
 
 
 class _Ids(HTMLParser):
@@ -152,56 +223,62 @@ def test_the_guide_has_chapters():
     assert "index" in chapters() and "01-the-conflict" in chapters()
 
 
-@pytest.mark.parametrize("chapter", chapters())
-def test_page_loads_cleanly(browser, guide, chapter):
-    """No console error, no broken image, no broken internal link, nothing fetched from outside."""
-    visit = Visit(browser, f"{guide}{chapter}.html")
-    try:
-        page = visit.page
-        # decode() fails for an image that did not load or cannot be drawn (lazy ones load first).
-        broken_images = page.evaluate("""async () => {
-            const broken = [];
-            for (const img of document.images) {
-                img.loading = "eager";
-                try { await img.decode(); } catch (e) { broken.push(img.currentSrc || img.src); }
-                if (img.naturalWidth === 0 && !broken.includes(img.src)) broken.push(img.src);
-            }
-            return broken;
-        }""")
-        links = page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
-        problems = visit.problems + [f"broken image: {src}" for src in broken_images]
-    finally:
-        visit.close()
-
+@pytest.fixture(scope="module")
+def fetched(guide_files):
+    """``fetched(address)``: the HTTP status of a page of the guide and the ids on it, fetched once
+    for the module (every chapter links to every other through the sidebar)."""
     pages: dict[str, tuple[int, set[str]]] = {}
+
+    def fetch(address: str) -> tuple[int, set[str]]:
+        if address not in pages:
+            response = guide_files.get(address)
+            html = response.text() if response.ok and address.endswith((".html", "/")) else ""
+            pages[address] = (response.status, ids_of(html))
+        return pages[address]
+
+    return fetch
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_page_loads_cleanly(browser, guide, shown, fetched, chapter):
+    """No console error, no broken image, no broken internal link, nothing fetched from outside."""
+    visit = shown(chapter)
+    page = visit.page
+    # decode() fails for an image that did not load or cannot be drawn (lazy ones load first,
+    # and are lazy again after: the page is shared).
+    broken_images = page.evaluate("""async () => {
+        const broken = [];
+        for (const img of document.images) {
+            const loading = img.getAttribute("loading");
+            img.loading = "eager";
+            try { await img.decode(); } catch (e) { broken.push(img.currentSrc || img.src); }
+            if (img.naturalWidth === 0 && !broken.includes(img.src)) broken.push(img.src);
+            if (loading === null) img.removeAttribute("loading"); else img.setAttribute("loading", loading);
+        }
+        return broken;
+    }""")
+    links = page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
+    problems = visit.problems + [f"broken image: {src}" for src in broken_images]
+
     for link in sorted(set(links)):
         if not link.startswith(guide):
             continue  # an outside link (pip's documentation): not fetched, the guide must work offline
         address, fragment = urldefrag(link)
         address = address.split("?")[0]
-        if address not in pages:
-            response = browser.request.get(address)
-            html = response.text() if response.ok and address.endswith((".html", "/")) else ""
-            pages[address] = (response.status, ids_of(html))
-        status, ids = pages[address]
+        status, ids = fetched(address)
         if status != 200:
             problems.append(f"broken link: {link} (HTTP {status})")
         elif fragment and address.endswith((".html", "/")) and fragment not in ids:
             problems.append(f"broken link: {link} (no element with id {fragment!r} on {urlsplit(address).path})")
-    problems += [f"fetched from outside 127.0.0.1: {url}" for url in browser.outside]
-    browser.outside.clear()
+    problems += [f"fetched from outside 127.0.0.1: {url}" for url in visit.outside]
     assert problems == [], f"{chapter}.html:\n" + "\n".join(problems)
 
 
-def test_every_chapter_is_reachable_from_the_front_page(browser, guide):
-    visit = Visit(browser, guide + "index.html")
-    try:
-        linked = visit.page.evaluate(
-            "() => Array.from(document.querySelectorAll('.bd-sidebar-primary a.reference.internal, "
-            ".toctree-wrapper a.reference.internal'), a => a.href.split('#')[0])"
-        )
-    finally:
-        visit.close()
+def test_every_chapter_is_reachable_from_the_front_page(shown):
+    linked = shown("index").page.evaluate(
+        "() => Array.from(document.querySelectorAll('.bd-sidebar-primary a.reference.internal, "
+        ".toctree-wrapper a.reference.internal'), a => a.href.split('#')[0])"
+    )
     linked_pages = {urlsplit(url).path.lstrip("/").removesuffix(".html") for url in linked}
     assert sorted(set(chapters()) - {"index"} - linked_pages) == []
 
@@ -222,29 +299,28 @@ def test_search_finds_resolution_impossible(browser, guide):
     assert problems == []
 
 
-def test_collapsed_parts_open_when_clicked(browser, guide):
+def test_collapsed_parts_open_when_clicked(shown):
     """Every collapsed part of the guide (a hidden cell's input or output, a solution) opens on a click."""
     opened = []
     for chapter in chapters():
-        visit = Visit(browser, f"{guide}{chapter}.html")
-        try:
-            page = visit.page
-            every = page.locator("details")
-            for i in range(every.count()):
-                details = every.nth(i)
-                if details.evaluate("d => d.open"):
-                    continue  # shown open by design
-                summary = details.locator(":scope > summary")
-                content = details.locator(":scope > :not(summary)").first
-                title = summary.inner_text().strip()
-                assert not content.is_visible(), f"{chapter}: {title!r} is not collapsed at first"
-                summary.click()
-                assert details.evaluate("d => d.open"), f"{chapter}: {title!r} did not open when clicked"
-                content.wait_for(state="visible")
-                opened.append(f"{chapter}: {title}")
-            assert visit.problems == []
-        finally:
-            visit.close()
+        visit = shown(chapter)
+        every = visit.page.locator("details")
+        # Whether each is open, its title, whether its content is shown: one question to the page for all.
+        found = every.evaluate_all("""all => all.map(d => [d.open, d.querySelector(':scope > summary').innerText.trim(),
+                                                          d.querySelector(':scope > :not(summary)').checkVisibility()])""")
+        for i, (open_at_first, title, content_shown) in enumerate(found):
+            if open_at_first:
+                continue  # shown open by design
+            assert not content_shown, f"{chapter}: {title!r} is not collapsed at first"
+            details = every.nth(i)
+            summary = details.locator(":scope > summary")
+            content = details.locator(":scope > :not(summary)").first
+            summary.click()
+            assert details.evaluate("d => d.open"), f"{chapter}: {title!r} did not open when clicked"
+            content.wait_for(state="visible")
+            opened.append(f"{chapter}: {title}")
+            details.evaluate("d => { d.open = false; }")  # as it was: the page is shared
+        assert visit.problems == []
     # Nothing to click would make this test prove nothing: the guide has collapsed parts.
     assert opened, "no collapsed part (<details>) found in any chapter"
 
@@ -267,14 +343,11 @@ BOXES = """() => Array.from(document.querySelectorAll(
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("chapter", chapters())
-def test_no_output_code_or_table_is_wider_than_its_box(browser, guide, chapter, width):
+def test_no_output_code_or_table_is_wider_than_its_box(shown, chapter, width):
     """A line past the right edge of its box is a line the reader does not see (issue 12, item 1)."""
-    visit = Visit(browser, f"{guide}{chapter}.html", width)
-    try:
-        boxes = visit.page.evaluate(BOXES)
-        page_width = visit.page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    finally:
-        visit.close()
+    page = shown(chapter, width).page
+    boxes = page.evaluate(BOXES)
+    page_width = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     if (BOOK / f"{chapter}.ipynb").exists():
         assert any(box["kind"] == "output" for box in boxes), f"{chapter}: no output found: the test would prove nothing"
     cut = [
@@ -328,20 +401,23 @@ def test_a_wrapped_line_is_copied_as_one_line(browser, guide, chapter):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_one_search_field(browser, guide, width):
+def test_one_search_field(browser, guide, shown, width):
     """One search field on the page, not two (the theme's sidebar field and a header bar's)."""
-    visit = Visit(browser, f"{guide}01-the-conflict.html", width)
+    narrow = width < 992  # pydata-sphinx-theme's breakpoint: below it, the sidebar opens from a button
+    # Opening the sidebar changes the page: then the test's own page, else the shared one.
+    visit = Visit(browser, f"{guide}01-the-conflict.html", width) if narrow else shown("01-the-conflict", width)
     try:
         page = visit.page
-        if width < 992:  # pydata-sphinx-theme's breakpoint: below it, the sidebar opens from a button
+        if narrow:
             page.click("button.primary-toggle:visible, label.sidebar-toggle.primary-toggle:visible")
-            page.wait_for_timeout(500)
-        shown = page.evaluate("""() => Array.from(document.querySelectorAll(
+            page.locator(".bd-docs-nav").wait_for(state="visible")  # the sidebar (it holds the chapters) is open
+        fields = page.evaluate("""() => Array.from(document.querySelectorAll(
             ".search-button-field, .search-button, form.bd-search input[type=search]"
         )).filter(field => field.checkVisibility()).map(field => field.outerHTML.slice(0, 80))""")
     finally:
-        visit.close()
-    assert len(shown) == 1, f"at {width} px, {len(shown)} search fields are shown: {shown}"
+        if narrow:
+            visit.close()
+    assert len(fields) == 1, f"at {width} px, {len(fields)} search fields are shown: {fields}"
 
 
 def _package_names(svg: str) -> list[str]:
@@ -352,32 +428,28 @@ def _package_names(svg: str) -> list[str]:
     return [g.attrib["data-name"] for g in nodes if g.get("class", "").split()[:1] == ["node"] and g.get("data-name") != "(you)"]
 
 
-def test_every_picture_says_what_it_shows(browser, guide):
+def test_every_picture_says_what_it_shows(guide_files, shown):
     """A screen reader reads a picture's alt text: it must describe the picture, naming every project in it,
     not be the picture's file name (issue 12, item 2)."""
     problems, seen = [], 0
     for chapter in chapters():
-        visit = Visit(browser, f"{guide}{chapter}.html")
-        try:
-            images = visit.page.evaluate(
-                "() => Array.from(document.querySelectorAll('article.bd-article img'), i => [i.getAttribute('alt'), i.src])"
-            )
-        finally:
-            visit.close()
+        images = shown(chapter).page.evaluate(
+            "() => Array.from(document.querySelectorAll('article.bd-article img'), i => [i.getAttribute('alt'), i.src])"
+        )
         for alt, src in images:
             seen += 1
-            shown = f"{chapter}: the picture {src[:60]!r}"
+            picture = f"{chapter}: the picture {src[:60]!r}"
             if not alt or re.search(r"(^|/)_images/|\.(svg|png|jpe?g|gif)$", alt.strip()):
-                problems.append(f"{shown} has the alt text {alt!r}")
+                problems.append(f"{picture} has the alt text {alt!r}")
                 continue
             if src.startswith("data:image/svg+xml;base64,"):
                 svg = base64.b64decode(src.partition(",")[2]).decode("utf-8")
             elif src.endswith(".svg"):
-                svg = browser.request.get(src).text()
+                svg = guide_files.get(src).text()
             else:
                 continue
             unnamed = [name for name in _package_names(svg) if name not in alt]
             if unnamed:
-                problems.append(f"{shown}: its alt text {alt!r} does not name {', '.join(unnamed)}")
+                problems.append(f"{picture}: its alt text {alt!r} does not name {', '.join(unnamed)}")
     assert seen, "no picture found in the guide: the test would prove nothing"
     assert problems == []
