@@ -15,6 +15,11 @@ os.environ["PINLAB_RUN_SOLUTIONS"] = "1"
 
 
 
+# Test files kept whole on one worker too: the browser tests share one Chromium and one loaded page
+# per chapter and width; split, each worker would launch its own and load most pages again.
+_KEPT_WHOLE = {"tests/test_guide_in_browser.py"}
+
+
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, which a plain pytest run lacks
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """``-n N --dist load``: the tests are shared out one by one (a file of slow tests no longer
@@ -28,6 +33,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     class NotebooksWhole(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path, _, _ = nodeid.partition("::")
-            return path if path.endswith(".ipynb") else nodeid
+            return path if path.endswith(".ipynb") or path in _KEPT_WHOLE else nodeid
 
     return NotebooksWhole(config, log)
