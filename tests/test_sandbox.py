@@ -173,6 +173,22 @@ def test_a_fresh_sandbox_holds_nothing_but_its_seed_whatever_virtualenv_ini_says
         assert sandbox.installed() == {}
 
 
+def test_installed_is_what_the_sandboxs_interpreter_lists_even_from_a_folder_a_pth_file_adds(toys_index, tmp_path):
+    # installed() reads the interpreter's search path, not the interpreter's listing: an install
+    # that adds a .pth file (an editable one does) adds a folder, and a second copy there is not the one imported.
+    with Sandbox(toys_index) as sandbox:
+        assert sandbox.uv("pip install toyhost==1.0a27").installed == {"toyhost": "1.0a27"}
+        elsewhere = tmp_path / "elsewhere"
+        for name, version in (("toyhost-extra", "2.0"), ("toyhost", "9.0")):
+            info = elsewhere / f"{name.replace('-', '_')}-{version}.dist-info"
+            info.mkdir(parents=True)
+            (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8")
+        (sandbox.site_packages / "elsewhere.pth").write_text(f"{elsewhere}\n", encoding="utf-8")
+        listed = {dist.key: dist.version for dist in sandbox.environment().distributions
+                  if dist.key not in pinlab.sandbox.SEED_PACKAGES}
+        assert sandbox.installed() == listed == {"toyhost": "1.0a27", "toyhost-extra": "2.0"}
+
+
 def test_the_seed_is_linked_from_virtualenvs_app_data_and_removing_a_sandbox_keeps_the_original(toys_index):
     # Linked, pip's modules are compiled once for every sandbox instead of at each one's first pip run.
     from virtualenv.info import fs_supports_symlink
