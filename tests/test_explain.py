@@ -100,9 +100,11 @@ def test_every_blocker_is_named_with_its_path_from_what_was_installed(app_index,
 
 # -- pip-audit's report as input ------------------------------------------------------------------------
 
-def test_a_real_pip_audit_report_gives_the_same_verdict_and_a_stale_one_is_noted(pinned, tmp_path, capsys):
-    with AdvisoryService() as service:
-        report = audit(pinned, service)
+def test_a_real_pip_audit_report_gives_the_same_verdict_and_a_stale_one_is_noted(pip_audit_of_pinned, pinned, tmp_path,
+                                                                                 capsys):
+    # The report is pip-audit's on the shared blocked sandbox; *pinned* is made the same way, and
+    # is this test's own, since it forces the fix in below.
+    report = pip_audit_of_pinned
     assert [(p.name, p.version) for p in report.vulnerable] == [("toyhost", "1.0a27")]
     audit_json = tmp_path / "audit.json"
     audit_json.write_text(json.dumps(report.report), encoding="utf-8")
@@ -403,11 +405,9 @@ def test_a_report_that_audited_nothing_is_refused(pinned_to_read, tmp_path):
         "skipped (toyhost: Dependency not found on PyPI and could not be audited: toyhost (1.0a27))\n"))
 
 
-def test_a_report_made_for_another_environment_is_refused(pinned_to_read, toys_index, tmp_path):
+def test_a_report_made_for_another_environment_is_refused(pip_audit_of_pinned, toys_index, tmp_path):
     # pip-audit run without --python audits the tool's own environment; explain then looked at another (exit 0).
-    with AdvisoryService() as service:
-        report = audit(pinned_to_read, service)
-    (tmp_path / "audit.json").write_text(json.dumps(report.report), encoding="utf-8")
+    (tmp_path / "audit.json").write_text(json.dumps(pip_audit_of_pinned.report), encoding="utf-8")
     with Sandbox(toys_index) as other:
         assert other.uv("pip install toyhost==2.0").ok
         status, output = run_explain(tmp_path, "--python", str(other.python), "--audit-json", "audit.json")
@@ -566,11 +566,11 @@ def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinne
         "run uv audit on this environment, or give explain its --python\n"))
 
 
-def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it(pinned_to_read, tmp_path, capsys):
+def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it(pinned_to_read, pip_audit_of_pinned,
+                                                                                  tmp_path, capsys):
     # With its default service (PyPI) pip-audit skips the project installed to be audited (CI recipe):
     # no public advisory can name it. Skipped for another reason (--skip-editable), it was not checked.
-    with AdvisoryService() as service:
-        report = audit(pinned_to_read, service)
+    report = pip_audit_of_pinned
     for reason, status, where in (
         ("Dependency not found on PyPI and could not be audited: toyhost-export (0.3a1)", 1, "notes"),
         ("distribution marked as editable", 1, "not_checked"),
