@@ -11,7 +11,7 @@ from pinlab.cli import main
 from pinlab.environment import Environment, Installed
 from pinlab.explain import Vulnerability, explain, fixed_versions, format_text
 from pinlab.process import clean_env, run
-from pinlab.toys import build_wheel, examples_dir, find_toys
+from pinlab.toys import build_wheel, examples_dir, find_toy, find_toys
 
 ADVISORIES = examples_dir() / "advisories"
 MARKERS = {"python_version": "3.11", "sys_platform": "linux"}
@@ -318,8 +318,12 @@ def test_a_newer_blocker_whose_requirement_admits_only_later_fixed_releases_is_a
         "which requires toyhost>=2.0 and so admits 2.0"]
 
 
+# The toys' own plugin release that is the way out (requires toyhost>=1.0a27), its wheel from the cache: no build.
+WITH_THE_WAY_OUT = ("toyhost==1.0a28", "toyhost==2.0", "toyhost-export==0.3a2")
+
+
 def test_a_release_for_another_python_or_platform_is_skipped_with_a_note(pinned_to_read, tmp_path, capsys):
-    folder = folder_of(tmp_path, ("toyhost-export", "0.3a2", ["toyhost>=1.0a27"], ""))
+    folder = folder_of(tmp_path, toys=WITH_THE_WAY_OUT)
     # requests 2.34.2 needs a newer Python than the environment's: built with a Requires-Python no Python meets.
     project = write_project(tmp_path / "needs-py4", "toyhost-export", "0.5", ["toyhost>=1.0a28"])
     text = (project / "pyproject.toml").read_text(encoding="utf-8")
@@ -328,12 +332,12 @@ def test_a_release_for_another_python_or_platform_is_skipped_with_a_note(pinned_
     build_into(project, folder)
     # A wheel built for Windows on Python 2.7 (its tags say so): not installable here.
     (folder / "toyhost_export-0.6-cp27-cp27m-win32.whl").write_bytes(
-        (folder / "toyhost_export-0.3a2-py2.py3-none-any.whl").read_bytes())
+        (folder / "toyhost_export-0.3a2-py3-none-any.whl").read_bytes())
     # And a damaged download.
     (folder / "toyhost_export-0.7-py3-none-any.whl").write_bytes(b"<html>502 Bad Gateway</html>")
     python = ".".join(map(str, sys.version_info[:3]))
     assert way_out_lines(capsys, pinned_to_read.python, folder) == [
-        "      way out: upgrade to toyhost-export 0.3a2 (toyhost_export-0.3a2-py2.py3-none-any.whl), "
+        "      way out: upgrade to toyhost-export 0.3a2 (toyhost_export-0.3a2-py3-none-any.whl), "
         "which requires toyhost>=1.0a27 and so admits 1.0a28",
         "note: --find-links: toyhost_export-0.7-py3-none-any.whl is not a usable wheel (File is not a zip file): skipped",
         f"note: --find-links: toyhost_export-0.6-cp27-cp27m-win32.whl is not for this interpreter (Python {python}): skipped",
@@ -368,8 +372,9 @@ def test_an_sdist_that_does_not_say_its_requirements_is_unknown_not_a_way_out(pi
     assert way_out_lines(capsys, pinned_to_read.python, folder) == [
         "      way out, perhaps: toyhost-export 0.9 (toyhost_export-0.9.tar.gz), an sdist that does not say "
         "what it requires: unknown, build it to know"]
-    # Beside a wheel that is a way out, the wheel is preferred.
-    build_into(write_project(tmp_path / "p", "toyhost-export", "0.3a2", ["toyhost>=1.0a27"]), folder)
+    # Beside a wheel that is a way out (the toys' own), the wheel is preferred.
+    wheel = build_wheel(find_toy("toyhost-export==0.3a2"))
+    (folder / wheel.name).write_bytes(wheel.read_bytes())
     assert way_out_lines(capsys, pinned_to_read.python, folder)[0].startswith("      way out: upgrade to toyhost-export 0.3a2 ")
 
 
@@ -589,7 +594,7 @@ def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it
 
 def test_where_the_interpreter_tags_are_unknown_wheels_are_not_checked_and_a_note_says_so(tmp_path):
     env = environment(HOST, ("toyhost-export", "0.3a1", ("toyhost==1.0a27",)))  # described directly: no tags known
-    folder = folder_of(tmp_path, ("toyhost-export", "0.3a2", ["toyhost>=1.0a27"], ""))
+    folder = folder_of(tmp_path, toys=WITH_THE_WAY_OUT)
     explanation = explain(env, [TOYSEC], find_links=folder)
     way_out = explanation.verdicts[0].blockers[0].way_out
     assert way_out is not None and way_out.release == "toyhost-export 0.3a2"
