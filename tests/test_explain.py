@@ -479,7 +479,7 @@ def test_a_version_that_is_not_pep_440_is_named_and_skipped_never_a_traceback(pi
 
 @pytest.mark.skipif(os.name == "nt", reason="the misbehaving interpreters are shell scripts")
 @pytest.mark.parametrize("script, message", [
-    ("sleep 30", "not a Python interpreter that can list its packages (stopped: it had not finished after 1 s)"),
+    ("sleep 30", "not a Python interpreter that can list its packages (stopped: it had not finished after 0.5 s)"),
     ("yes", "not a Python interpreter that can list its packages (stopped: it printed more than 100000 bytes)"),
     ("printf '{\"markers\": {\"python_version\": '", "not a Python 3.8+ interpreter that can list its packages "
      "(its output is not the expected JSON: {\"markers\": {\"python_version\":)"),
@@ -490,7 +490,7 @@ def test_a_version_that_is_not_pep_440_is_named_and_skipped_never_a_traceback(pi
 def test_a_python_that_hangs_floods_or_breaks_gets_one_line(tmp_path, monkeypatch, capsys, script, message):
     import pinlab.environment
 
-    monkeypatch.setattr(pinlab.environment, "_TIMEOUT", 1)
+    monkeypatch.setattr(pinlab.environment, "_TIMEOUT", 0.5)  # small: the hanging one waits it out
     monkeypatch.setattr(pinlab.environment, "_MAX_OUTPUT", 100_000)
     python = tmp_path / "python"
     python.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
