@@ -183,6 +183,8 @@ def test_installed_is_what_the_sandboxs_interpreter_lists_even_from_a_folder_a_p
             info = elsewhere / f"{name.replace('-', '_')}-{version}.dist-info"
             info.mkdir(parents=True)
             (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8")
+        (elsewhere / "broken-0.1.dist-info").mkdir()  # no Name: skipped by both, with no warning
+        (elsewhere / "broken-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\n", encoding="utf-8")
         (sandbox.site_packages / "elsewhere.pth").write_text(f"{elsewhere}\n", encoding="utf-8")
         listed = {dist.key: dist.version for dist in sandbox.environment().distributions
                   if dist.key not in pinlab.sandbox.SEED_PACKAGES}

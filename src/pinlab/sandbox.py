@@ -199,7 +199,8 @@ class Sandbox(ThrowawayDir):
         """
         found: dict[str, str] = {}
         for dist in importlib.metadata.distributions(path=list(self._search_path())):
-            name = dist.metadata["Name"]
+            # A broken dist-info may have no Name; asking for a missing key warns (Python 3.12+).
+            name = dist.metadata["Name"] if "Name" in dist.metadata else None
             if name:
                 found.setdefault(canonicalize_name(name), dist.version)
         return {key: found[key] for key in sorted(found) if key not in SEED_PACKAGES}
