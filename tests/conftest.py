@@ -175,3 +175,24 @@ def pinlab_wheel(tmp_path_factory) -> Path:
     assert done.ok, done.output
     (wheel,) = out.glob("pinlab-*.whl")
     return wheel
+
+
+@pytest.fixture(scope="session")
+def _shared_pip_audit(_shared_pinned):
+    from pinlab import AdvisoryService, audit
+
+    with AdvisoryService() as service:
+        return audit(_shared_pinned, service)
+
+
+@pytest.fixture
+def pip_audit_of_pinned(_shared_pip_audit, pinned_to_read):
+    """The real pip-audit's report on ``pinned_to_read`` (the kit's advisories, served locally),
+    run once per worker and shared by the tests that read it: one that changes the JSON report
+    fails here (``pinned_to_read`` guards the environment itself)."""
+    import json
+
+    before = json.dumps(_shared_pip_audit.report, sort_keys=True)
+    yield _shared_pip_audit
+    assert json.dumps(_shared_pip_audit.report, sort_keys=True) == before, (
+        "the test changed the shared pip-audit report: it must change a copy (json.loads(json.dumps(...)))")

@@ -31,8 +31,8 @@ def service():
 
 
 
-def test_pip_audit_reports_the_vulnerable_host_and_its_fix(pinned, service):
-    report = audit(pinned, service)
+def test_pip_audit_reports_the_vulnerable_host_and_its_fix(pip_audit_of_pinned, pinned_to_read):
+    report = pip_audit_of_pinned  # the real pip-audit's, run once per worker for the tests that read it
     assert report.transcript.command == COMMAND
     assert report.transcript.returncode == 1  # pip-audit's "vulnerabilities found"
     assert report.transcript.output == "Found 1 known vulnerability in 1 package\n"
@@ -42,7 +42,7 @@ def test_pip_audit_reports_the_vulnerable_host_and_its_fix(pinned, service):
     )
     assert report.vulnerable == report.packages[:1] and not report.clean
     assert report.fixes == ()
-    assert (pinned.path / "pip-audit.json").is_file(), "the report stays in the sandbox's throwaway folder"
+    assert (pinned_to_read.path / "pip-audit.json").is_file(), "the report stays in the sandbox's throwaway folder"
 
 
 def test_fix_upgrades_the_sandbox_and_leaves_it_broken(pinned, service):
@@ -156,12 +156,12 @@ def uv_with_audit():
         pytest.skip("this uv has no audit command (uv audit came with uv 0.13)")
 
 
-def test_uv_audit_and_pip_audit_report_the_same_advisory(pinned, service, uv_with_audit):
+def test_uv_audit_and_pip_audit_report_the_same_advisory(pinned, pip_audit_of_pinned, service, uv_with_audit):
     from pinlab.auditing import uv_audit
 
     _locked(pinned, "toyhost-export==0.3a1")
     by_uv = uv_audit(pinned, service)
-    by_pip_audit = audit(pinned, service)
+    by_pip_audit = pip_audit_of_pinned  # on a sandbox made as *pinned* is, before its lock
     assert by_uv.transcript.command == ("uv", "audit", "--frozen", "--service-url", "http://127.0.0.1:<port>")
     assert by_uv.transcript.returncode == 1
     assert by_uv.transcript.output.startswith(

@@ -11,7 +11,7 @@ from pinlab.cli import main
 from pinlab.environment import Environment, Installed
 from pinlab.explain import Vulnerability, explain, fixed_versions, format_text
 from pinlab.process import clean_env, run
-from pinlab.toys import build_wheel, examples_dir, find_toys
+from pinlab.toys import build_wheel, examples_dir, find_toy, find_toys
 
 ADVISORIES = examples_dir() / "advisories"
 MARKERS = {"python_version": "3.11", "sys_platform": "linux"}
@@ -100,9 +100,11 @@ def test_every_blocker_is_named_with_its_path_from_what_was_installed(app_index,
 
 # -- pip-audit's report as input ------------------------------------------------------------------------
 
-def test_a_real_pip_audit_report_gives_the_same_verdict_and_a_stale_one_is_noted(pinned, tmp_path, capsys):
-    with AdvisoryService() as service:
-        report = audit(pinned, service)
+def test_a_real_pip_audit_report_gives_the_same_verdict_and_a_stale_one_is_noted(pip_audit_of_pinned, pinned, tmp_path,
+                                                                                 capsys):
+    # The report is pip-audit's on the shared blocked sandbox; *pinned* is made the same way, and
+    # is this test's own, since it forces the fix in below.
+    report = pip_audit_of_pinned
     assert [(p.name, p.version) for p in report.vulnerable] == [("toyhost", "1.0a27")]
     audit_json = tmp_path / "audit.json"
     audit_json.write_text(json.dumps(report.report), encoding="utf-8")
@@ -197,15 +199,16 @@ def test_fixed_versions_are_the_newer_ones_that_fix_every_advisory(installed, fi
                  "--python list.json: cannot be run: Permission denied",
                  marks=pytest.mark.skipif(os.name == "nt", reason="Windows words this error differently")),
 ])
-def test_unusable_input_is_one_line_naming_it_and_exit_status_2(tmp_path, args, message):
+def test_unusable_input_is_one_line_naming_it_and_exit_status_2(tmp_path, capsys, monkeypatch, args, message):
     (tmp_path / "broken.json").write_text("not json")
     (tmp_path / "list.json").write_text("[]")
     (tmp_path / "partial.json").write_text('{"dependencies": [{"name": "toyhost"}]}')
     (tmp_path / "empty").mkdir()
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "a.json").write_text("")
-    result = run([sys.executable, "-m", "pinlab", "explain", *args], env=clean_env(), cwd=tmp_path)
-    assert (result.returncode, result.output) == (2, f"pinlab explain: error: {message}\n")
+    monkeypatch.chdir(tmp_path)  # the paths are as a user in that folder types them
+    status = main(["explain", *args])  # in this process (0.25 s less): a traceback would fail the test as well
+    assert (status, *capsys.readouterr()) == (2, "", f"pinlab explain: error: {message}\n")
 
 
 def test_without_python_it_explains_the_interpreter_running_it(capsys):
@@ -316,8 +319,12 @@ def test_a_newer_blocker_whose_requirement_admits_only_later_fixed_releases_is_a
         "which requires toyhost>=2.0 and so admits 2.0"]
 
 
+# The toys' own plugin release that is the way out (requires toyhost>=1.0a27), its wheel from the cache: no build.
+WITH_THE_WAY_OUT = ("toyhost==1.0a28", "toyhost==2.0", "toyhost-export==0.3a2")
+
+
 def test_a_release_for_another_python_or_platform_is_skipped_with_a_note(pinned_to_read, tmp_path, capsys):
-    folder = folder_of(tmp_path, ("toyhost-export", "0.3a2", ["toyhost>=1.0a27"], ""))
+    folder = folder_of(tmp_path, toys=WITH_THE_WAY_OUT)
     # requests 2.34.2 needs a newer Python than the environment's: built with a Requires-Python no Python meets.
     project = write_project(tmp_path / "needs-py4", "toyhost-export", "0.5", ["toyhost>=1.0a28"])
     text = (project / "pyproject.toml").read_text(encoding="utf-8")
@@ -326,12 +333,12 @@ def test_a_release_for_another_python_or_platform_is_skipped_with_a_note(pinned_
     build_into(project, folder)
     # A wheel built for Windows on Python 2.7 (its tags say so): not installable here.
     (folder / "toyhost_export-0.6-cp27-cp27m-win32.whl").write_bytes(
-        (folder / "toyhost_export-0.3a2-py2.py3-none-any.whl").read_bytes())
+        (folder / "toyhost_export-0.3a2-py3-none-any.whl").read_bytes())
     # And a damaged download.
     (folder / "toyhost_export-0.7-py3-none-any.whl").write_bytes(b"<html>502 Bad Gateway</html>")
     python = ".".join(map(str, sys.version_info[:3]))
     assert way_out_lines(capsys, pinned_to_read.python, folder) == [
-        "      way out: upgrade to toyhost-export 0.3a2 (toyhost_export-0.3a2-py2.py3-none-any.whl), "
+        "      way out: upgrade to toyhost-export 0.3a2 (toyhost_export-0.3a2-py3-none-any.whl), "
         "which requires toyhost>=1.0a27 and so admits 1.0a28",
         "note: --find-links: toyhost_export-0.7-py3-none-any.whl is not a usable wheel (File is not a zip file): skipped",
         f"note: --find-links: toyhost_export-0.6-cp27-cp27m-win32.whl is not for this interpreter (Python {python}): skipped",
@@ -366,8 +373,9 @@ def test_an_sdist_that_does_not_say_its_requirements_is_unknown_not_a_way_out(pi
     assert way_out_lines(capsys, pinned_to_read.python, folder) == [
         "      way out, perhaps: toyhost-export 0.9 (toyhost_export-0.9.tar.gz), an sdist that does not say "
         "what it requires: unknown, build it to know"]
-    # Beside a wheel that is a way out, the wheel is preferred.
-    build_into(write_project(tmp_path / "p", "toyhost-export", "0.3a2", ["toyhost>=1.0a27"]), folder)
+    # Beside a wheel that is a way out (the toys' own), the wheel is preferred.
+    wheel = build_wheel(find_toy("toyhost-export==0.3a2"))
+    (folder / wheel.name).write_bytes(wheel.read_bytes())
     assert way_out_lines(capsys, pinned_to_read.python, folder)[0].startswith("      way out: upgrade to toyhost-export 0.3a2 ")
 
 
@@ -387,43 +395,50 @@ def test_a_way_out_that_needs_more_than_what_is_installed_says_so(pinned, tmp_pa
 
 # -- never exit 0 on nothing ------------------------------------------------------------------------------
 
-def run_explain(tmp_path, *args: str):
-    result = run([sys.executable, "-m", "pinlab", "explain", *args], env=clean_env(), cwd=tmp_path)
-    return result.returncode, result.output
+@pytest.fixture
+def run_explain(tmp_path, monkeypatch, capsys):
+    """``pinlab explain ARGS`` in *tmp_path*, as a shell there runs it: its exit status and what it
+    printed, standard output then error. In this process, not a new one (0.25 s each): an exception
+    that would have been a traceback fails the test all the same."""
+    monkeypatch.chdir(tmp_path)
+
+    def run_it(*args: str) -> tuple[int, str]:
+        status = main(["explain", *args])
+        out, err = capsys.readouterr()
+        return status, out + err
+    return run_it
 
 
-def test_a_report_that_audited_nothing_is_refused(pinned_to_read, tmp_path):
+def test_a_report_that_audited_nothing_is_refused(pinned_to_read, run_explain, tmp_path):
     # pip-audit skips what it cannot find on its index: a whole private environment reads "0 vulnerabilities".
     skipped = {"dependencies": [
         {"name": name, "skip_reason": f"Dependency not found on PyPI and could not be audited: {name} ({version})"}
         for name, version in (("toyhost", "1.0a27"), ("toyhost-export", "0.3a1"))], "fixes": []}
     (tmp_path / "skipped.json").write_text(json.dumps(skipped), encoding="utf-8")
-    assert run_explain(tmp_path, "--python", str(pinned_to_read.python), "--audit-json", "skipped.json") == (2, (
+    assert run_explain("--python", str(pinned_to_read.python), "--audit-json", "skipped.json") == (2, (
         "pinlab explain: error: --audit-json skipped.json: pip-audit audited nothing: all 2 dependencies were "
         "skipped (toyhost: Dependency not found on PyPI and could not be audited: toyhost (1.0a27))\n"))
 
 
-def test_a_report_made_for_another_environment_is_refused(pinned_to_read, toys_index, tmp_path):
+def test_a_report_made_for_another_environment_is_refused(pip_audit_of_pinned, toys_index, run_explain, tmp_path):
     # pip-audit run without --python audits the tool's own environment; explain then looked at another (exit 0).
-    with AdvisoryService() as service:
-        report = audit(pinned_to_read, service)
-    (tmp_path / "audit.json").write_text(json.dumps(report.report), encoding="utf-8")
+    (tmp_path / "audit.json").write_text(json.dumps(pip_audit_of_pinned.report), encoding="utf-8")
     with Sandbox(toys_index) as other:
         assert other.uv("pip install toyhost==2.0").ok
-        status, output = run_explain(tmp_path, "--python", str(other.python), "--audit-json", "audit.json")
+        status, output = run_explain("--python", str(other.python), "--audit-json", "audit.json")
     assert (status, output) == (2, (
         "pinlab explain: error: --audit-json audit.json: made for another environment: 2 of the 3 packages it "
         "names are not installed here at that version (e.g. toyhost 1.0a27: 2.0 is installed); "
         "run pip-audit on this environment, or give explain its --python\n"))
 
 
-def test_an_environment_with_no_distribution_is_refused(tmp_path):
+def test_an_environment_with_no_distribution_is_refused(run_explain, tmp_path):
     # Before: "No known vulnerability in the 0 installed distributions.", exit status 0.
     import venv
 
     venv.EnvBuilder(with_pip=False).create(tmp_path / "empty env")
     python = next(p for p in (tmp_path / "empty env").rglob("python*") if p.is_file() and p.parent.name in ("bin", "Scripts"))
-    status, output = run_explain(tmp_path, "--python", str(python), "--advisories", str(ADVISORIES))
+    status, output = run_explain("--python", str(python), "--advisories", str(ADVISORIES))
     assert (status, output) == (2, f"pinlab explain: error: --python {python.as_posix()}: no distribution is "
                                    "installed in that environment: nothing to check\n")
 
@@ -464,7 +479,7 @@ def test_a_version_that_is_not_pep_440_is_named_and_skipped_never_a_traceback(pi
 
 @pytest.mark.skipif(os.name == "nt", reason="the misbehaving interpreters are shell scripts")
 @pytest.mark.parametrize("script, message", [
-    ("sleep 30", "not a Python interpreter that can list its packages (stopped: it had not finished after 1 s)"),
+    ("sleep 30", "not a Python interpreter that can list its packages (stopped: it had not finished after 0.5 s)"),
     ("yes", "not a Python interpreter that can list its packages (stopped: it printed more than 100000 bytes)"),
     ("printf '{\"markers\": {\"python_version\": '", "not a Python 3.8+ interpreter that can list its packages "
      "(its output is not the expected JSON: {\"markers\": {\"python_version\":)"),
@@ -475,7 +490,7 @@ def test_a_version_that_is_not_pep_440_is_named_and_skipped_never_a_traceback(pi
 def test_a_python_that_hangs_floods_or_breaks_gets_one_line(tmp_path, monkeypatch, capsys, script, message):
     import pinlab.environment
 
-    monkeypatch.setattr(pinlab.environment, "_TIMEOUT", 1)
+    monkeypatch.setattr(pinlab.environment, "_TIMEOUT", 0.5)  # small: the hanging one waits it out
     monkeypatch.setattr(pinlab.environment, "_MAX_OUTPUT", 100_000)
     python = tmp_path / "python"
     python.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
@@ -485,12 +500,12 @@ def test_a_python_that_hangs_floods_or_breaks_gets_one_line(tmp_path, monkeypatc
     assert (captured.out, captured.err) == ("", f"pinlab explain: error: --python {python.as_posix()}: {message}\n")
 
 
-def test_audit_json_with_a_wrong_type_is_refused_naming_the_field(pinned_to_read, tmp_path):
+def test_audit_json_with_a_wrong_type_is_refused_naming_the_field(pinned_to_read, run_explain, tmp_path):
     # Before: "1.0a28" was read letter by letter, as the fixes "1", ".", "0", "a", "2", "8".
     report = {"dependencies": [{"name": "toyhost", "version": "1.0a27",
                                 "vulns": [{"id": "TOYSEC-2026-1", "fix_versions": "1.0a28", "aliases": []}]}]}
     (tmp_path / "audit.json").write_text(json.dumps(report), encoding="utf-8")
-    assert run_explain(tmp_path, "--python", str(pinned_to_read.python), "--audit-json", "audit.json") == (2, (
+    assert run_explain("--python", str(pinned_to_read.python), "--audit-json", "audit.json") == (2, (
         'pinlab explain: error: --audit-json audit.json: dependencies[0].vulns[0].fix_versions must be a list '
         'of strings, not "1.0a28"\n'))
 
@@ -552,25 +567,25 @@ def test_a_real_uv_audit_report_gives_the_same_verdict(pinned_to_read, toys_inde
                              "2 packages): that it audited this environment cannot be checked"]
 
 
-def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinned_to_read, toys_index, tmp_path):
+def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinned_to_read, toys_index, run_explain, tmp_path):
     empty = write_uv_project(tmp_path / "empty", [])
     other = write_uv_project(tmp_path / "other", ["toyhost==0.9"])
     with AdvisoryService() as service:
         (tmp_path / "empty.json").write_text(json.dumps(uv_audit(empty, toys_index, service)), encoding="utf-8")
         (tmp_path / "other.json").write_text(json.dumps(uv_audit(other, toys_index, service)), encoding="utf-8")
-    assert run_explain(tmp_path, "--python", str(pinned_to_read.python), "--audit-json", "empty.json") == (2, (
+    assert run_explain("--python", str(pinned_to_read.python), "--audit-json", "empty.json") == (2, (
         "pinlab explain: error: --audit-json empty.json: uv audit audited nothing: the report lists no package\n"))
-    assert run_explain(tmp_path, "--python", str(pinned_to_read.python), "--audit-json", "other.json") == (2, (
+    assert run_explain("--python", str(pinned_to_read.python), "--audit-json", "other.json") == (2, (
         "pinlab explain: error: --audit-json other.json: made for another environment: 1 of the 1 packages it "
         "names are not installed here at that version (e.g. toyhost 0.9: 1.0a27 is installed); "
         "run uv audit on this environment, or give explain its --python\n"))
 
 
-def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it(pinned_to_read, tmp_path, capsys):
+def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it(pinned_to_read, pip_audit_of_pinned,
+                                                                                  tmp_path, capsys):
     # With its default service (PyPI) pip-audit skips the project installed to be audited (CI recipe):
     # no public advisory can name it. Skipped for another reason (--skip-editable), it was not checked.
-    with AdvisoryService() as service:
-        report = audit(pinned_to_read, service)
+    report = pip_audit_of_pinned
     for reason, status, where in (
         ("Dependency not found on PyPI and could not be audited: toyhost-export (0.3a1)", 1, "notes"),
         ("distribution marked as editable", 1, "not_checked"),
@@ -589,7 +604,7 @@ def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it
 
 def test_where_the_interpreter_tags_are_unknown_wheels_are_not_checked_and_a_note_says_so(tmp_path):
     env = environment(HOST, ("toyhost-export", "0.3a1", ("toyhost==1.0a27",)))  # described directly: no tags known
-    folder = folder_of(tmp_path, ("toyhost-export", "0.3a2", ["toyhost>=1.0a27"], ""))
+    folder = folder_of(tmp_path, toys=WITH_THE_WAY_OUT)
     explanation = explain(env, [TOYSEC], find_links=folder)
     way_out = explanation.verdicts[0].blockers[0].way_out
     assert way_out is not None and way_out.release == "toyhost-export 0.3a2"

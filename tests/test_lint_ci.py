@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from helpers import build, write_project
+from helpers import build, pinlab_here, write_project
 from pinlab.cli import main
 from pinlab.lint import RULES, lint
 from pinlab.process import clean_env, run
@@ -21,7 +21,7 @@ from pinlab.sandbox import Sandbox
 
 
 def pinlab(*args, cwd):
-    return run([sys.executable, "-m", "pinlab", *args], env=clean_env(), cwd=cwd)
+    return pinlab_here(*args, cwd=cwd)
 
 
 PYPROJECT = '''\
@@ -208,7 +208,7 @@ def test_all_installed_lints_every_distribution_reading_the_environment_once(pin
 def test_all_installed_in_an_environment_with_nothing_installed_is_unusable(tmp_path):
     assert run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "empty venv")], env=clean_env()).ok
     python = next(p for p in (tmp_path / "empty venv").glob("*/python*") if p.name in ("python", "python.exe"))
-    result = run([sys.executable, "-m", "pinlab", "lint", "--all-installed", "--python", str(python)], env=clean_env())
+    result = pinlab_here("lint", "--all-installed", "--python", str(python), cwd=tmp_path)
     assert (result.returncode, result.output) == (
         2, f"pinlab lint: error: --all-installed: --python {python.as_posix()} has no installed distributions\n")
 

@@ -6,20 +6,18 @@ what a user sees: the whole text, the exit status. The old wrong answers are ass
 """
 
 import io
-import sys
 import tarfile
 
 import pytest
 
-from helpers import build, write_project
+from helpers import build, pinlab_here, write_project
 from pinlab.lint import lint
 from pinlab.poetry import UntranslatableConstraint, to_specifier
-from pinlab.process import clean_env, run
 from pinlab.requirements import read_source
 
 
 def pinlab(*args, cwd):
-    return run([sys.executable, "-m", "pinlab", *args], env=clean_env(), cwd=cwd, merge_output=False)
+    return pinlab_here(*args, cwd=cwd, merge_output=False)
 
 
 def findings_of(folder, *paths):
@@ -220,7 +218,7 @@ def test_a_poetry_project_is_read_with_its_carets_and_tildes_as_caps(tmp_path):
 
 def test_a_poetry_constraint_that_is_no_constraint_is_one_line_and_exit_status_2(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.poetry]\nname = "x"\n[tool.poetry.dependencies]\ntoyhost = "^x.y"\n')
-    result = run([sys.executable, "-m", "pinlab", "lint"], env=clean_env(), cwd=tmp_path)
+    result = pinlab_here("lint", cwd=tmp_path)
     assert (result.returncode, result.output) == (
         2, "pinlab lint: error: pyproject.toml: [tool.poetry.dependencies] toyhost: invalid version constraint "
            "'^x.y'\n")
@@ -324,14 +322,13 @@ def test_an_allow_entry_that_matches_nothing_is_noted(tmp_path):
 ])
 def test_a_suppression_without_a_reason_or_with_a_wrong_code_is_unusable_input(tmp_path, entry, message):
     write_project(tmp_path, "toylib", "1.0", ["toyhost==1.0"], extra_toml=f"[tool.pinlab]\nallow = [\n  {entry},\n]\n")
-    result = run([sys.executable, "-m", "pinlab", "lint"], env=clean_env(), cwd=tmp_path)
+    result = pinlab_here("lint", cwd=tmp_path)
     assert (result.returncode, result.output) == (2, f"pinlab lint: error: {message}\n")
 
 
 def test_an_unknown_code_in_ignore_is_a_usage_error(tmp_path):
     write_project(tmp_path, "toylib", "1.0", ["toyhost<2"])
-    result = run([sys.executable, "-m", "pinlab", "lint", "--ignore", "PIN003", "--ignore", "PIN03"],
-                 env=clean_env(), cwd=tmp_path)
+    result = pinlab_here("lint", "--ignore", "PIN003", "--ignore", "PIN03", cwd=tmp_path)
     # Before: ignored silently, so a typo hid nothing and reported everything, exit 1.
     assert (result.returncode, result.output) == (
         2, "pinlab lint: error: --ignore PIN03: no such code (known: PIN001, PIN002, PIN003, PIN004, PIN005)\n")
@@ -353,7 +350,7 @@ def test_allow_as_an_array_of_tables_points_at_each_header(tmp_path):
     write_project(tmp_path, "toylib", "1.0", ["toyhost==1.0"], extra_toml=(
         '[[tool.pinlab.allow]]\ncode = "PIN001"\nrequirement = "toyhost"\nreason = "we ship together"\n\n'
         '[[tool.pinlab.allow]]\ncode = "PIN009"\nrequirement = "toyhost"\nreason = "r"\n'))
-    result = run([sys.executable, "-m", "pinlab", "lint"], env=clean_env(), cwd=tmp_path)
+    result = pinlab_here("lint", cwd=tmp_path)
     assert (result.returncode, result.output) == (
         2, "pinlab lint: error: pyproject.toml: [tool.pinlab] allow (line 18): no such code 'PIN009' "
            "(known: PIN001, PIN002, PIN003, PIN004, PIN005)\n")

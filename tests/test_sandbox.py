@@ -173,6 +173,24 @@ def test_a_fresh_sandbox_holds_nothing_but_its_seed_whatever_virtualenv_ini_says
         assert sandbox.installed() == {}
 
 
+def test_installed_is_what_the_sandboxs_interpreter_lists_even_from_a_folder_a_pth_file_adds(toys_index, tmp_path):
+    # installed() reads the interpreter's search path, not the interpreter's listing: an install
+    # that adds a .pth file (an editable one does) adds a folder, and a second copy there is not the one imported.
+    with Sandbox(toys_index) as sandbox:
+        assert sandbox.uv("pip install toyhost==1.0a27").installed == {"toyhost": "1.0a27"}
+        elsewhere = tmp_path / "elsewhere"
+        for name, version in (("toyhost-extra", "2.0"), ("toyhost", "9.0")):
+            info = elsewhere / f"{name.replace('-', '_')}-{version}.dist-info"
+            info.mkdir(parents=True)
+            (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8")
+        (elsewhere / "broken-0.1.dist-info").mkdir()  # no Name: skipped by both, with no warning
+        (elsewhere / "broken-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\n", encoding="utf-8")
+        (sandbox.site_packages / "elsewhere.pth").write_text(f"{elsewhere}\n", encoding="utf-8")
+        listed = {dist.key: dist.version for dist in sandbox.environment().distributions
+                  if dist.key not in pinlab.sandbox.SEED_PACKAGES}
+        assert sandbox.installed() == listed == {"toyhost": "1.0a27", "toyhost-extra": "2.0"}
+
+
 def test_the_seed_is_linked_from_virtualenvs_app_data_and_removing_a_sandbox_keeps_the_original(toys_index):
     # Linked, pip's modules are compiled once for every sandbox instead of at each one's first pip run.
     from virtualenv.info import fs_supports_symlink
@@ -243,13 +261,13 @@ def test_a_path_or_a_quote_inside_one_string_is_refused_not_split_wrongly(toys_i
 
 def test_a_command_that_hangs_is_stopped_at_the_time_limit_and_says_so(toys_index):
     with Sandbox(toys_index) as sandbox:
-        sandbox.time_limit = 2
+        sandbox.time_limit = 1  # small, so that the test waits little; the print comes long before it
         result = sandbox.python_run("-c", "print('waiting for a server that never answers', flush=True); "
                                           "import time; time.sleep(120)")
     assert not result.ok and result.returncode == pinlab.sandbox.STOPPED
     assert result.output == ("waiting for a server that never answers\n"
-                             "[pinlab stopped it: it had not finished after 2 s]")
-    assert str(result).endswith("[pinlab stopped it: it had not finished after 2 s]\n[exit status 137]")
+                             "[pinlab stopped it: it had not finished after 1 s]")
+    assert str(result).endswith("[pinlab stopped it: it had not finished after 1 s]\n[exit status 137]")
 
 
 def test_every_command_has_a_time_limit_by_default(toys_index):

@@ -97,6 +97,6 @@ def test_sandbox_run_is_a_transcript_in_the_sandbox_with_its_placeholders_and_a_
                            shown_as=["python"], env=env)
         assert done.output == "<index>\n"  # the local index, its file: URL shown as a reader sees it
         assert env["PIP_NO_INDEX"] == "1" and env["PIP_CONFIG_FILE"] == os.devnull and "PIP_INDEX_URL" not in env
-        sandbox.time_limit = 1
+        sandbox.time_limit = 0.5
         stopped = sandbox.run([str(sandbox.python), "-I", "-c", "import time; time.sleep(30)"], shown_as=["python"])
         assert stopped.returncode == STOPPED and stopped.output.startswith("[pinlab stopped it: ")
