@@ -45,10 +45,15 @@ def marker_values() -> Dict[str, str]:
     }
 
 
-def distributions() -> List[Dict[str, Any]]:
+def distributions(path: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+    """Every distribution on *path* (default: this interpreter's sys.path), the first copy of each.
+
+    pinlab also calls this in its own process, with a sandbox's search path
+    (:func:`pinlab.environment.installed_on`): one reader, whichever process runs it."""
     seen, found = set(), []
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
+    for dist in metadata.distributions() if path is None else metadata.distributions(path=path):
+        # A broken dist-info may have no Name; asking for a missing key warns (Python 3.12+).
+        name = dist.metadata["Name"] if "Name" in dist.metadata else None
         key = re.sub(r"[-_.]+", "-", name or "").lower()
         if not name or key in seen:
             continue  # the first copy on sys.path is the one Python imports

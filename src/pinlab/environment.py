@@ -187,6 +187,18 @@ def read_environment(python: str | Path | None = None) -> Environment:
     return Environment.of(markers, distributions, tags)
 
 
+def installed_on(search_path: Iterable[str]) -> list[Installed]:
+    """The distributions on *search_path* (an interpreter's ``sys.path``), the first copy of each,
+    read in this process by the very code :func:`read_environment` runs in the target interpreter.
+
+    For a caller that already knows the path and only needs what is installed (a sandbox, after
+    each command): no interpreter is started, and the markers and tags are not read."""
+    from ._inspect_environment import distributions
+
+    return [Installed(d["name"], d["version"], tuple(d["requires"]), d["direct_url"])
+            for d in distributions(list(search_path))]
+
+
 def _listing(result: Completed) -> tuple[list[Installed] | None, dict, list[str] | None]:
     """The distributions, marker values and tags the script printed; None if it printed something else."""
     if not result.ok:

@@ -9,7 +9,6 @@ the interpreter's path comes from virtualenv itself rather than from a guess.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import re
@@ -21,7 +20,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from .environment import Environment, read_environment
+from .environment import Environment, installed_on, read_environment
 from .index import LocalIndex
 from .process import TIME_LIMIT, Completed, Placeholders, Stopped, clean_env, run
 from .requirements import UnusableInput
@@ -192,17 +191,13 @@ class Sandbox(ThrowawayDir):
         distributions on the sandbox interpreter's own search path, the first copy of each (the
         one it imports), as :meth:`environment` lists them.
 
-        Read here rather than by a run of the sandbox's interpreter, since every command's
+        Read in this process (:func:`~pinlab.environment.installed_on`, the same code the
+        interpreter would run) rather than by a run of the sandbox's interpreter, since every command's
         :class:`Outcome` holds it: that run (importing importlib.metadata) cost 0.07-0.15 s a
         command. The search path itself is the interpreter's own, asked again whenever the
         ``.pth`` files of site-packages change (an install may add one, and with it a folder).
         """
-        found: dict[str, str] = {}
-        for dist in importlib.metadata.distributions(path=list(self._search_path())):
-            # A broken dist-info may have no Name; asking for a missing key warns (Python 3.12+).
-            name = dist.metadata["Name"] if "Name" in dist.metadata else None
-            if name:
-                found.setdefault(canonicalize_name(name), dist.version)
+        found = {dist.key: dist.version for dist in installed_on(self._search_path())}
         return {key: found[key] for key in sorted(found) if key not in SEED_PACKAGES}
 
     def environment(self) -> Environment:
