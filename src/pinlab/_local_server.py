@@ -48,6 +48,9 @@ class QuietHandler(BaseHTTPRequestHandler):
         logging.getLogger(type(self).__module__).debug("%s: " + format, self.address_string(), *args)
 
 
+_POLL = 0.05  # seconds
+
+
 class LocalServer:
     """Serve *handler* on ``http://127.0.0.1:<port>`` in a background thread named *name* while open.
 
@@ -57,7 +60,10 @@ class LocalServer:
     def __init__(self, handler: type[BaseHTTPRequestHandler], name: str,
                  cleanup: Callable[[], object] | None = None) -> None:
         self._server = _Server((HOST, 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+        # shutdown() waits for serve_forever() to look at its flag, which it does once per poll:
+        # with the default 0.5 s poll, every close of a service or registry waited up to 0.5 s.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": _POLL},
+                                        name=name, daemon=True)
         self._thread.start()
         self._finalizer = weakref.finalize(self, _stop, self._server, self._thread, cleanup)
 
