@@ -108,6 +108,19 @@ def test_an_invalid_requirement_is_quoted(private_examples):
         load_toy(pyproject.parent)
 
 
+def test_a_toy_its_backend_refuses_is_one_line_quoting_the_backends_reason(private_examples):
+    examples, built = private_examples
+    pyproject = examples / "toys" / "toyhost-1.0a27" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('packages = ["src/toyhost"]', "packages = 5"))
+    with pytest.raises(ToyError) as caught:
+        build_wheel(load_toy(pyproject.parent))
+    # hatchling's own words, not build's "Backend subprocess exited when trying to invoke build_wheel"
+    assert str(caught.value) == (f"{pyproject}: the wheel did not build: TypeError: "
+                                 "Field `tool.hatch.build.targets.wheel.packages` must be an array of strings")
+    assert built == ["toyhost==1.0a27"]
+    assert not list((examples.parent / "cache").rglob("*.whl")), "a failed build left a wheel in the cache"
+
+
 def test_a_missing_toy_is_named():
     with pytest.raises(ToyError, match=r"no toy release 'toyhost==9.9'"):
         find_toy("toyhost==9.9")

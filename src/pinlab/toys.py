@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -240,13 +241,28 @@ def build_project(toy: Toy, outdir: Path) -> None:
 
 
 def _build_into(toy: Toy, outdir: Path) -> None:
-    # Without build isolation: the backend (hatchling) is one of pinlab's own dependencies,
-    # so building needs no download and works offline.
-    result = run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check",
-         "--outdir", str(outdir), str(toy.source)],
-        env=clean_env(),
-    )
-    if not result.ok or not any(outdir.glob("*.whl")):
-        last_line = result.output.strip().splitlines()[-1:] or ["no output"]
-        raise ToyError(f"{toy.source / 'pyproject.toml'}: the wheel did not build: {last_line[0]}")
+    # build's own API, in this process, runs the backend (hatchling) in a subprocess as
+    # `python -m build` does, but without that command's own interpreter start: one start a
+    # build, not two (0.10 s against 0.18 s a toy). Without build isolation: the backend is one of
+    # pinlab's own dependencies, so building needs no download and works offline.
+    import build
+
+    try:
+        build.ProjectBuilder(toy.source, python_executable=sys.executable, runner=_backend_runner).build(
+            "wheel", outdir)
+    except build.BuildBackendException as exc:
+        output = getattr(exc.exception, "output", None) or str(exc)
+        last_line = output.strip().splitlines()[-1:] or ["no output"]
+        raise ToyError(f"{toy.source / 'pyproject.toml'}: the wheel did not build: {last_line[0]}") from None
+    except build.BuildException as exc:  # e.g. a [build-system] table build cannot read
+        raise ToyError(f"{toy.source / 'pyproject.toml'}: the wheel did not build: {exc}") from None
+    if not any(outdir.glob("*.whl")):
+        raise ToyError(f"{toy.source / 'pyproject.toml'}: the wheel did not build: the backend made no wheel")
+
+
+def _backend_runner(cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
+    """How build starts the backend: in a clean environment (no PYTHONPATH or PIP_* of the caller),
+    its output captured, and kept on failure for the one-line error above."""
+    done = run(cmd, env={**clean_env(), **(extra_environ or {})}, cwd=cwd)
+    if not done.ok:
+        raise subprocess.CalledProcessError(done.returncode, list(cmd), output=done.output)
