@@ -1059,39 +1059,28 @@ def text(cell):
                    or f"{output.get('ename')}: {output.get('evalue')}" for output in cell.outputs)
 
 
-def magic_notebook(*sources):
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import pinlab.exercises"),
-                                           *(nbformat.v4.new_code_cell(source) for source in sources)])
+def with_cells(notebook, *sources):
+    """*notebook* with code cells of *sources* appended: run in the kernel the notebook's cells ran in
+    (a kernel takes a second or more to start), they come after them and cannot change their outputs."""
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    return notebook
 
 
-def test_a_solution_cell_runs_only_when_asked(tmp_path):
-    notebook = run_notebook(magic_notebook(
-        "%%solution\nanswer = 41\nanswer + 1",
-        "'answer' in dir()",
-        "%%solution apply\nanswer = 41\nanswer + 1",
-        "%%solution aply\nanswer = 0",
-        "%%solution apply\nfrom pinlab.exercises import ExerciseError\n"
-        "raise ExerciseError('workspace/x/pyproject.toml: found neither 1 nor 2; start again with reset()')",
-    ), tmp_path, solutions=False)
-    skipped, defined, applied, misspelt, unapplicable = (" ".join(text(cell).split()) for cell in notebook.cells[1:])
-    assert skipped == ("This cell holds the solution, kept out of Run All: to apply it, change its first line to "
-                       "%%solution apply and run the cell.")
-    assert defined == "False"
-    assert applied == "42"  # the last expression is the cell's result, as in a plain cell
-    assert misspelt == ("%%solution takes one word, apply, not 'aply': change the first line to %%solution apply "
-                        "to run this cell.")
-    assert unapplicable == ("✘ The solution cannot apply: workspace/x/pyproject.toml: found neither 1 nor 2; "
-                            "start again with reset()")
-    assert not [output for cell in notebook.cells for output in cell.outputs if output.output_type == "error"]
-
-
-def test_in_the_kits_own_runs_every_solution_runs_and_a_failing_one_is_an_error(tmp_path):
-    notebook = run_notebook(magic_notebook(
-        "%%solution\nanswer = 41\nanswer + 1",
-        "%%solution\nfrom pinlab.exercises import ExerciseError\nraise ExerciseError('cannot apply')",
-    ), tmp_path, solutions=True)
-    assert text(notebook.cells[1]) == "42"
-    assert [output.output_type for output in notebook.cells[2].outputs] == ["error"]  # nbval and refresh fail
+# What %%solution does with each first line in a learner's kernel; appended to chapter 1's Run All.
+SOLUTION_CELLS_IN_A_LEARNERS_KERNEL = (
+    "%%solution\nanswer = 41\nanswer + 1",
+    "'answer' in dir()",
+    "%%solution apply\nanswer = 41\nanswer + 1",
+    "%%solution aply\nanswer = 0",
+    "%%solution apply\nfrom pinlab.exercises import ExerciseError\n"
+    "raise ExerciseError('workspace/x/pyproject.toml: found neither 1 nor 2; start again with reset()')",
+)
+# In the kit's own runs every solution runs, and one that cannot apply is an error (nbval and refresh
+# fail); appended to the kit's run of chapter 1's exercise.
+SOLUTION_CELLS_IN_THE_KITS_RUN = (
+    "%%solution\nanswer = 41\nanswer + 1",
+    "%%solution\nfrom pinlab.exercises import ExerciseError\nraise ExerciseError('cannot apply')",
+)
 
 
 def exercise_cells(notebook, exercise=None):
@@ -1124,13 +1113,15 @@ def test_every_exercise_keeps_its_solution_out_of_run_all_and_the_learners_copy(
         assert not [source for source in code if ".reset()" in source]
 
 
-def test_run_all_in_a_learners_kernel_keeps_the_edit_and_marks_nothing_solved(tmp_path):
+def test_run_all_in_a_learners_kernel_keeps_the_edit_marks_nothing_solved_and_runs_a_solution_only_when_asked(
+        tmp_path):
     # Chapter 1 as a learner who has started the exercise runs it: Run All, from the first cell.
     copy = WorkingCopy.of_toy("toyhost-export==0.3a1", workspace=tmp_path / "workspace")
     copy.reset()
     copy.edit('"toyhost==1.0a27"', '"toyhost>=1.0a28"')  # not there yet
     edited = copy.file().read_bytes()
-    notebook = run_notebook(nbformat.read(BOOK / "01-the-conflict.ipynb", as_version=4), tmp_path, solutions=False)
+    chapter = nbformat.read(BOOK / "01-the-conflict.ipynb", as_version=4)
+    notebook = run_notebook(with_cells(chapter, *SOLUTION_CELLS_IN_A_LEARNERS_KERNEL), tmp_path, solutions=False)
 
     assert not [(index, text(cell)) for index, cell in enumerate(notebook.cells)
                 if any(output.output_type == "error" for output in cell.get("outputs", []))]
@@ -1151,8 +1142,22 @@ def test_run_all_in_a_learners_kernel_keeps_the_edit_and_marks_nothing_solved(tm
     ]
     assert copy.file().read_bytes() == edited
 
+    # Then, in the same kernel, what %%solution does with each first line.
+    skipped, defined, applied, misspelt, unapplicable = (
+        " ".join(text(cell).split()) for cell in notebook.cells[-len(SOLUTION_CELLS_IN_A_LEARNERS_KERNEL):])
+    assert skipped == ("This cell holds the solution, kept out of Run All: to apply it, change its first line to "
+                       "%%solution apply and run the cell.")
+    assert defined == "False"
+    assert applied == "42"  # the last expression is the cell's result, as in a plain cell
+    assert misspelt == ("%%solution takes one word, apply, not 'aply': change the first line to %%solution apply "
+                        "to run this cell.")
+    assert unapplicable == ("✘ The solution cannot apply: workspace/x/pyproject.toml: found neither 1 nor 2; "
+                            "start again with reset()")
+    assert not [output for cell in notebook.cells for output in cell.get("outputs", []) if output.output_type == "error"]
 
-def test_the_kits_run_of_an_exercise_gives_the_committed_outputs_whatever_the_workspace_held(tmp_path):
+
+def test_the_kits_run_of_an_exercise_gives_the_committed_outputs_whatever_the_workspace_held_and_every_solution_runs(
+        tmp_path):
     # Chapter 1's exercise cells, over a solved copy a killed run left behind: nbval must see the
     # committed outputs (the solved path, which the guide shows), and the copy ends as the original.
     chapter = nbformat.read(BOOK / "01-the-conflict.ipynb", as_version=4)
@@ -1162,7 +1167,11 @@ def test_the_kits_run_of_an_exercise_gives_the_committed_outputs_whatever_the_wo
     committed = [text(cell) for cell in exercise_cells(chapter, 0) if cell.cell_type == "code"]
     section = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell.source)
                                               for cell in exercise_cells(chapter, 0) if cell.cell_type == "code"])
-    run_notebook(section, tmp_path, solutions=True)
-    assert [text(cell) for cell in section.cells] == committed
+    run_notebook(with_cells(section, *SOLUTION_CELLS_IN_THE_KITS_RUN), tmp_path, solutions=True)
+    assert [text(cell) for cell in section.cells[:len(committed)]] == committed
     assert "✔ Your toyhost-export installs beside toyhost-charts" in committed[-2]
     assert repr(copy) == f"{PLUGIN}: unchanged"
+    # Then, in the same kernel: every solution runs, and one that cannot apply is an error.
+    runs, cannot_apply = section.cells[len(committed):]
+    assert text(runs) == "42"
+    assert [output.output_type for output in cannot_apply.outputs] == ["error"]  # nbval and refresh fail
