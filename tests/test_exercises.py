@@ -89,8 +89,13 @@ def test_a_check_reads_as_one_friendly_answer():
 
 # -- chapter 1: loosen the pin --------------------------------------------------------------
 
-def test_chapter_1_untouched_copy_is_not_yet_with_a_hint(plugin):
+def test_chapter_1_untouched_copy_is_not_yet_with_a_hint_and_reset_forgets_the_last_check(plugin, capsys):
+    # One pip run for both: after reset(), the untouched copy's check is a first check again.
+    plugin.edit('"toyhost==1.0a27"', '"toyhost>=1.0a28"')
+    check_loosened_pin(plugin)
+    plugin.reset()
     check = check_loosened_pin(plugin)
+    assert check.note == f"{PLUGIN}/pyproject.toml {STILL_ORIGINAL}"
     assert not check.passed
     assert check.message == ("pip cannot install your toyhost-export beside toyhost-charts: "
                              "toyhost-export 0.3a1 requires toyhost==1.0a27; toyhost-charts 0.1 requires toyhost>=1.0a28.")
@@ -100,12 +105,29 @@ def test_chapter_1_untouched_copy_is_not_yet_with_a_hint(plugin):
     assert "ResolutionImpossible" in check.details  # pip's own transcript, kept for the curious
 
 
-def test_chapter_1_solution_passes(plugin):
+def test_chapter_1_solution_passes_again_with_no_note_and_finish_puts_the_original_back_only_for_it(plugin, capsys):
     plugin.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
     check = check_loosened_pin(plugin)
     assert check.passed, str(check)
     assert check.message == ("Your toyhost-export installs beside toyhost-charts: pip chose toyhost 1.0a28, "
                              "and the plugin's own tests pass.")
+    again = check_loosened_pin(plugin)  # a ✔ checked again is no "did you save it?"
+    assert (again.passed, again.note) == (True, "")
+    assert str(again) == ("✔ Your toyhost-export installs beside toyhost-charts: pip chose toyhost\n"
+                          "  1.0a28, and the plugin's own tests pass.")
+
+    # finish() puts the original back only for the contents the check passed on.
+    solved = plugin.file().read_text()
+    plugin.file().write_text(solved + "# an afterthought\n")  # edited since the ✔
+    capsys.readouterr()
+    plugin.finish()
+    assert said(capsys).startswith(f"kept your copy in {PLUGIN} (edited: pyproject.toml)")
+    plugin.file().write_text(solved)  # back to what passed
+    plugin.finish()
+    assert said(capsys) == (f"✔ Done: put the original back in {PLUGIN}, for the next learner. If a file of it is "
+                            "open in an editor tab, reload it: File > Reload File from Disk, or choose Revert (not "
+                            "Overwrite) when JupyterLab says the file changed on disk.")
+    assert repr(plugin) == f"{PLUGIN}: unchanged"
 
 
 def test_chapter_1_invalid_toml_is_one_line_naming_the_file(plugin):
@@ -194,11 +216,8 @@ def test_chapter_1_two_plugins_solution_passes(pair):
      "both plugins install, with toyhost 1.0a28, and their tests pass; but toyhost-notes declares "
      "toyhost>=1.0a27, and its own tests fail with toyhost 1.0a27.",
      "a lower bound promises the plugin works there: state the oldest release its tests pass with"),
-    # Enough for this pair, not for the next plugin.
-    ([(SEARCH, '"toyhost==1.0a27"', '"toyhost>=1.0a27"')],
-     "both plugins install, with toyhost 1.0a28, and their tests pass; but toyhost-notes still pins "
-     "toyhost==1.0a28: the next plugin that needs another host release meets the same refusal.",
-     "an exact pin holds every user to one release: state the oldest release that works instead"),
+    # Enough for this pair, not for the next plugin: toyhost-search's pin alone loosened, in
+    # test_chapter_1_two_plugins_one_pin_loosened_is_not_enough_and_checked_again_unsaved_asks_whether_saved.
     # Pinning the other one to the newer release installs too, but gives up what toyhost-search works with.
     ([(SEARCH, '"toyhost==1.0a27"', '"toyhost==1.0a28"')],
      "toyhost==1.0a28 leaves out toyhost 1.0a27, the release the plugin was written and tested for.",
@@ -219,10 +238,18 @@ def test_chapter_1_two_plugins_a_broken_edit_is_one_line_naming_the_file(pair):
         "fix that in the file and save it, or start again with reset()")
 
 
-def test_chapter_1_two_plugins_checked_again_unsaved_asks_whether_they_were_saved(pair):
+def test_chapter_1_two_plugins_one_pin_loosened_is_not_enough_and_checked_again_unsaved_asks_whether_saved(pair):
+    # Enough for this pair, not for the next plugin.
     pair.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"', SEARCH)
     first = check_both_plugins_install(pair)
-    assert first.note == ""
+    assert (first.passed, first.message, first.hint, first.note) == (
+        False,
+        "both plugins install, with toyhost 1.0a28, and their tests pass; but toyhost-notes still pins "
+        "toyhost==1.0a28: the next plugin that needs another host release meets the same refusal.",
+        "an exact pin holds every user to one release: state the oldest release that works instead",
+        "",
+    )
+    # The learner edits the other file in its editor tab, and checks again without saving.
     again = check_both_plugins_install(pair)
     assert again.message == first.message
     assert again.note == (f"{PAIR}/{NOTES} and {PAIR}/{SEARCH} are exactly as at your last check: "
@@ -244,24 +271,11 @@ def _write(app, *lines):
     app.edit("toyhost-export==0.3a1", "\n".join(lines), "requirements.txt")
 
 
-def test_chapter_3_untouched_requirements_leave_the_host_vulnerable(app):
-    check = check_repaired_environment(app)
-    assert (check.passed, check.message, check.hint) == (
-        False,
-        f"pip installed {APP}, but the host is still toyhost 1.0a27, which the advisory says is vulnerable "
-        "(fixed in 1.0a28).",
-        "toyhost-export 0.3a1 still requires toyhost==1.0a27, which keeps the fix out: ask for the fixed host, "
-        "and for a plugin release that admits it",
-    )
-    assert "Requirement already satisfied: toyhost-export==0.3a1" in check.details
+# Untouched, checked once and again unsaved:
+# test_chapter_3_untouched_requirements_leave_the_host_vulnerable_and_checked_again_ask_whether_saved.
 
 
-def test_chapter_3_solution_passes(app):
-    _write(app, "toyhost-export>=0.3a2", "toyhost>=1.0a28")
-    check = check_repaired_environment(app)
-    assert check.passed, str(check)
-    assert check.message == ("The application now runs toyhost 1.0a28 with toyhost-export 0.3a2, "
-                             "and pip check finds every requirement satisfied.")
+# The solution passes: test_an_edited_file_checked_again_unsaved_asks_whether_it_was_saved_and_the_saved_fix_passes.
 
 
 @pytest.mark.parametrize(("lines", "message", "hint"), [
@@ -269,10 +283,8 @@ def test_chapter_3_solution_passes(app):
      f"pip refuses {APP}: toyhost-export 0.3a1 requires toyhost==1.0a27; your file asks for toyhost==1.0a28.",
      "a pinned plugin and the fixed host cannot both be installed; is there a release of the plugin whose "
      "requirement admits the fix?"),
-    (["toyhost==1.0a28"],
-     "the host is fixed (toyhost 1.0a28), but pip check finds a broken promise: toyhost-export 0.3a1 has "
-     "requirement toyhost==1.0a27, but you have toyhost 1.0a28.",
-     "forcing the host leaves the plugin's pin broken; ask for a plugin release that admits the fix"),
+    # The forced host (toyhost==1.0a28 alone) is checked, twice, in
+    # test_an_edited_file_checked_again_unsaved_asks_whether_it_was_saved_and_the_saved_fix_passes.
     (["toyhost-export>=0.3a2"],
      f"pip installed {APP}, but the host is still toyhost 1.0a27, which the advisory says is vulnerable "
      "(fixed in 1.0a28).",
@@ -536,6 +548,19 @@ def _compile(lock, *options):
         assert bench.uv("pip", "compile", str(frozen), *options, "-o", str(frozen)).ok
 
 
+@pytest.fixture(scope="module")
+def hashed_lock(tmp_path_factory):
+    """The solution's lock, compiled by uv with hashes once for the tests that start from it: each
+    writes it into its own copy (only the comment uv writes at the top names another folder)."""
+    made = WorkingCopy.of_example("app-lock", workspace=tmp_path_factory.mktemp("lock") / "workspace").reset()
+    _compile(made, "--generate-hashes")
+    return made.file("requirements.txt").read_text(encoding="utf-8")
+
+
+def _locked(lock, hashed_lock):
+    lock.file("requirements.txt").write_text(hashed_lock, encoding="utf-8")
+
+
 def _drop_block(lock, project):
     """Remove *project*'s line, its hash and its annotations from a lock uv wrote."""
     text = lock.file("requirements.txt").read_text(encoding="utf-8")
@@ -555,8 +580,8 @@ def test_chapter_4_the_freeze_record_lets_the_substitute_in(lock):
     assert "attacker.invalid" in check.details  # the application's failing test, for the curious
 
 
-def test_chapter_4_solution_passes(lock):
-    _compile(lock, "--generate-hashes")
+def test_chapter_4_solution_passes(lock, hashed_lock):
+    _locked(lock, hashed_lock)
     check = check_hashed_lock(lock)
     assert check.passed, str(check)
     assert check.message == (
@@ -570,8 +595,8 @@ def test_chapter_4_a_lock_compiled_without_hashes_is_still_a_freeze_record(lock)
     assert check_hashed_lock(lock).message.startswith(f"{LOCK} has no hashes: ")
 
 
-def test_chapter_4_a_package_without_its_hash_is_demanded_by_pip(lock):
-    _compile(lock, "--generate-hashes")
+def test_chapter_4_a_package_without_its_hash_is_demanded_by_pip(lock, hashed_lock):
+    _locked(lock, hashed_lock)
     _drop_block(lock, "toyhost")
     lock.file("requirements.txt").write_text(lock.file("requirements.txt").read_text() + "\ntoyhost==1.0a28\n")
     check = check_hashed_lock(lock)
@@ -581,8 +606,8 @@ def test_chapter_4_a_package_without_its_hash_is_demanded_by_pip(lock):
         "application never names too")
 
 
-def test_chapter_4_a_lock_of_the_direct_requirements_only_leaves_a_broken_environment(lock):
-    _compile(lock, "--generate-hashes")
+def test_chapter_4_a_lock_of_the_direct_requirements_only_leaves_a_broken_environment(lock, hashed_lock):
+    _locked(lock, hashed_lock)
     _drop_block(lock, "toyhost")
     check = check_hashed_lock(lock)
     assert (check.passed, check.message, check.hint) == (
@@ -591,8 +616,8 @@ def test_chapter_4_a_lock_of_the_direct_requirements_only_leaves_a_broken_enviro
         "too, pinned and hashed")
 
 
-def test_chapter_4_a_mistyped_hash_is_named(lock):
-    _compile(lock, "--generate-hashes")
+def test_chapter_4_a_mistyped_hash_is_named(lock, hashed_lock):
+    _locked(lock, hashed_lock)
     text = lock.file("requirements.txt").read_text(encoding="utf-8")
     # One digit of toyhost-export's hash off, as when a hash is typed by hand.
     typo = re.sub(r"(toyhost-export==0\.3a2 \\\n\s+--hash=sha256:)([0-9a-f])",
@@ -842,8 +867,16 @@ def answer(check):
 _SAVE = "did you save it in the editor (Ctrl+S / Cmd+S)?"
 
 
-def test_an_unchanged_file_checked_again_asks_whether_it_was_saved(app):
+def test_chapter_3_untouched_requirements_leave_the_host_vulnerable_and_checked_again_ask_whether_saved(app):
     first = check_repaired_environment(app)
+    assert (first.passed, first.message, first.hint) == (
+        False,
+        f"pip installed {APP}, but the host is still toyhost 1.0a27, which the advisory says is vulnerable "
+        "(fixed in 1.0a28).",
+        "toyhost-export 0.3a1 still requires toyhost==1.0a27, which keeps the fix out: ask for the fixed host, "
+        "and for a plugin release that admits it",
+    )
+    assert "Requirement already satisfied: toyhost-export==0.3a1" in first.details
     assert first.note == f"{APP} {STILL_ORIGINAL}"
     # The learner types the fix in the editor tab but does not save: the file the check reads is the same.
     again = check_repaired_environment(app)
@@ -862,6 +895,7 @@ def test_an_unchanged_file_checked_again_asks_whether_it_was_saved(app):
 
 
 def test_an_edited_file_checked_again_unsaved_asks_whether_it_was_saved_and_the_saved_fix_passes(app, capsys):
+    # Chapter 3's forced host: the escape hatch of the chapter that exits 0 and leaves pip check failing.
     _write(app, "toyhost==1.0a28")
     forced = ("the host is fixed (toyhost 1.0a28), but pip check finds a broken promise: toyhost-export 0.3a1 "
               "has requirement toyhost==1.0a27, but you have toyhost 1.0a28.",
@@ -871,25 +905,16 @@ def test_an_edited_file_checked_again_unsaved_asks_whether_it_was_saved_and_the_
     again = WorkingCopy.of_example("app-requirements", workspace=app.workspace).ensure()
     assert answer(check_repaired_environment(again)) == (
         False, *forced, f"{APP} is exactly as at your last check: {_SAVE}")
-    app.file("requirements.txt").write_text("toyhost-export>=0.3a2\ntoyhost>=1.0a28\n", encoding="utf-8")  # saved
+    # The learner types chapter 3's solution, and saves it this time.
+    app.edit("toyhost==1.0a28", "toyhost-export>=0.3a2\ntoyhost>=1.0a28", "requirements.txt")
     solved = check_repaired_environment(again)
     assert (solved.passed, solved.note) == (True, ""), str(solved)
+    assert solved.message == ("The application now runs toyhost 1.0a28 with toyhost-export 0.3a2, "
+                              "and pip check finds every requirement satisfied.")
 
 
-def test_reset_forgets_the_last_check(plugin, capsys):
-    plugin.edit('"toyhost==1.0a27"', '"toyhost>=1.0a28"')
-    check_loosened_pin(plugin)
-    plugin.reset()
-    assert check_loosened_pin(plugin).note == f"{PLUGIN}/pyproject.toml {STILL_ORIGINAL}"
-
-
-def test_a_passing_check_has_no_note_even_when_run_twice(plugin):
-    plugin.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
-    assert check_loosened_pin(plugin).passed
-    again = check_loosened_pin(plugin)
-    assert (again.passed, again.note) == (True, "")
-    assert str(again) == ("✔ Your toyhost-export installs beside toyhost-charts: pip chose toyhost\n"
-                          "  1.0a28, and the plugin's own tests pass.")
+# reset() forgets the last check: test_chapter_1_untouched_copy_is_not_yet_with_a_hint_and_reset_forgets_the_last_check.
+# A passing check run twice has no note: test_chapter_1_solution_passes_again_with_no_note_and_finish_...
 
 
 _FIX_THE_NAME = "fix the name in the file and save it"
@@ -1013,21 +1038,8 @@ def test_finish_keeps_a_copy_whose_check_has_not_passed(fresh, capsys):
     assert fresh.changed() == ["pyproject.toml"]
 
 
-def test_finish_puts_the_original_back_only_for_the_contents_the_check_passed_on(fresh, capsys):
-    fresh.ensure()
-    fresh.edit('"toyhost==1.0a27"', '"toyhost>=1.0a27"')
-    assert check_loosened_pin(fresh).passed
-    solved = fresh.file().read_text()
-    fresh.file().write_text(solved + "# an afterthought\n")  # edited since the ✔
-    capsys.readouterr()
-    fresh.finish()
-    assert said(capsys).startswith(f"kept your copy in {PLUGIN} (edited: pyproject.toml)")
-    fresh.file().write_text(solved)  # back to what passed
-    fresh.finish()
-    assert said(capsys) == (f"✔ Done: put the original back in {PLUGIN}, for the next learner. If a file of it is "
-                            "open in an editor tab, reload it: File > Reload File from Disk, or choose Revert (not "
-                            "Overwrite) when JupyterLab says the file changed on disk.")
-    assert repr(fresh) == f"{PLUGIN}: unchanged"
+# finish() after a ✔ puts the original back only for the contents the check passed on:
+# test_chapter_1_solution_passes_again_with_no_note_and_finish_puts_the_original_back_only_for_it.
 
 
 def run_notebook(notebook, cwd, solutions):
@@ -1047,39 +1059,28 @@ def text(cell):
                    or f"{output.get('ename')}: {output.get('evalue')}" for output in cell.outputs)
 
 
-def magic_notebook(*sources):
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import pinlab.exercises"),
-                                           *(nbformat.v4.new_code_cell(source) for source in sources)])
+def with_cells(notebook, *sources):
+    """*notebook* with code cells of *sources* appended: run in the kernel the notebook's cells ran in
+    (a kernel takes a second or more to start), they come after them and cannot change their outputs."""
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    return notebook
 
 
-def test_a_solution_cell_runs_only_when_asked(tmp_path):
-    notebook = run_notebook(magic_notebook(
-        "%%solution\nanswer = 41\nanswer + 1",
-        "'answer' in dir()",
-        "%%solution apply\nanswer = 41\nanswer + 1",
-        "%%solution aply\nanswer = 0",
-        "%%solution apply\nfrom pinlab.exercises import ExerciseError\n"
-        "raise ExerciseError('workspace/x/pyproject.toml: found neither 1 nor 2; start again with reset()')",
-    ), tmp_path, solutions=False)
-    skipped, defined, applied, misspelt, unapplicable = (" ".join(text(cell).split()) for cell in notebook.cells[1:])
-    assert skipped == ("This cell holds the solution, kept out of Run All: to apply it, change its first line to "
-                       "%%solution apply and run the cell.")
-    assert defined == "False"
-    assert applied == "42"  # the last expression is the cell's result, as in a plain cell
-    assert misspelt == ("%%solution takes one word, apply, not 'aply': change the first line to %%solution apply "
-                        "to run this cell.")
-    assert unapplicable == ("✘ The solution cannot apply: workspace/x/pyproject.toml: found neither 1 nor 2; "
-                            "start again with reset()")
-    assert not [output for cell in notebook.cells for output in cell.outputs if output.output_type == "error"]
-
-
-def test_in_the_kits_own_runs_every_solution_runs_and_a_failing_one_is_an_error(tmp_path):
-    notebook = run_notebook(magic_notebook(
-        "%%solution\nanswer = 41\nanswer + 1",
-        "%%solution\nfrom pinlab.exercises import ExerciseError\nraise ExerciseError('cannot apply')",
-    ), tmp_path, solutions=True)
-    assert text(notebook.cells[1]) == "42"
-    assert [output.output_type for output in notebook.cells[2].outputs] == ["error"]  # nbval and refresh fail
+# What %%solution does with each first line in a learner's kernel; appended to chapter 1's Run All.
+SOLUTION_CELLS_IN_A_LEARNERS_KERNEL = (
+    "%%solution\nanswer = 41\nanswer + 1",
+    "'answer' in dir()",
+    "%%solution apply\nanswer = 41\nanswer + 1",
+    "%%solution aply\nanswer = 0",
+    "%%solution apply\nfrom pinlab.exercises import ExerciseError\n"
+    "raise ExerciseError('workspace/x/pyproject.toml: found neither 1 nor 2; start again with reset()')",
+)
+# In the kit's own runs every solution runs, and one that cannot apply is an error (nbval and refresh
+# fail); appended to the kit's run of chapter 1's exercise.
+SOLUTION_CELLS_IN_THE_KITS_RUN = (
+    "%%solution\nanswer = 41\nanswer + 1",
+    "%%solution\nfrom pinlab.exercises import ExerciseError\nraise ExerciseError('cannot apply')",
+)
 
 
 def exercise_cells(notebook, exercise=None):
@@ -1112,13 +1113,15 @@ def test_every_exercise_keeps_its_solution_out_of_run_all_and_the_learners_copy(
         assert not [source for source in code if ".reset()" in source]
 
 
-def test_run_all_in_a_learners_kernel_keeps_the_edit_and_marks_nothing_solved(tmp_path):
+def test_run_all_in_a_learners_kernel_keeps_the_edit_marks_nothing_solved_and_runs_a_solution_only_when_asked(
+        tmp_path):
     # Chapter 1 as a learner who has started the exercise runs it: Run All, from the first cell.
     copy = WorkingCopy.of_toy("toyhost-export==0.3a1", workspace=tmp_path / "workspace")
     copy.reset()
     copy.edit('"toyhost==1.0a27"', '"toyhost>=1.0a28"')  # not there yet
     edited = copy.file().read_bytes()
-    notebook = run_notebook(nbformat.read(BOOK / "01-the-conflict.ipynb", as_version=4), tmp_path, solutions=False)
+    chapter = nbformat.read(BOOK / "01-the-conflict.ipynb", as_version=4)
+    notebook = run_notebook(with_cells(chapter, *SOLUTION_CELLS_IN_A_LEARNERS_KERNEL), tmp_path, solutions=False)
 
     assert not [(index, text(cell)) for index, cell in enumerate(notebook.cells)
                 if any(output.output_type == "error" for output in cell.get("outputs", []))]
@@ -1139,8 +1142,22 @@ def test_run_all_in_a_learners_kernel_keeps_the_edit_and_marks_nothing_solved(tm
     ]
     assert copy.file().read_bytes() == edited
 
+    # Then, in the same kernel, what %%solution does with each first line.
+    skipped, defined, applied, misspelt, unapplicable = (
+        " ".join(text(cell).split()) for cell in notebook.cells[-len(SOLUTION_CELLS_IN_A_LEARNERS_KERNEL):])
+    assert skipped == ("This cell holds the solution, kept out of Run All: to apply it, change its first line to "
+                       "%%solution apply and run the cell.")
+    assert defined == "False"
+    assert applied == "42"  # the last expression is the cell's result, as in a plain cell
+    assert misspelt == ("%%solution takes one word, apply, not 'aply': change the first line to %%solution apply "
+                        "to run this cell.")
+    assert unapplicable == ("✘ The solution cannot apply: workspace/x/pyproject.toml: found neither 1 nor 2; "
+                            "start again with reset()")
+    assert not [output for cell in notebook.cells for output in cell.get("outputs", []) if output.output_type == "error"]
 
-def test_the_kits_run_of_an_exercise_gives_the_committed_outputs_whatever_the_workspace_held(tmp_path):
+
+def test_the_kits_run_of_an_exercise_gives_the_committed_outputs_whatever_the_workspace_held_and_every_solution_runs(
+        tmp_path):
     # Chapter 1's exercise cells, over a solved copy a killed run left behind: nbval must see the
     # committed outputs (the solved path, which the guide shows), and the copy ends as the original.
     chapter = nbformat.read(BOOK / "01-the-conflict.ipynb", as_version=4)
@@ -1150,7 +1167,11 @@ def test_the_kits_run_of_an_exercise_gives_the_committed_outputs_whatever_the_wo
     committed = [text(cell) for cell in exercise_cells(chapter, 0) if cell.cell_type == "code"]
     section = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell.source)
                                               for cell in exercise_cells(chapter, 0) if cell.cell_type == "code"])
-    run_notebook(section, tmp_path, solutions=True)
-    assert [text(cell) for cell in section.cells] == committed
+    run_notebook(with_cells(section, *SOLUTION_CELLS_IN_THE_KITS_RUN), tmp_path, solutions=True)
+    assert [text(cell) for cell in section.cells[:len(committed)]] == committed
     assert "✔ Your toyhost-export installs beside toyhost-charts" in committed[-2]
     assert repr(copy) == f"{PLUGIN}: unchanged"
+    # Then, in the same kernel: every solution runs, and one that cannot apply is an error.
+    runs, cannot_apply = section.cells[len(committed):]
+    assert text(runs) == "42"
+    assert [output.output_type for output in cannot_apply.outputs] == ["error"]  # nbval and refresh fail
