@@ -246,16 +246,20 @@ def run(
     # One thread per pipe, so that neither pipe fills up and blocks the child while the other is read.
     readers = [_Reader(pipe, max_output, kill) for pipe in (proc.stdout, proc.stderr) if pipe is not None]
     why = None
+    # Waited for in a thread, so that its end is seen at once: Popen.wait(timeout) polls on POSIX,
+    # sleeping up to 50 ms between looks, and a kit runs thousands of short commands.
+    waiter = threading.Thread(target=proc.wait, daemon=True)
+    waiter.start()
     try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        why = f"it had not finished after {timeout:g} s"
-        kill()
-        proc.wait()
+        waiter.join(timeout)
     except BaseException:  # Ctrl-C in a notebook: do not leave the child running
         kill()
         proc.wait()
         raise
+    if waiter.is_alive():
+        why = f"it had not finished after {timeout:g} s"
+        kill()
+        proc.wait()
     for reader in readers:
         # A killed child's own children may still hold the pipe open: do not wait for them forever.
         reader.join(timeout=5 if why or reader.overflowed else None)
