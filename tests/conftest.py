@@ -196,3 +196,13 @@ def pip_audit_of_pinned(_shared_pip_audit, pinned_to_read):
     yield _shared_pip_audit
     assert json.dumps(_shared_pip_audit.report, sort_keys=True) == before, (
         "the test changed the shared pip-audit report: it must change a copy (json.loads(json.dumps(...)))")
+
+
+@pytest.fixture(scope="session")
+def run_shared_folder() -> Path:
+    """A folder of the run's temp folder for what every xdist worker may share (made on first use,
+    by whichever worker asks first): the workers inherit the run's temp folder, which the
+    controller removes at the end. Named without pinlab's prefix, it is no leftover of a test."""
+    folder = Path(tempfile.gettempdir()) / "shared by the run's workers"
+    folder.mkdir(exist_ok=True)  # exist_ok: another worker may have made it
+    return folder

@@ -54,10 +54,13 @@ def source():
 
 
 @pytest.fixture(scope="module")
-def venvs():
-    """One ``python -m venv`` per interpreter for the module (2-5 s each: ensurepip installs pip),
-    copied for each proof; every install into a copy is the participant's own command, for real."""
-    with FreshVenvs() as made:
+def venvs(run_shared_folder):
+    """One ``python -m venv`` per interpreter for the whole run, xdist workers included (2-5 s
+    each: ensurepip installs pip), copied for each proof; every install into a copy is the
+    participant's own command, for real."""
+    shared = run_shared_folder / "fresh venvs"
+    shared.mkdir(exist_ok=True)
+    with FreshVenvs(shared) as made:
         yield made
 
 
@@ -224,7 +227,7 @@ def test_a_stick_for_one_minor_version_installs_on_each_of_its_patch_releases(tm
 
 
 def test_a_fresh_venv_is_a_working_copy_of_what_python_m_venv_made_and_keeps_its_installs_to_itself(
-        tmp_path, source, venvs):
+        tmp_path, source, venvs, run_shared_folder):
     """The copies verify() installs into: this Python's ensurepip pip, living in the copy, which
     pip installs into; the next copy is as fresh as the first."""
     import ensurepip
@@ -246,6 +249,14 @@ def test_a_fresh_venv_is_a_working_copy_of_what_python_m_venv_made_and_keeps_its
         assert Path(prefix).samefile(venv) and pip_version == ensurepip.version()
         seen[venv.name] = "toyhost" in names
     assert seen == {"first venv": True, "second venv": False}
+
+    # Another process's FreshVenvs on the same shared folder (another xdist worker's) copies the
+    # same original: its files are those of the second copy, not those of a python -m venv of its own.
+    third = tmp_path / "third venv"
+    with FreshVenvs(run_shared_folder / "fresh venvs") as other:
+        assert other.make(sys.executable, third) == venvs.make(sys.executable, tmp_path / "fourth venv")
+    pyvenv = [venv / "pyvenv.cfg" for venv in (second, third)]
+    assert pyvenv[0].read_text() == pyvenv[1].read_text() and pyvenv[0].samefile(pyvenv[1])
 
 
 @pytest.mark.parametrize("minors", [("3.10", "3.13")])

@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
 from packaging import tags
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -447,10 +448,15 @@ class FreshVenvs(ThrowawayDir):
     (a tenth of the time of copying 1,500 files): nothing rewrites a file of a venv in place.
     pip writes new files, moves old ones away to uninstall them, and Python replaces a stale
     compiled module by a new file, so the original never sees what was done in a copy.
+
+    With *shared*, a folder the caller keeps (and removes), the originals live there, one per
+    interpreter, and are shared by every process given the same folder (the workers of a test
+    run): the first to ask makes it, under a file lock, and the others wait and copy it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, shared: Path | None = None) -> None:
         super().__init__("fresh-venvs")
+        self._shared = shared
         self._made: dict[str, tuple[Path, Completed]] = {}
 
     def make(self, python: Path | str, venv: Path, env: Mapping[str, str] | None = None,
@@ -458,16 +464,42 @@ class FreshVenvs(ThrowawayDir):
         """Make *venv* with *python*; the result is that of the ``python -m venv`` that made the original."""
         key = str(python)
         if key not in self._made:
-            original = self.path / str(len(self._made)) / "venv"
-            # Its output names the original's folder as verify() names the venv's: <venv-folder>.
-            shown = (placeholders or Placeholders()).merged(Placeholders({str(original.parent): "<venv-folder>"}))
-            made = _make_venv(python, original, env, shown)
+            if self._shared is None:
+                original = self.path / str(len(self._made)) / "venv"
+                made = _make_original(python, original, env, placeholders)
+            else:
+                original, made = self._shared_original(python, env, placeholders)
             if not made.ok:
                 return made
             self._made[key] = (original, made)
         original, made = self._made[key]
         shutil.copytree(original, venv, symlinks=True, copy_function=_link_or_copy)  # bin/python stays a link
         return made
+
+
+    def _shared_original(self, python: Path | str, env: Mapping[str, str] | None,
+                         placeholders: Placeholders | None) -> tuple[Path, Completed]:
+        """The original of *python* in the shared folder, made by whichever process asks first."""
+        assert self._shared is not None
+        # The interpreter's path names its folder: short, and any spelling of a path fits.
+        name = hashlib.sha256(str(python).encode()).hexdigest()[:16]
+        original, record = self._shared / name / "venv", self._shared / f"{name}.json"
+        with FileLock(self._shared / f"{name}.lock"):
+            if record.exists():  # written once the venv was whole: another process made it
+                command, returncode, output = json.loads(record.read_text(encoding="utf-8"))
+                return original, Completed(tuple(command), returncode, output)
+            shutil.rmtree(original.parent, ignore_errors=True)  # what a failed attempt left
+            made = _make_original(python, original, env, placeholders)
+            if made.ok:
+                record.write_text(json.dumps([made.command, made.returncode, made.output]), encoding="utf-8")
+            return original, made
+
+
+def _make_original(python: Path | str, original: Path, env: Mapping[str, str] | None,
+                   placeholders: Placeholders | None) -> Completed:
+    # Its output names the original's folder as verify() names the venv's: <venv-folder>.
+    shown = (placeholders or Placeholders()).merged(Placeholders({str(original.parent): "<venv-folder>"}))
+    return _make_venv(python, original, env, shown)
 
 
 def _link_or_copy(source: str, destination: str) -> None:
