@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from pinlab import Sandbox, toy_index
 from pinlab.index import LocalIndex
@@ -85,18 +86,31 @@ def _files_of(folder: Path) -> dict[str, tuple[int, int]]:
     return {path.name: (path.stat().st_size, path.stat().st_mtime_ns) for path in sorted(folder.iterdir())}
 
 
+def _made_once_per_run(shared: Path, name: str, make) -> Path:
+    """``shared/name/wheelhouse``, filled by *make* in the first worker of the run to ask (under a
+    file lock; the others wait for it): a stick that tests only read is built once per run."""
+    dest, done = shared / name / "wheelhouse", shared / f"{name}.done"
+    with FileLock(shared / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(dest.parent, ignore_errors=True)  # what a failed attempt left
+            make(dest)
+            done.write_text("built\n", encoding="utf-8")
+    return dest
+
+
 @pytest.fixture(scope="module")
-def _room_stick(tmp_path_factory, source):
-    dest = tmp_path_factory.mktemp("room") / "wheelhouse"
+def _room_stick(run_shared_folder, source):
     targets = [Target.here(), Target("windows-amd64", "3.12")]
-    return dest, targets, build(dest, _requirements(source), None, targets, find_links=source.path)
+    dest = _made_once_per_run(run_shared_folder, "room stick", lambda dest: build(
+        dest, _requirements(source), None, targets, find_links=source.path))
+    return dest, targets, sorted(dest.glob("*.whl"))  # what build() returned
 
 
 @pytest.fixture
 def room_stick(_room_stick):
-    """The stick of `_requirements` for this machine and Windows' 3.12, built once per module and
-    shared by the tests that only read it: (its folder, its targets, the wheels build() returned).
-    A test that changes a file in it fails here; such a test copies it first."""
+    """The stick of `_requirements` for this machine and Windows' 3.12, built once per run (every
+    xdist worker's module reads the same) and shared by the tests that only read it: (its folder,
+    its targets, its wheels). A test that changes a file in it fails here; such a test copies it first."""
     dest = _room_stick[0]
     before = _files_of(dest)
     yield _room_stick
@@ -104,15 +118,14 @@ def room_stick(_room_stick):
 
 
 @pytest.fixture(scope="module")
-def _pinlab_stick(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("pinlab-stick") / "wheelhouse"
-    build(dest, "", ROOT, find_links=dest.parent, extras=["lab"])
-    return dest
+def _pinlab_stick(run_shared_folder):
+    return _made_once_per_run(run_shared_folder, "pinlab stick", lambda dest: build(
+        dest, "", ROOT, find_links=dest.parent, extras=["lab"]))
 
 
 @pytest.fixture
 def pinlab_stick(_pinlab_stick):
-    """A stick holding pinlab alone, built from this checkout with its `lab` extra, once per module
+    """A stick holding pinlab alone, built from this checkout with its `lab` extra, once per run
     and shared by the tests that only read it (guarded as `room_stick`)."""
     before = _files_of(_pinlab_stick)
     yield _pinlab_stick
