@@ -359,8 +359,11 @@ def find_interpreters(targets: Sequence[Target], candidates: Sequence[Path | str
     names: list[Path | str] = [sys.executable, *candidates]
     names += [found for minor in sorted(minors) for folder in os.get_exec_path()
               if (found := shutil.which(f"python{minor}", path=folder))]
-    seen, interpreters = set(), []
+    seen, interpreters, asked = set(), [], set()
     for name in names:
+        if os.path.realpath(name) in asked:  # one file under two names (/bin is /usr/bin on Debian 12)
+            continue
+        asked.add(os.path.realpath(name))
         try:
             done = run([name, "-I", _PROBE, "interpreter"], env=clean_env(), merge_output=False)
         except OSError:  # a candidate this machine does not have (/usr/bin/python3.10 on Debian 12)
