@@ -524,7 +524,7 @@ def check_plugin_range(plugin: Any, registry: NpmRegistry) -> Any:
     The copy is packed by the real ``npm pack`` and published into *registry* for the check's
     length only; a fresh copy of the toy application is installed from it with ``npm install``
     (one copy of the host must be left, the fixed one), audited with ``npm audit`` and run with
-    node (the export page must be escaped); last, the plugin is installed beside host
+    node (the export page must be escaped); last, npm resolves the plugin beside host
     1.0.0-alpha.27, the release it was written for, which its range must still admit.
     """
     from .exercises import remembers_verdict
@@ -594,7 +594,9 @@ def _installed_verdict(released: Tarball, wanted: str, registry: NpmRegistry) ->
                          "see .details", str(served))
     with NpmProject(registry) as beside:
         beside.edit_package_json(dependencies={released.name: released.version, _HOST: _WRITTEN_FOR})
-        old_users = beside.npm("install")
+        # The tree npm would install, written to package-lock.json, all that is read here: no
+        # tarball unpacked and no audit (the application's was audited above), 0.09 s of 0.4 s less.
+        old_users = beside.npm("install --package-lock-only --no-audit")
         nested = {folder: version for folder, version in beside.installed().items()
                   if folder.endswith(_HOST) and folder != f"node_modules/{_HOST}"} if old_users.ok else {}
     if not old_users.ok or nested:
