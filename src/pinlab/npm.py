@@ -487,7 +487,7 @@ def check_scoped_override(overrides: dict[str, Any], registry: NpmRegistry) -> A
 
     with NpmProject(registry) as trial:
         trial.edit_package_json(overrides=overrides)
-        installing = trial.npm("install")
+        installing = trial.npm("install --no-audit")  # no verdict here is the audit's: 0.07 s of 0.42 s less
         if not installing.ok:
             error = next((line for line in installing.output.splitlines() if "error" in line),
                          installing.output.strip())
