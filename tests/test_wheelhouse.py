@@ -7,6 +7,7 @@ local folder of toy wheels, so the suite stays offline. A toy project stands in 
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -270,6 +271,22 @@ def test_a_fresh_venv_is_a_working_copy_of_what_python_m_venv_made_and_keeps_its
         assert other.make(sys.executable, third) == venvs.make(sys.executable, tmp_path / "fourth venv")
     pyvenv = [venv / "pyvenv.cfg" for venv in (second, third)]
     assert pyvenv[0].read_text() == pyvenv[1].read_text() and pyvenv[0].samefile(pyvenv[1])
+
+
+def test_a_failed_python_m_venv_is_answered_as_it_failed_and_kept_for_no_one(tmp_path):
+    """A shared folder's python -m venv that fails (here: an interpreter that cannot start) is
+    returned as it failed, and the next process sharing the folder tries again: nothing is kept."""
+    python = os.path.join(os.path.dirname(sys.executable), ".", os.path.basename(sys.executable))  # a name of its own
+    env = {**os.environ, "PYTHONHOME": str(tmp_path / "no such home")}
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    for attempt in ("first venv", "second venv"):
+        with FreshVenvs(shared) as venvs:
+            made = venvs.make(python, tmp_path / attempt, env)
+        assert made.returncode == 1 and "Fatal Python error" in made.output, made
+        assert made.command == (python, "-m", "venv", os.path.join("<venv-folder>", "venv"))
+        assert not (tmp_path / attempt).exists()
+    assert [path.suffix for path in shared.iterdir()] == [".lock"]
 
 
 @pytest.mark.parametrize("minors", [("3.10", "3.13")])
