@@ -479,7 +479,6 @@ class FreshVenvs(ThrowawayDir):
         shutil.copytree(original, venv, symlinks=True, copy_function=_link_or_copy)  # bin/python stays a link
         return made
 
-
     def _shared_original(self, python: Path | str, env: Mapping[str, str] | None,
                          placeholders: Placeholders | None) -> tuple[Path, Completed]:
         """The original of *python* in the shared folder, made by whichever process asks first."""
@@ -491,10 +490,14 @@ class FreshVenvs(ThrowawayDir):
             if record.exists():  # written once the venv was whole: another process made it
                 command, returncode, output = json.loads(record.read_text(encoding="utf-8"))
                 return original, Completed(tuple(command), returncode, output)
-            shutil.rmtree(original.parent, ignore_errors=True)  # what a failed attempt left
+            shutil.rmtree(original.parent, ignore_errors=True)  # what a process stopped half-way left
             made = _make_original(python, original, env, placeholders)
-            if made.ok:
-                record.write_text(json.dumps([made.command, made.returncode, made.output]), encoding="utf-8")
+            if made.ok:  # the record whole or not at all, should this process be stopped now
+                partial = record.with_suffix(".partial")
+                partial.write_text(json.dumps([made.command, made.returncode, made.output]), encoding="utf-8")
+                os.replace(partial, record)
+            else:  # kept for no one: the next to ask tries again
+                shutil.rmtree(original.parent, ignore_errors=True)
             return original, made
 
 
