@@ -383,9 +383,12 @@ def _create_venv(target: Path) -> _Venv:
     try:
         from virtualenv import cli_run
 
-        # No download, no update check: virtualenv seeds pip from the wheels it ships with.
+        # No download, no update check: virtualenv seeds pip from the wheels it ships with. No
+        # activation scripts: a sandbox is run through its interpreter's path, never activated, and
+        # writing the seven of them was a quarter of a sandbox's making (0.005 of 0.017 s of CPU).
         session = cli_run(
-            [str(target), "--no-download", "--no-periodic-update", "--no-setuptools", "--quiet"],
+            [str(target), "--no-download", "--no-periodic-update", "--no-setuptools", "--activators", "",
+             "--quiet"],
             setup_logging=False,
             # No virtualenv.ini of the user's (system_site_packages = true would let every package
             # of the base Python into the sandbox): virtualenv reads this file, which never exists.
