@@ -204,7 +204,8 @@ class Sandbox(ThrowawayDir):
         interpreter would run) rather than by a run of the sandbox's interpreter, since every command's
         :class:`Outcome` holds it: that run (importing importlib.metadata) cost 0.07-0.15 s a
         command. The search path itself is the interpreter's own, asked again whenever the
-        ``.pth`` files of site-packages change (an install may add one, and with it a folder).
+        ``.pth`` files of site-packages change (an install may add one, and with it a folder), and
+        shared by the sandboxes alike (:data:`_SEARCH_PATHS`).
         """
         found = {dist.key: dist.version for dist in installed_on(self._search_path())}
         return {key: found[key] for key in sorted(found) if key not in SEED_PACKAGES}
