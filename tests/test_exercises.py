@@ -721,6 +721,26 @@ def test_chapter_4_a_host_moved_by_hand_keeps_its_old_hash_and_is_refused(relock
         False, f"pip refuses {RELOCK}: the hash for toyhost==1.0a28 is not that of the genuine file.")
 
 
+def test_chapter_4_a_host_moved_by_hand_with_its_genuine_hash_passes_pip_audit_and_fails_pip_check(relock):
+    # The lock keeps the pinned plugin and names the fixed host with the genuine file's hash: it
+    # deploys, pip-audit (which the check asks first) finds nothing, and pip check finds the broken pin.
+    from pinlab.index import sha256
+    from pinlab.toys import build_wheel
+
+    genuine = sha256(build_wheel(find_toy("toyhost==1.0a28")))
+    text = relock.file("requirements.txt").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    at = next(number for number, line in enumerate(lines) if line.startswith("toyhost==1.0a27"))
+    lines[at:at + 2] = ["toyhost==1.0a28 \\\n", f"    --hash=sha256:{genuine}\n"]
+    relock.file("requirements.txt").write_text("".join(lines), encoding="utf-8")
+    check = check_relocked_fix(relock)
+    assert (check.passed, check.message, check.hint) == (
+        False,
+        f"pip installs {RELOCK}, but pip check finds: toyhost-export 0.3a1 has requirement toyhost==1.0a27, "
+        "but you have toyhost 1.0a28.",
+        "the host was moved by hand past the plugin's pin: let the resolver re-lock, and it moves the plugin too")
+
+
 def test_chapter_4_a_broken_relock_line_is_one_line_naming_the_file_and_line(relock):
     relock.edit("toyhost-export==0.3a1", "toyhost-export=>0.3a1", "requirements.txt")
     assert check_relocked_fix(relock) == Check(

@@ -191,6 +191,27 @@ def test_installed_is_what_the_sandboxs_interpreter_lists_even_from_a_folder_a_p
         assert sandbox.installed() == listed == {"toyhost": "1.0a27", "toyhost-extra": "2.0"}
 
 
+def test_a_sandbox_alike_an_earlier_one_searches_its_own_folders_not_the_earlier_ones(toys_index):
+    # The search path is asked of one sandbox's interpreter and re-used for the next one alike (the
+    # same pyvenv.cfg and .pth files), with its own folder put in: a folder that a .pth line names
+    # relative to site-packages is each sandbox's own, and is still searched after the first is gone.
+    def with_extra(sandbox: Sandbox, version: str) -> None:
+        info = sandbox.site_packages / "extra" / f"toyhost_extra-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: toyhost-extra\nVersion: {version}\n",
+                                       encoding="utf-8")
+        (sandbox.site_packages / "extra.pth").write_text("extra\n", encoding="utf-8")
+
+    with Sandbox(toys_index) as first:
+        with_extra(first, "1.0")
+        assert first.installed() == {"toyhost-extra": "1.0"}
+    with Sandbox(toys_index) as second:
+        with_extra(second, "2.0")
+        listed = {dist.key: dist.version for dist in second.environment().distributions
+                  if dist.key not in pinlab.sandbox.SEED_PACKAGES}
+        assert second.installed() == listed == {"toyhost-extra": "2.0"}
+
+
 def test_the_seed_is_linked_from_virtualenvs_app_data_and_removing_a_sandbox_keeps_the_original(toys_index):
     # Linked, pip's modules are compiled once for every sandbox instead of at each one's first pip run.
     from virtualenv.info import fs_supports_symlink
