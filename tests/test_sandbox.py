@@ -140,15 +140,21 @@ def test_a_hostile_environment_changes_nothing(hostile, tmp_path):
 
 
 def test_an_interrupt_while_creating_leaves_nothing(toys_index, monkeypatch):
+    started = []
+
     def interrupted(target):
         target.mkdir(parents=True)
+        started.append(target.parent)  # the sandbox's own folder, with its venv half made
         raise KeyboardInterrupt
 
-    before = leftovers()
     monkeypatch.setattr(pinlab.sandbox, "_create_venv", interrupted)
     with pytest.raises(KeyboardInterrupt):
         Sandbox(toys_index)
-    assert leftovers() == before
+    # Its own folder only: other workers' sandboxes come and go in the same temp folder meanwhile.
+    (folder,) = started
+    assert folder.name.startswith("pinlab-sandbox-")
+    assert not folder.exists()
+    assert folder not in leftovers()
 
 
 def test_an_exception_inside_with_removes_the_sandbox(toys_index):
