@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pinlab import workdir
-from pinlab.workdir import MARK_FILE, OWNER_FILE, ThrowawayDir, in_use, leftovers, sweep
+from pinlab.workdir import MARK_FILE, OWNER_FILE, ThrowawayDir, in_use, leftovers, remove_tree, sweep
 
 
 def test_closing_removes_the_folder():
@@ -132,6 +132,17 @@ def test_liveness_is_the_lock_not_the_pid(temp_root):
         holder.communicate("")  # the holder exits, and its lock goes with it
     assert not in_use(folder)
     assert sweep(temp_root) == [folder]
+    assert not folder.exists()
+
+
+def test_a_folder_removed_while_it_is_judged_is_skipped_without_a_word(temp_root, caplog):
+    """Another process's sandbox may go (its owner closes it) between the listing and the lock:
+    the sweep then has nothing to judge, and nothing to tell the user."""
+    folder = _plant(temp_root / "pinlab-sandbox-closing", _dead_pid())
+    remove_tree(folder)  # as its owner does, after sweep listed it
+    with caplog.at_level(logging.WARNING, logger="pinlab"):
+        assert in_use(folder)  # not ours to remove
+    assert [record.getMessage() for record in caplog.records] == []
     assert not folder.exists()
 
 

@@ -248,9 +248,21 @@ def in_use(folder: Path) -> bool:
     except Timeout:
         return True
     except OSError as exc:
+        if not os.path.lexists(folder):
+            return True  # removed meanwhile, by its owner or another sweep: nothing left to judge
         if folder not in _reported:
             _reported.add(folder)
             log.warning("pinlab: could not tell whether %s is in use (%s); skipped", folder, _reason(exc))
+        return True
+    if not os.path.lexists(folder / MARK_FILE):
+        # The folder went meanwhile (its owner closed it), and filelock, which makes the lock
+        # file's folder if it is missing, may have made it again: undo that, and leave it be.
+        lock.release(force=True)
+        for remove, target in ((os.unlink, owner), (os.rmdir, folder)):
+            try:
+                remove(target)
+            except OSError:
+                pass  # gone already, or not empty: someone else's now
         return True
     # Nobody held it: the owner is gone. Release before removal (Windows keeps locked files).
     lock.release(force=True)
