@@ -22,6 +22,7 @@ machine is ready and 1 when a problem was found, so a setup script can use it.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 import importlib.util
 import os
@@ -379,11 +380,17 @@ def kernel() -> str:
 
 
 def _kernel_in_a_thread() -> str:
-    """The kernel step, in a thread of the doctor's: jupyter_client makes an event loop for the
-    thread it runs in and leaves it open; closed here, not left to the garbage collector."""
+    """The kernel step, in a thread of the doctor's. jupyter_client makes an event loop for the
+    thread it runs in and leaves it open: jupyter_client 8 through jupyter_core's
+    ``ensure_event_loop``, 7 through asyncio's current loop (here one of ours, set beforehand).
+    Both are closed here, not left to the garbage collector (an open loop's socket warns)."""
+    own = asyncio.new_event_loop()
+    asyncio.set_event_loop(own)
     try:
         return kernel()
     finally:
+        asyncio.set_event_loop(None)
+        own.close()
         try:
             from jupyter_core.utils import ensure_event_loop  # the loop jupyter_client made, or a new one
         except ImportError:
