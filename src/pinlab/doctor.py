@@ -6,7 +6,7 @@ checks that it holds nothing it did not install, installs two toys into it with 
 from the local index only, runs pip-audit on it against the local advisory service, measures the
 deepest paths in a sandbox and in the kit's own environment (Windows refuses paths of 260
 characters or more unless long paths are enabled), and starts a Jupyter kernel that imports the
-kit, as JupyterLab will (beside the other steps, which it does not need: 1 s less to wait).
+kit, as JupyterLab will.
 
 The temp folder (``TMPDIR``; on Windows ``TEMP`` and ``TMP``) must be a folder this user can
 write, and where paths are limited it must leave room for a sandbox's files: a sandbox's deepest
@@ -22,7 +22,6 @@ machine is ready and 1 when a problem was found, so a setup script can use it.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.metadata
 import importlib.util
 import os
@@ -226,11 +225,10 @@ def diagnose(
         return (f"deepest paths: {sandbox_depth} characters in a sandbox, {kit_depth} in the kit's environment"
                 + (f" (limit {limit - 1})" if limit else ""))
 
-    # The kernel step needs nothing the others make, and mostly waits for a new process to start:
-    # it runs beside them (1 s of a participant's wait saved), and is shown last, as before. So
-    # does the walk through the kit's environment for the paths step (thousands of files).
-    with ThreadPoolExecutor(max_workers=2) as beside:
-        kernel_step = beside.submit(_attempt, "kernel", _kernel_in_a_thread)
+    # The walk through the kit's environment for the paths step (thousands of files) runs beside
+    # the steps that install. The kernel step runs last, in this thread: started from another
+    # thread, the lowest jupyter_client (7.x) left an event loop open, whose socket warned.
+    with ThreadPoolExecutor(max_workers=1) as beside:
         kit_depth_measured = beside.submit(_deepest, Path(sys.prefix))
         try:
             step("python", check_python)
@@ -242,9 +240,9 @@ def diagnose(
             step("uv", check_uv, needs=["sandbox"])
             step("audit", check_audit, needs=["sandbox", "pip"])
             step("paths", check_paths, needs=["sandbox"])
+            step("kernel", kernel)
         finally:
             made.close()
-        steps.append(kernel_step.result())
     return steps
 
 
@@ -377,26 +375,6 @@ def kernel() -> str:
         raise _Problem(f"the Jupyter kernel (python3) cannot import pinlab: {said}; install the kit into the "
                        "environment that runs JupyterLab, and start JupyterLab from it")
     return f"a python3 kernel started and imported pinlab, at {said} (jupyter_client {client_version}; {lab})"
-
-
-def _kernel_in_a_thread() -> str:
-    """The kernel step, in a thread of the doctor's. jupyter_client makes an event loop for the
-    thread it runs in and leaves it open: jupyter_client 8 through jupyter_core's
-    ``ensure_event_loop``, 7 through asyncio's current loop (here one of ours, set beforehand).
-    Both are closed here, not left to the garbage collector (an open loop's socket warns)."""
-    own = asyncio.new_event_loop()
-    asyncio.set_event_loop(own)
-    try:
-        return kernel()
-    finally:
-        asyncio.set_event_loop(None)
-        own.close()
-        try:
-            from jupyter_core.utils import ensure_event_loop  # the loop jupyter_client made, or a new one
-        except ImportError:
-            pass  # no Jupyter here: no loop was made
-        else:
-            ensure_event_loop().close()
 
 
 def _this_machines_path_limit() -> int | None:
