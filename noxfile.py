@@ -86,12 +86,6 @@ def minimums(session: nox.Session) -> None:
                 # The chapters name the tool versions of their outputs, those of uv.lock: checked
                 # by `tests`, where those are installed, not here at the lower bounds.
                 "--deselect=tests/test_lessons.py::test_each_chapter_states_the_tool_versions_of_its_outputs",
-                # At the lowest jupyter_client (7.4.9) an event loop of a kernel run in-process is
-                # sometimes left open, and its ResourceWarnings (the loop's, its socket's) at garbage collection fail
-                # whichever test is running then (one run in two, since tests are shared out one by
-                # one). Not yet traced to its maker; `tests` keeps every warning an error.
-                "-W", "ignore:unclosed event loop:ResourceWarning",
-                "-W", "ignore:unclosed <socket.socket:ResourceWarning",
                 *PARALLEL, *session.posargs)
 
 

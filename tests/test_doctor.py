@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -270,8 +271,9 @@ def test_the_summary_names_what_was_not_ready_or_not_tried():
     assert doctor.summary(steps[:1] + steps[3:], 9.8, (3, 13, 1)).endswith(" · 9.8 s")
 
 
-def test_a_kernel_spec_left_by_a_deleted_environment_is_a_problem_naming_it(tmp_path, monkeypatch):
-    """JupyterLab starts the python3 kernel a spec names, and a spec outlives the venv it was made in."""
+@pytest.fixture
+def kernel_spec_of_a_deleted_environment(tmp_path, monkeypatch):
+    """The python3 kernel spec Jupyter finds names a venv since deleted: (the spec's folder, its python)."""
     spec = tmp_path / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
     gone = tmp_path / "old-venv" / "bin" / "python"
@@ -279,6 +281,12 @@ def test_a_kernel_spec_left_by_a_deleted_environment_is_a_problem_naming_it(tmp_
         {"argv": [str(gone), "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python 3",
          "language": "python"}))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return spec, gone
+
+
+def test_a_kernel_spec_left_by_a_deleted_environment_is_a_problem_naming_it(kernel_spec_of_a_deleted_environment):
+    """JupyterLab starts the python3 kernel a spec names, and a spec outlives the venv it was made in."""
+    spec, gone = kernel_spec_of_a_deleted_environment
     with pytest.raises(doctor._Problem) as caught:
         doctor.kernel()
     missing = "[WinError 2] The system cannot find the file specified" if os.name == "nt" else \
@@ -286,3 +294,28 @@ def test_a_kernel_spec_left_by_a_deleted_environment_is_a_problem_naming_it(tmp_
     assert str(caught.value) == (
         f"the python3 kernel did not start: {missing}; JupyterLab could not run the chapters: check the kernel "
         f"spec in {spec}")
+
+
+def test_the_kernel_step_leaves_no_event_loop_open_behind_it(kernel_spec_of_a_deleted_environment):
+    """Run in-process (a script calling the doctor, or a test), the kernel step left the thread an
+    open event loop with jupyter_client 7 (nox -s minimums): when the next code set a loop of its
+    own, as nbclient does, the dropped loop and its socket warned at garbage collection, failing
+    whatever ran then. A kernel that cannot start takes the same path, in a fraction of a second.
+    In a process of its own: pytest's records of earlier tests can keep such a loop alive."""
+    script = textwrap.dedent("""\
+        import asyncio, gc
+        from pinlab import doctor
+        try:
+            doctor.kernel()
+        except doctor._Problem as problem:
+            print(problem)
+        replacement = asyncio.new_event_loop()
+        asyncio.set_event_loop(replacement)  # the next user of this thread, e.g. nbclient
+        asyncio.set_event_loop(None)
+        replacement.close()
+        gc.collect()
+        """)
+    done = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", script], capture_output=True,
+                          text=True, env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}, check=True)
+    assert done.stdout.startswith("the python3 kernel did not start: "), done
+    assert "ResourceWarning" not in done.stderr, done.stderr

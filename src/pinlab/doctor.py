@@ -22,6 +22,8 @@ machine is ready and 1 when a problem was found, so a setup script can use it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.metadata
 import importlib.util
 import os
@@ -29,7 +31,7 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,8 +228,7 @@ def diagnose(
                 + (f" (limit {limit - 1})" if limit else ""))
 
     # The walk through the kit's environment for the paths step (thousands of files) runs beside
-    # the steps that install. The kernel step runs last, in this thread: started from another
-    # thread, the lowest jupyter_client (7.x) left an event loop open, whose socket warned.
+    # the steps that install. The kernel step runs last, in this thread.
     with ThreadPoolExecutor(max_workers=1) as beside:
         kit_depth_measured = beside.submit(_deepest, Path(sys.prefix))
         try:
@@ -323,6 +324,35 @@ def isolation(sandbox: Sandbox) -> str:
     return "a fresh sandbox holds only pip, as virtualenv seeds it"
 
 
+@contextlib.contextmanager
+def _an_event_loop_of_its_own() -> Iterator[None]:
+    """Give the kernel step an event loop of its own, closed afterwards.
+
+    jupyter_client runs its asynchronous code in this thread's event loop. jupyter_client 7
+    (which the lowest ipykernel we allow, 6.4, brings) makes one with asyncio's ``get_event_loop``
+    and leaves it set and open. The next code to set a loop then drops it, and its socket warns at garbage
+    collection in whatever runs then (``nox -s minimums``: an in-process doctor run, then a test's
+    nbclient). jupyter_client 8 uses a loop that jupyter_core makes and keeps. Where a loop is
+    already running here (the doctor called from a notebook cell), jupyter_client uses that loop,
+    and nothing is changed.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        yield
+        return
+    own = asyncio.new_event_loop()
+    asyncio.set_event_loop(own)
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop(None)
+        own.close()
+
+
+@_an_event_loop_of_its_own()
 def kernel() -> str:
     """The kernel step: start the Jupyter kernel JupyterLab would start (``python3``), and import
     the kit in it. Not tried where Jupyter is not installed."""
