@@ -232,18 +232,17 @@ def test_a_proxy_a_global_index_setting_and_an_unwritable_cache_change_nothing(t
         "sudo chown -R $USER ~/.cache) or set PINLAB_CACHE to a folder you can write."]
 
 
-def test_missing_uv_pip_audit_and_jupyter_and_a_path_over_the_limit_are_each_said(monkeypatch, capsys):
-    """One doctor run for four independent problems (each run takes seconds): uv missing, and what
+def test_missing_uv_and_jupyter_and_a_path_over_the_limit_are_each_said_and_pip_installs_what_is_audited(
+        monkeypatch, capsys):
+    """One doctor run for three independent problems (each run takes seconds): uv missing, and what
     a Windows laptop without long paths would see, with this machine's deepest path, are problems,
-    each with its fix; and a kit installed without its workshop requirements: pip-audit missing is
-    a problem (chapters 3 and 5 need it); Jupyter missing is only not tried (the doctor may run
-    outside the lab)."""
+    each with its fix; Jupyter missing is only not tried (the doctor may run outside the lab).
+    Without uv, the audit step installs what it audits with pip, and still proves pip-audit."""
     def no_uv():
         raise FileNotFoundError("uv is not installed: pip install uv")
 
     monkeypatch.setattr(pinlab.sandbox, "uv_binary", no_uv)
-    monkeypatch.setitem(sys.modules, "pip_audit", None)  # what an import finds when it is not installed
-    monkeypatch.setitem(sys.modules, "jupyter_client.manager", None)
+    monkeypatch.setitem(sys.modules, "jupyter_client.manager", None)  # what an import finds when it is not installed
     assert doctor.main([], path_limit=60) == 1
     lines = {line.split()[1]: line for line in _lines(capsys)[1:-2]}
     assert re.fullmatch(r"✘ uv      uv not found: install the kit with its dependencies \(uv is one of them\), or "
@@ -254,11 +253,22 @@ def test_missing_uv_pip_audit_and_jupyter_and_a_path_over_the_limit_are_each_sai
         r"machine's limit of 59: enable long paths \(Windows: LongPathsEnabled\), or move the kit and TEMP to short "
         r"folders such as C:\\pinlab and C:\\tmp  \(\d+\.\d s\)",
         lines["paths"])
+    assert re.fullmatch(r"✔ audit   pip-audit \d\S* found TOYSEC-2026-1 in toyhost 1\.0a27, asking the local "
+                        r"advisory service  \(\d+\.\d s\)", lines["audit"])
+    assert lines["kernel"].startswith(
+        "– kernel  not tried: jupyter_client is not installed here (the workshop installs it with JupyterLab)  (")
+
+
+def test_pip_audit_missing_is_a_problem_with_its_fix(monkeypatch, capsys):
+    """A kit installed without its workshop requirements: chapters 3 and 5 need pip-audit."""
+    monkeypatch.setitem(sys.modules, "pip_audit", None)
+    monkeypatch.setitem(sys.modules, "jupyter_client.manager", None)  # not what this test is about (a kernel takes a second)
+    assert doctor.main([]) == 1
+    lines = {line.split()[1]: line for line in _lines(capsys)[1:-2]}
     assert lines["audit"].startswith(
         "✘ audit   pip-audit is not installed beside pinlab: chapters 3 and 5 run it; install the kit with the "
         "workshop's requirements (wheelhouse/requirements.txt), or `pip install pip-audit`  (")
-    assert lines["kernel"].startswith(
-        "– kernel  not tried: jupyter_client is not installed here (the workshop installs it with JupyterLab)  (")
+    assert [name for name, line in lines.items() if line.startswith("✘")] == ["audit"]
 
 
 def test_the_summary_names_what_was_not_ready_or_not_tried():
