@@ -31,6 +31,7 @@ html_theme_options = {
 }
 # Relative to this file's folder (the configuration directory), not to book/.
 html_static_path = ["book/_static"]
+html_favicon = "book/_static/favicon.svg"  # ≥, the lesson; browsers also stop asking for /favicon.ico
 html_css_files = ["pinlab.css"]  # long output lines wrap instead of hiding past a scroll bar
 # Without a default mode, a first visit (empty localStorage) logs "Got invalid theme mode: ."
 # as a console error (pydata/pydata-sphinx-theme#1635); tests/test_guide_in_browser.py checks.

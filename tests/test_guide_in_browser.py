@@ -148,9 +148,7 @@ class Visit:
         self.page.on("request", lambda r: None if r.url.startswith(guide) else self.outside.append(r.url))
 
         def console(message: ConsoleMessage) -> None:
-            # Chromium asks every site for /favicon.ico when a page names no icon (the guide names
-            # none), and logs the 404: the browser's own request, not the guide's.
-            if message.type == "error" and message.location.get("url") != f"{guide}favicon.ico":
+            if message.type == "error":
                 self.problems.append(f"console error: {message.text}")
 
         self.page.on("console", console)
