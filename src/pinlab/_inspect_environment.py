@@ -21,7 +21,7 @@ import importlib.metadata as metadata  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
-from typing import Any, Dict, List, Optional  # noqa: E402
+from typing import Any, Dict, List, Optional, Tuple  # noqa: E402
 
 
 def full_version(info: Any) -> str:
@@ -50,18 +50,42 @@ def distributions(path: Optional[List[str]] = None) -> List[Dict[str, Any]]:
 
     pinlab also calls this in its own process, with a sandbox's search path
     (:func:`pinlab.environment.installed_on`): one reader, whichever process runs it."""
-    seen, found = set(), []
+    return survey(path)[0]
+
+
+def survey(path: Optional[List[str]] = None) -> Tuple[List[Dict[str, Any]], List[Dict[str, str]],
+                                                     List[Dict[str, str]]]:
+    """The distributions on *path* (the first copy of each), those that cannot be read (no
+    METADATA, no Name, no Version: each with its folder and what is wrong), and the later copies
+    of a name the first one shadows (each with its folder and the first one's)."""
+    first: Dict[str, Dict[str, Any]] = {}
+    found, unreadable, shadowed = [], [], []
     for dist in metadata.distributions() if path is None else metadata.distributions(path=path):
+        # importlib.metadata has no public name for a distribution's folder; PathDistribution,
+        # the one every installer's dist-info folder gives, keeps it in _path.
+        folder = str(getattr(dist, "_path", "") or "?")
+        if not (dist.read_text("METADATA") or dist.read_text("PKG-INFO")):
+            unreadable.append({"folder": folder, "problem": "it has no METADATA file"})
+            continue
         # A broken dist-info may have no Name; asking for a missing key warns (Python 3.12+).
         name = dist.metadata["Name"] if "Name" in dist.metadata else None
-        key = re.sub(r"[-_.]+", "-", name or "").lower()
-        if not name or key in seen:
-            continue  # the first copy on sys.path is the one Python imports
-        seen.add(key)
+        version = dist.metadata["Version"] if "Version" in dist.metadata else None
+        if not name or not version:
+            requires = dist.requires or []
+            declares = " (it declares %d requirement%s)" % (len(requires), "s" * (len(requires) != 1))
+            unreadable.append({"folder": folder,
+                               "problem": "its METADATA has no %s%s" % ("Name" if not name else "Version", declares)})
+            continue
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in first:  # the first copy on sys.path is the one Python imports
+            shadowed.append({"name": first[key]["name"], "folder": folder, "version": version,
+                             "used": first[key]["folder"]})
+            continue
         direct_url = dist.read_text("direct_url.json")
-        found.append({"name": name, "version": dist.version, "requires": dist.requires or [],
+        first[key] = {"name": name, "folder": folder}
+        found.append({"name": name, "version": version, "requires": dist.requires or [],
                       "direct_url": json.loads(direct_url).get("url") if direct_url else None})
-    return found
+    return found, unreadable, shadowed
 
 
 def wheel_tags(kit_packaging: str) -> List[str]:
@@ -126,7 +150,7 @@ def fallback_tags() -> Optional[List[str]]:
 
 
 def main(argv: List[str]) -> None:
-    markers, found = marker_values(), distributions()
+    markers, (found, unreadable, shadowed) = marker_values(), survey()
     found_tags: Optional[List[str]]
     try:
         found_tags = wheel_tags(argv[0]) if argv else None
@@ -135,7 +159,8 @@ def main(argv: List[str]) -> None:
             found_tags = fallback_tags()
         except Exception:
             found_tags = None
-    print(json.dumps({"markers": markers, "distributions": found, "tags": found_tags}))
+    print(json.dumps({"markers": markers, "distributions": found, "tags": found_tags,
+                      "unreadable": unreadable, "shadowed": shadowed}))
 
 
 if __name__ == "__main__":

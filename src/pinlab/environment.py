@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from .process import Completed, Stopped, clean_env, run
-from .requirements import Source, UnusableInput, from_requires_dist
+from .requirements import Source, UnusableInput, _first_line, from_requires_dist
 
 # Runs in the target interpreter, standard library only (that interpreter may have neither pinlab
 # nor packaging): a file of its own, so that it is linted and typed like the rest.
@@ -80,6 +80,34 @@ class Missing:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """An installed distribution whose metadata cannot be read: it is installed, but cannot be judged."""
+
+    folder: str
+    """Its ``.dist-info`` (or ``.egg-info``) folder, as the target interpreter names it."""
+    problem: str
+    """What is wrong, e.g. ``its METADATA has no Name (it declares 1 requirement)``."""
+
+    @property
+    def label(self) -> str:
+        return f"installed {Path(self.folder).name}"
+
+
+@dataclass(frozen=True)
+class Shadowed:
+    """A later copy of an installed name: Python imports the first copy on sys.path, not this one."""
+
+    name: str
+    """The name, as the copy Python imports writes it."""
+    version: str
+    """This copy's version."""
+    folder: str
+    """This copy's folder."""
+    used: str
+    """The folder of the copy Python imports (first on sys.path)."""
+
+
+@dataclass(frozen=True)
 class Environment:
     """An interpreter's installed distributions and the values its markers are evaluated with."""
 
@@ -94,14 +122,20 @@ class Environment:
     :func:`packaging.tags.sys_tags` computes them there; None if not known."""
     missing: tuple[Missing, ...] = field(default=(), repr=False)
     """Every requirement that applies in this environment and names nothing installed."""
+    unreadable: tuple[Unreadable, ...] = field(default=(), repr=False)
+    """Distributions whose metadata cannot be read (no METADATA, no Name): not in :attr:`distributions`."""
+    shadowed: tuple[Shadowed, ...] = field(default=(), repr=False)
+    """Later copies of an installed name, which Python does not import: not in :attr:`distributions`."""
 
     @classmethod
     def of(cls, markers: Mapping[str, str], distributions: Iterable[Installed],
-           tags: Iterable[str] | None = None) -> Environment:
+           tags: Iterable[str] | None = None, unreadable: Iterable[Unreadable] = (),
+           shadowed: Iterable[Shadowed] = ()) -> Environment:
         """The environment made of *distributions*, its requirements evaluated with *markers*."""
         distributions = tuple(sorted(distributions, key=lambda dist: dist.key))
         edges, missing = _edges(distributions, markers)
-        return cls(dict(markers), distributions, edges, frozenset(tags) if tags is not None else None, missing)
+        return cls(dict(markers), distributions, edges, frozenset(tags) if tags is not None else None, missing,
+                   tuple(unreadable), tuple(shadowed))
 
     def get(self, name: str) -> Installed | None:
         key = canonicalize_name(name)
@@ -177,14 +211,14 @@ def read_environment(python: str | Path | None = None) -> Environment:
     except Stopped as exc:
         raise UnusableInput(f"{label}: not a Python interpreter that can list its packages "
                             f"(stopped: {exc.reason})") from None
-    distributions, markers, tags = _listing(result)
+    distributions, markers, tags, unreadable, shadowed = _listing(result)
     if distributions is None:
         if not result.ok:
             why = result.status + (f": {_last_line(result.output)}" if result.output.strip() else ", no output")
         else:
             why = f"its output is not the expected JSON: {_last_line(result.output) or 'no output'}"
         raise UnusableInput(f"{label}: not a Python 3.8+ interpreter that can list its packages ({why})")
-    return Environment.of(markers, distributions, tags)
+    return Environment.of(markers, distributions, tags, unreadable, shadowed)
 
 
 def installed_on(search_path: Iterable[str]) -> list[Installed]:
@@ -199,21 +233,26 @@ def installed_on(search_path: Iterable[str]) -> list[Installed]:
             for d in distributions(list(search_path))]
 
 
-def _listing(result: Completed) -> tuple[list[Installed] | None, dict, list[str] | None]:
-    """The distributions, marker values and tags the script printed; None if it printed something else."""
+def _listing(result: Completed) -> tuple[list[Installed] | None, dict, list[str] | None,
+                                         list[Unreadable], list[Shadowed]]:
+    """The distributions, marker values, tags, unreadable distributions and shadowed copies the
+    script printed; None for the distributions if it printed something else."""
     if not result.ok:
-        return None, {}, None
+        return None, {}, None, [], []
     try:
         data = json.loads(result.output)
         markers, found, tags = data["markers"], data["distributions"], data.get("tags")
         distributions = [Installed(d["name"], d["version"], tuple(d["requires"]), d.get("direct_url")) for d in found]
+        unreadable = [Unreadable(str(d["folder"]), str(d["problem"])) for d in data.get("unreadable", [])]
+        shadowed = [Shadowed(str(d["name"]), str(d["version"]), str(d["folder"]), str(d["used"]))
+                    for d in data.get("shadowed", [])]
         if not (isinstance(markers, dict) and all(isinstance(v, str) for v in markers.values())
                 and all(isinstance(d.name, str) and isinstance(d.version, str) for d in distributions)
                 and (tags is None or isinstance(tags, list))):
             raise TypeError
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
-        return None, {}, None
-    return distributions, markers, tags
+        return None, {}, None, [], []
+    return distributions, markers, tags, unreadable, shadowed
 
 
 def _last_line(output: str) -> str:
@@ -273,23 +312,23 @@ def applies(requirement: Requirement, markers: Mapping[str, str], extras: Iterab
 
 def installed_source(name: str, python: str | Path | None = None) -> Source:
     """The requirements of the installed distribution *name*, as a lint input."""
-    environment = read_environment(python)
-    dist = environment.get(name)
-    label = f"installed {name}"
-    if dist is None:
-        raise UnusableInput(f"--installed {name}: no distribution of that name is installed")
-    return from_requires_dist(dist.name, dist.version, list(dist.requires), label, "installed")
+    (source,) = installed_sources([name], python)
+    return source
 
 
 def installed_sources(names: Iterable[str] | None = None, python: str | Path | None = None) -> list[Source]:
     """Installed distributions as lint inputs, the environment read once (one subprocess).
 
-    *names* picks distributions, in that order; None takes every one, sorted by name.
+    *names* picks distributions, in that order; None takes every one, sorted by name, then each
+    distribution whose metadata cannot be read, as an input that was not checked. An environment
+    is many inputs: one distribution's broken metadata (an invalid requirement) makes that one
+    "not checked", and the others are still linted. A copy shadowed by an earlier one on sys.path
+    is noted on the copy Python imports, the one linted.
     """
     environment = read_environment(python)
     label = f"--python {Path(python).as_posix()}" if python is not None else "this Python"
     if names is None:
-        if not environment.distributions:
+        if not environment.distributions and not environment.unreadable:
             raise UnusableInput(f"--all-installed: {label} has no installed distributions")
         chosen = list(environment.distributions)
     else:
@@ -299,5 +338,28 @@ def installed_sources(names: Iterable[str] | None = None, python: str | Path | N
             if dist is None:
                 raise UnusableInput(f"--installed {name}: no distribution of that name is installed")
             chosen.append(dist)
-    return [from_requires_dist(dist.name, dist.version, list(dist.requires), f"installed {dist.name}", "installed")
-            for dist in chosen]
+    sources = [_installed_source(dist, environment) for dist in chosen]
+    if names is None:
+        sources += [Source(broken.label, "installed", "", None, (),
+                           unchecked=(f"{broken.problem}, so it cannot be linted ({broken.folder})",))
+                    for broken in environment.unreadable]
+    return sources
+
+
+def _installed_source(dist: Installed, environment: Environment) -> Source:
+    """One installed distribution as a lint input: its readable requirements, what is not, and
+    the copies of it that Python does not import."""
+    label = f"installed {dist.name}"
+    readable, unchecked = [], []
+    for written in dist.requires:
+        try:
+            Requirement(written)
+        except InvalidRequirement as exc:
+            unchecked.append(f"its metadata has an invalid requirement {written!r} ({_first_line(exc)})")
+        else:
+            readable.append(written)
+    source = from_requires_dist(dist.name, dist.version, readable, label, "installed")
+    notes = [f"another copy, {copy.name} {copy.version} in {copy.folder}, is shadowed: this one, in {copy.used}, "
+             "is first on sys.path, the one Python imports and the one linted"
+             for copy in environment.shadowed if canonicalize_name(copy.name) == dist.key]
+    return replace(source, unchecked=tuple(unchecked), notes=tuple(notes))

@@ -379,7 +379,10 @@ def format_text(report: Report) -> str:
         version = f" {source.version}" if source.version else ""
         count = len(source.declared)
         named = f"{source.project}{version}: " if source.project else ""  # setup.py projects: no name here
-        lines.append(f"{source.label} ({named}{count} requirement{'s' * (count != 1)})")
+        if source.kind == "installed" and not source.project:
+            lines.append(source.label)  # an installed distribution whose metadata could not be read
+        else:
+            lines.append(f"{source.label} ({named}{count} requirement{'s' * (count != 1)})")
         findings = [finding for finding in report.findings if finding.input == source.label]
         for finding in findings:
             lines.append(f"  {finding.code} {finding.severity:<7} {finding.requirement}  [{finding.where}]")
