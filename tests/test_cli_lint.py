@@ -1,0 +1,120 @@
+"""``pinlab lint`` on real environments and repositories as an exploratory tester found them:
+broken distributions, a bad requirement among many, a uv workspace root, lockstep look-alikes.
+
+Each environment is a real virtual environment (``python -m venv --without-pip``) whose
+site-packages gets the dist-info folders a broken install leaves; its own interpreter reads it.
+Each test asserts what a user sees: the whole output and the exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import build, pinlab_here, write_project
+from pinlab.process import clean_env, run
+
+
+def pinlab(*args: str, cwd: Path):
+    return pinlab_here(*args, cwd=cwd, merge_output=False)
+
+
+def make_venv(folder: Path) -> tuple[Path, Path]:
+    """A real venv without pip: its interpreter and its site-packages."""
+    assert run([sys.executable, "-m", "venv", "--without-pip", str(folder)], env=clean_env()).ok
+    python = next(p for p in folder.glob("*/python*") if p.name in ("python", "python.exe"))
+    result = run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], env=clean_env())
+    return python, Path(result.output.strip())
+
+
+def dist_info(site: Path, folder: str, metadata: str | None) -> Path:
+    """A ``.dist-info`` folder in *site*, with this METADATA text (None: no METADATA file)."""
+    path = site / folder
+    path.mkdir(parents=True)
+    if metadata is not None:
+        (path / "METADATA").write_text(metadata, encoding="utf-8")
+    return path
+
+
+def meta(name: str | None, version: str, *requires: str, metadata_version: str = "2.1") -> str:
+    lines = [f"Metadata-Version: {metadata_version}", *([f"Name: {name}"] if name else []), f"Version: {version}"]
+    return "\n".join([*lines, *(f"Requires-Dist: {r}" for r in requires)]) + "\n"
+
+
+# -- item 1: broken distributions are named, never dropped ---------------------------------------------
+
+def test_all_installed_names_each_distribution_it_cannot_read_as_not_checked(tmp_path):
+    python, site = make_venv(tmp_path / "v env")
+    dist_info(site, "good-1.0.dist-info", meta("good", "1.0", "bar>=2"))
+    noname = dist_info(site, "noname-1.0.dist-info", meta(None, "1.0", "baz==1"))
+    nometa = dist_info(site, "nometa-1.0.dist-info", None)
+    result = pinlab("lint", "--all-installed", "--python", str(python), cwd=tmp_path)
+    # Before: "installed good ... All clear: nothing is pinned or capped.", exit 0.
+    assert (result.returncode, result.output) == (1, (
+        "installed good (good 1.0: 1 requirement)\n"
+        "  no pins, no caps\n"
+        "installed noname-1.0.dist-info\n"
+        f"  not checked: its METADATA has no Name (it declares 1 requirement), so it cannot be linted ({noname})\n"
+        "installed nometa-1.0.dist-info\n"
+        f"  not checked: it has no METADATA file, so it cannot be linted ({nometa})\n"
+        "No pins or caps in what could be read.\n"
+        "Not checked: installed noname-1.0.dist-info, installed nometa-1.0.dist-info (see 'not checked' above), "
+        "so this is not all clear.\n"))
+
+
+def test_an_environment_of_broken_distributions_only_is_not_checked_not_unusable(tmp_path):
+    python, site = make_venv(tmp_path / "venv")
+    nometa = dist_info(site, "nometa-1.0.dist-info", None)
+    result = pinlab("lint", "--all-installed", "--python", str(python), cwd=tmp_path)
+    assert (result.returncode, result.output) == (1, (
+        "installed nometa-1.0.dist-info\n"
+        f"  not checked: it has no METADATA file, so it cannot be linted ({nometa})\n"
+        "No pins or caps in what could be read.\n"
+        "Not checked: installed nometa-1.0.dist-info (see 'not checked' above), so this is not all clear.\n"))
+
+
+def test_a_shadowed_copy_is_said_and_the_one_python_imports_is_linted(tmp_path):
+    python, site = make_venv(tmp_path / "venv")
+    first = dist_info(site, "dup-1.0.dist-info", meta("dup", "1.0", "bar>=1"))
+    later = tmp_path / "other dir"  # after site-packages on sys.path, as a .pth file puts it
+    second = dist_info(later, "dup-2.0.dist-info", meta("Dup", "2.0", "bar==1"))
+    (site / "other.pth").write_text(f"{later}\n", encoding="utf-8")
+    for args in (["--all-installed"], ["--installed", "dup"]):
+        result = pinlab("lint", *args, "--python", str(python), cwd=tmp_path)
+        # Before: the first copy alone, no word of the second.
+        assert (result.returncode, result.output) == (0, (
+            "installed dup (dup 1.0: 1 requirement)\n"
+            f"  note: another copy, dup 2.0 in {second}, is shadowed: this one, in {first}, is first on sys.path, "
+            "the one Python imports and the one linted\n"
+            "All clear: nothing is pinned or capped.\n")), args
+
+
+# -- item 2: one bad requirement does not stop an environment ---------------------------------------------
+
+def test_an_invalid_installed_requirement_makes_that_distribution_not_checked_and_the_rest_linted(tmp_path):
+    python, site = make_venv(tmp_path / "venv")
+    dist_info(site, "badreq-1.0.dist-info", meta("badreq", "1.0", "foo ==", "bar>=2"))
+    dist_info(site, "other-1.0.dist-info", meta("other", "1.0", "bar==2"))
+    why = "Expected semicolon (after name with no version specifier) or end"
+    result = pinlab("lint", "--all-installed", "--python", str(python), cwd=tmp_path)
+    # Before: exit 2, "installed badreq: invalid requirement 'foo ==' ...", and other's pin never shown.
+    assert (result.returncode, result.output) == (1, (
+        "installed badreq (badreq 1.0: 1 requirement)\n"
+        f"  not checked: its metadata has an invalid requirement 'foo ==' ({why})\n"
+        "installed other (other 1.0: 1 requirement)\n"
+        "  PIN001 error   bar==2  [dependencies]\n"
+        "    exact pin: users can install no other release of bar beside this library, not even one that fixes "
+        "a bug\n"
+        "    see https://pinlab.readthedocs.io/en/latest/05-detect-it.html#pin001\n"
+        "Found 1 error and 0 warnings.\n"
+        "Not checked: installed badreq (see 'not checked' above), so this is not all clear.\n"))
+    alone = pinlab("lint", "--installed", "badreq", "--python", str(python), cwd=tmp_path)
+    assert (alone.returncode, alone.output) == (1, (
+        "installed badreq (badreq 1.0: 1 requirement)\n"
+        f"  not checked: its metadata has an invalid requirement 'foo ==' ({why})\n"
+        "No pins or caps in what could be read.\n"
+        "Not checked: installed badreq (see 'not checked' above), so this is not all clear.\n"))
