@@ -118,3 +118,41 @@ def test_an_invalid_installed_requirement_makes_that_distribution_not_checked_an
         f"  not checked: its metadata has an invalid requirement 'foo ==' ({why})\n"
         "No pins or caps in what could be read.\n"
         "Not checked: installed badreq (see 'not checked' above), so this is not all clear.\n"))
+
+
+def sdist(folder: Path, pkg_info: str) -> Path:
+    """An sdist holding only this PKG-INFO (what lint reads) and a setup.py."""
+    import io
+    import tarfile
+
+    path = folder / "toylib-1.0.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in (("PKG-INFO", pkg_info), ("setup.py", "from setuptools import setup\nsetup()\n")):
+            data = text.encode()
+            member = tarfile.TarInfo(f"toylib-1.0/{name}")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return path
+
+
+def test_a_dynamic_requires_python_is_not_checked_since_pin004_judges_it(tmp_path):
+    # Metadata 2.2 (PEP 643): a field marked Dynamic in an sdist may differ in the wheel built from
+    # it, so a cap there (PIN004) can be neither found nor ruled out.
+    sdist(tmp_path, meta("toylib", "1.0", "toyhost>=1", metadata_version="2.2") + "Dynamic: Requires-Python\n")
+    result = pinlab("lint", "toylib-1.0.tar.gz", cwd=tmp_path)
+    # Before: "no pins, no caps" and "All clear: nothing is pinned or capped.", exit 0.
+    assert (result.returncode, result.output) == (1, (
+        "toylib-1.0.tar.gz (toylib 1.0: 1 requirement)\n"
+        "  not checked: Requires-Python is dynamic (computed when the project is built), so a capped "
+        "requires-python (PIN004) cannot be ruled out: lint the built wheel\n"
+        "No pins or caps in what could be read.\n"
+        "Not checked: toylib-1.0.tar.gz (see 'not checked' above), so this is not all clear.\n"))
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "toylib"\nversion = "1.0"\ndynamic = ["requires-python"]\n', encoding="utf-8")
+    result = pinlab("lint", cwd=tmp_path)
+    assert (result.returncode, result.output) == (1, (
+        "pyproject.toml (toylib 1.0: 0 requirements)\n"
+        "  not checked: requires-python is dynamic (computed when the project is built), so a capped "
+        "requires-python (PIN004) cannot be ruled out: lint the built wheel\n"
+        "No pins or caps in what could be read.\n"
+        "Not checked: pyproject.toml (see 'not checked' above), so this is not all clear.\n"))

@@ -181,6 +181,9 @@ def read_pyproject(path: Path, label: str | None = None) -> Source:
         for key in ("dependencies", "optional-dependencies")
         if key in dynamic and not (poetry_main and key == "dependencies")
     ]
+    if "requires-python" in dynamic and requires_python is None:
+        unchecked.append("requires-python is dynamic (computed when the project is built), so a capped "
+                         "requires-python (PIN004) cannot be ruled out: lint the built wheel")
     return Source(label, "pyproject", name, version, tuple(declared), unchecked=tuple(unchecked),
                   requires_python=requires_python, requires_python_line=python_line,
                   allow=_allowances(data, label, lines))
@@ -398,8 +401,14 @@ def from_metadata(text: str, label: str, kind: str) -> Source:
         listed = f"lists {len(source.declared)}" if source.declared else "lists none"
         unchecked.append(f"its PKG-INFO is metadata {metadata_version}, older than 2.2, so its requirements "
                          f"are computed by setup.py when it is built (it {listed}); lint the built wheel")
-    elif "requires-dist" in {field.lower() for field in raw.get("dynamic", [])}:
-        unchecked.append("Requires-Dist is dynamic (computed when the project is built): lint the built wheel")
+    else:
+        dynamic = {field.lower() for field in raw.get("dynamic", [])}
+        if "requires-dist" in dynamic:
+            unchecked.append("Requires-Dist is dynamic (computed when the project is built): lint the built wheel")
+        if "requires-python" in dynamic:
+            # PIN004 judges Requires-Python: a value the build may still change was not checked.
+            unchecked.append("Requires-Python is dynamic (computed when the project is built), so a capped "
+                             "requires-python (PIN004) cannot be ruled out: lint the built wheel")
     return replace(source, unchecked=(*source.unchecked, *unchecked))
 
 
