@@ -8,14 +8,12 @@ Each test asserts what a user sees: the whole output and the exit status.
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import build, pinlab_here, write_project
+from helpers import build, pinlab_here, write_project  # noqa: F401  (item 4 builds wheels)
 from pinlab.process import clean_env, run
 
 
@@ -156,3 +154,81 @@ def test_a_dynamic_requires_python_is_not_checked_since_pin004_judges_it(tmp_pat
         "requires-python (PIN004) cannot be ruled out: lint the built wheel\n"
         "No pins or caps in what could be read.\n"
         "Not checked: pyproject.toml (see 'not checked' above), so this is not all clear.\n"))
+
+
+# -- item 3: a uv workspace root lints its members; nothing checked is never all clear ----------------------
+
+def toml(path: Path, text: str) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "pyproject.toml").write_text(text, encoding="utf-8")
+
+
+def test_a_uv_workspace_root_lints_its_members_as_uv_finds_them(tmp_path):
+    ws = tmp_path / "my ws"
+    toml(ws, '[tool.uv.workspace]\nmembers = ["packages/*"]\nexclude = ["packages/seeds"]\n')
+    toml(ws / "packages" / "a", '[project]\nname = "a"\nversion = "1"\ndependencies = ["foo==1"]\n')
+    toml(ws / "packages" / "b", '[project]\nname = "b"\nversion = "1"\ndependencies = ["foo>=1"]\n')
+    toml(ws / "packages" / "seeds", '[project]\nname = "seeds"\nversion = "1"\ndependencies = ["foo<2"]\n')
+    (ws / "packages" / "stub").mkdir()  # a leftover folder: no pyproject.toml, so no member
+    result = pinlab("lint", "my ws", cwd=tmp_path)
+    # Before: "my ws/pyproject.toml: skipped ... All clear: nothing is pinned or capped (1 skipped)", exit 0.
+    assert (result.returncode, result.output) == (1, (
+        "my ws/pyproject.toml: skipped, a uv workspace root with no [project] table, no package metadata; "
+        "its members are linted: packages/a, packages/b\n"
+        "  note: packages/stub matches [tool.uv.workspace] members but holds no pyproject.toml: not a member, "
+        "not linted\n"
+        "my ws/packages/a/pyproject.toml (a 1: 1 requirement)\n"
+        "  PIN001 error   foo==1  [dependencies]\n"
+        "    exact pin: users can install no other release of foo beside this library, not even one that fixes "
+        "a bug\n"
+        "    see https://pinlab.readthedocs.io/en/latest/05-detect-it.html#pin001\n"
+        "my ws/packages/b/pyproject.toml (b 1: 1 requirement)\n"
+        "  no pins, no caps\n"
+        "Found 1 error and 0 warnings (1 skipped).\n"))
+    # A member named on the command line too is linted once (the pre-commit hook names every file).
+    again = pinlab("lint", "my ws/packages/a/pyproject.toml", "my ws", cwd=tmp_path)
+    assert [line for line in again.output.splitlines() if not line.startswith(" ")] == [
+        "my ws/packages/a/pyproject.toml (a 1: 1 requirement)",
+        "my ws/pyproject.toml: skipped, a uv workspace root with no [project] table, no package metadata; "
+        "its members are linted: packages/a, packages/b",
+        "my ws/packages/b/pyproject.toml (b 1: 1 requirement)",
+        "Found 1 error and 0 warnings (1 skipped).",
+    ]
+
+
+def test_a_workspace_root_whose_members_match_nothing_is_not_checked(tmp_path):
+    toml(tmp_path, '[tool.uv.workspace]\nmembers = ["packages/*"]\n')
+    result = pinlab("lint", cwd=tmp_path)
+    assert (result.returncode, result.output) == (1, (
+        "pyproject.toml (0 requirements)\n"
+        "  not checked: a uv workspace root with no [project] table, and no folder with a pyproject.toml matches "
+        "its [tool.uv.workspace] members: nothing here was linted\n"
+        "No pins or caps in what could be read.\n"
+        "Not checked: pyproject.toml (see 'not checked' above), so this is not all clear.\n"))
+
+
+def test_a_workspace_root_that_is_a_package_is_linted_with_its_members(tmp_path):
+    toml(tmp_path, '[project]\nname = "root"\nversion = "1"\ndependencies = ["lib"]\n\n'
+                   '[tool.uv.workspace]\nmembers = ["lib"]\n')
+    toml(tmp_path / "lib", '[project]\nname = "lib"\nversion = "1"\ndependencies = ["foo<2"]\n')
+    result = pinlab("lint", cwd=tmp_path)
+    assert result.returncode == 1
+    assert [line for line in result.output.splitlines() if not line.startswith("    ")] == [
+        "pyproject.toml (root 1: 1 requirement)",
+        "  no pins, no caps",
+        "lib/pyproject.toml (lib 1: 1 requirement)",
+        "  PIN003 warning foo<2  [dependencies]",
+        "Found 0 errors and 1 warning.",
+    ]
+
+
+@pytest.mark.parametrize("workspace, message", [
+    ('members = "packages/*"', "[tool.uv.workspace] members must be a list of strings (globs)"),
+    ('members = ["/abs/*"]', "[tool.uv.workspace] members: invalid glob '/abs/*'"),
+])
+def test_a_workspace_table_that_is_wrong_is_one_line_and_exit_status_2(tmp_path, workspace, message):
+    toml(tmp_path, f"[tool.uv.workspace]\n{workspace}\n")
+    result = pinlab("lint", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.output.startswith(f"pinlab lint: error: pyproject.toml: {message}")
+    assert result.output.count("\n") == 1

@@ -45,10 +45,11 @@ def test_a_pyproject_of_tool_settings_is_skipped_and_the_other_files_still_check
         "  PIN002 error   toyhost==1.0a27  [dependencies]",
     ]
     assert result.output.endswith("Found 1 error and 0 warnings (1 skipped).\n")
+    # Alone, nothing was checked at all: never "All clear", never 0 (before: "All clear ... (1 skipped)", 0).
     alone = pinlab("lint", "tools", cwd=tmp_path)
-    assert (alone.returncode, alone.output) == (0, (
+    assert (alone.returncode, alone.output) == (1, (
         "tools/pyproject.toml: skipped, it holds only tool settings ([tool.ruff], [tool.black]), no package metadata\n"
-        "All clear: nothing is pinned or capped (1 skipped).\n"))
+        "Nothing checked: every input was skipped, so this is not all clear.\n"))
 
 
 def test_a_setuptools_project_without_project_table_is_not_checked_not_skipped(tmp_path):

@@ -60,14 +60,14 @@ LINT_FORMATS = ("text", "json", "sarif", "github")
 def _run_lint(args: argparse.Namespace) -> int:
     from .environment import installed_sources
     from .lint import as_json, format_text, lint
-    from .requirements import read_source
+    from .requirements import read_sources
 
     if args.format == "sarif" and (args.installed or args.all_installed):
         # Code scanning drops a result without a file, so an upload would look clean: refuse.
         raise UnusableInput("--format sarif: an installed distribution is no file of the repository, and GitHub "
                             "code scanning does not show results without one; use --format github, json or text")
     paths = args.inputs or ([] if args.installed or args.all_installed else ["."])
-    sources = [read_source(path) for path in paths]
+    sources = read_sources(paths)
     if args.installed or args.all_installed:
         sources += installed_sources(None if args.all_installed else args.installed, args.python)
     report = lint(sources, ignore=args.ignore)

@@ -159,9 +159,10 @@ class Report:
 
     @property
     def exit_status(self) -> int:
-        """1 if anything published pins or caps (an error or a warning), or an input could not be
-        checked; else 0."""
-        return 1 if self.count("error") or self.count("warning") or self.unchecked else 0
+        """1 if anything published pins or caps (an error or a warning), an input could not be
+        checked, or every input was skipped (nothing was checked); else 0."""
+        nothing_checked = bool(self.sources) and all(source.skipped for source in self.sources)
+        return 1 if self.count("error") or self.count("warning") or self.unchecked or nothing_checked else 0
 
 
 def lint(sources: Iterable[Source], ignore: Iterable[str] = ()) -> Report:
@@ -375,6 +376,7 @@ def format_text(report: Report) -> str:
     for source in report.sources:
         if source.skipped:
             lines.append(f"{source.label}: skipped, {source.skipped}")
+            lines += [f"  note: {note}" for note in source.notes]
             continue
         version = f" {source.version}" if source.version else ""
         count = len(source.declared)
@@ -413,6 +415,8 @@ def summary(report: Report) -> list[str]:
     aside = f" ({', '.join(also)})" if also else ""
     if errors or warnings:
         lines = [f"Found {_plural(errors, 'error')} and {_plural(warnings, 'warning')}{aside}."]
+    elif report.sources and skipped == len(report.sources):
+        lines = ["Nothing checked: every input was skipped, so this is not all clear."]
     elif report.unchecked:
         lines = [f"No pins or caps in what could be read{aside}."]
     elif infos:

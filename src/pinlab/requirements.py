@@ -18,10 +18,12 @@ A pyproject.toml that declares no package at all (only ``[tool.*]`` tables: ruff
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import tarfile
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -98,6 +100,30 @@ class Source:
     """The findings its maintainers accept (``[tool.pinlab] allow`` of a pyproject.toml)."""
     skipped: str | None = None
     """Why nothing in it is package metadata, when that is so (a pyproject.toml of tool settings only)."""
+    members: tuple[Path, ...] = ()
+    """The folders of its uv workspace's members (``[tool.uv.workspace]``), when it is a workspace root."""
+
+
+def read_sources(paths: Iterable[str | Path]) -> list[Source]:
+    """Every input, each file read once (``proj`` and ``proj/pyproject.toml`` are one input), a uv
+    workspace root followed by its members (and theirs)."""
+    sources: list[Source] = []
+    seen: set[str] = set()
+
+    def add(path: Path) -> None:
+        file = path / "pyproject.toml" if path.is_dir() else path
+        identity = os.path.normcase(str(file.resolve()))
+        if identity in seen:
+            return
+        seen.add(identity)
+        source = read_source(path)
+        sources.append(source)
+        for member in source.members:
+            add(member)
+
+    for path in paths:
+        add(Path(path))
+    return sources
 
 
 def read_source(path: str | Path) -> Source:
@@ -109,6 +135,8 @@ def read_source(path: str | Path) -> Source:
         label = path.as_posix()
     if not path.exists():
         raise UnusableInput(f"{label}: no such file")
+    if not path.is_file():  # a named pipe would block the read forever; a device, worse
+        raise UnusableInput(f"{label}: not a regular file")
     name = path.name.lower()
     if name.endswith(".whl"):
         return read_wheel(path, label)
@@ -135,8 +163,9 @@ def read_pyproject(path: Path, label: str | None = None) -> Source:
     lines = TomlLines(text)
     project = data.get("project")
     poetry = data.get("tool", {}).get("poetry") if isinstance(data.get("tool"), dict) else None
+    members, member_notes = _workspace_members(path, label, data)
     if project is None and not isinstance(poetry, dict):
-        return _no_project(path, label, data)
+        return _no_project(path, label, data, members, member_notes)
     if project is not None and not isinstance(project, dict):
         raise UnusableInput(f"{label}: [project] must be a table")
     project = project or {}
@@ -186,11 +215,60 @@ def read_pyproject(path: Path, label: str | None = None) -> Source:
                          "requires-python (PIN004) cannot be ruled out: lint the built wheel")
     return Source(label, "pyproject", name, version, tuple(declared), unchecked=tuple(unchecked),
                   requires_python=requires_python, requires_python_line=python_line,
-                  allow=_allowances(data, label, lines))
+                  allow=_allowances(data, label, lines), members=members or (), notes=member_notes)
 
 
-def _no_project(path: Path, label: str, data: dict) -> Source:
-    """A pyproject.toml without [project] or [tool.poetry]: tool settings, or setup.py's metadata."""
+def _workspace_members(path: Path, label: str, data: dict) -> tuple[tuple[Path, ...] | None, tuple[str, ...]]:
+    """The member folders of a uv workspace root (``[tool.uv.workspace]``), and notes on folders
+    that match but hold no pyproject.toml; None for a pyproject.toml that is no workspace root.
+
+    As uv documents them: ``members`` are globs or paths relative to the root, ``exclude`` globs
+    win over them, and a member is a folder with a pyproject.toml."""
+    tool = data.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    workspace = uv.get("workspace") if isinstance(uv, dict) else None
+    if workspace is None:
+        return None, ()
+    where = "[tool.uv.workspace]"
+    if not isinstance(workspace, dict):
+        raise UnusableInput(f"{label}: {where} must be a table")
+    root = path.parent
+
+    def matched(key: str) -> list[Path]:
+        patterns = workspace.get(key, [])
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            raise UnusableInput(f"{label}: {where} {key} must be a list of strings (globs)")
+        found = []
+        for pattern in patterns:
+            try:
+                found += [folder for folder in root.glob(pattern) if folder.is_dir()]
+            except (ValueError, NotImplementedError) as exc:  # "", an absolute path, "a/**b"
+                raise UnusableInput(f"{label}: {where} {key}: invalid glob {pattern!r} ({exc})") from None
+        return found
+
+    excluded = {folder.resolve() for folder in matched("exclude")}
+    folders = sorted({folder for folder in matched("members") if folder.resolve() not in excluded},
+                     key=lambda folder: folder.as_posix())
+    members = tuple(folder for folder in folders if (folder / "pyproject.toml").is_file())
+    notes = tuple(f"{folder.relative_to(root).as_posix()} matches {where} members but holds no pyproject.toml: "
+                  "not a member, not linted" for folder in folders if folder not in members)
+    return members, notes
+
+
+def _no_project(path: Path, label: str, data: dict, members: tuple[Path, ...] | None = None,
+                notes: tuple[str, ...] = ()) -> Source:
+    """A pyproject.toml without [project] or [tool.poetry]: a uv workspace root, tool settings,
+    or setup.py's metadata."""
+    if members is not None:
+        # A virtual workspace root (uv's term): it publishes nothing itself; its members do.
+        if not members:
+            return Source(label, "config", "", None, (), notes=notes, unchecked=(
+                "a uv workspace root with no [project] table, and no folder with a pyproject.toml matches its "
+                "[tool.uv.workspace] members: nothing here was linted",))
+        names = ", ".join(member.relative_to(path.parent).as_posix() for member in members)
+        return Source(label, "config", "", None, (), notes=notes, members=members,
+                      skipped=f"a uv workspace root with no [project] table, no package metadata; "
+                              f"its members are linted: {names}")
     tools = ", ".join(f"[tool.{tool}]" for tool in data.get("tool", {})) if isinstance(data.get("tool"), dict) else ""
     setup = [name for name in ("setup.py", "setup.cfg") if (path.parent / name).is_file()]
     if setup or "build-system" in data:
