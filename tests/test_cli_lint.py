@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import build, pinlab_here, write_project  # noqa: F401  (item 4 builds wheels)
+from helpers import build, pinlab_here, write_project
 from pinlab.process import clean_env, run
 
 
@@ -232,3 +232,26 @@ def test_a_workspace_table_that_is_wrong_is_one_line_and_exit_status_2(tmp_path,
     assert result.returncode == 2
     assert result.output.startswith(f"pinlab lint: error: pyproject.toml: {message}")
     assert result.output.count("\n") == 1
+
+
+# -- item 4: lockstep needs names that say one family releases both ---------------------------------------
+
+@pytest.mark.parametrize("name, version, requirement, severity", [
+    # Real cases (their wheels' Requires-Dist): a part of the declarer, and siblings under a two-part stem.
+    ("apache-airflow", "3.0.2", "apache-airflow-core==3.0.2", "info"),
+    ("opentelemetry-instrumentation-flask", "0.45b0", "opentelemetry-instrumentation-wsgi==0.45b0", "info"),
+    # A shared first word and an equal version is a coincidence, not evidence (before: info, exit 0).
+    ("django-foo", "1.0", "django-bar==1.0", "error"),
+    ("google-cloud-storage", "2.18.0", "google-auth==2.18.0", "error"),
+    ("opentelemetry-instrumentation-flask", "0.45b0", "opentelemetry-util-http==0.45b0", "error"),
+    # The plugin's pin on its host stays an error at an equal version.
+    ("opentelemetry-instrumentation-flask", "0.45b0", "opentelemetry-instrumentation==0.45b0", "error"),
+])
+def test_a_lockstep_pin_needs_a_name_that_extends_the_declarer_or_a_two_part_stem(
+        tmp_path, name, version, requirement, severity):
+    write_project(tmp_path, name, version, [requirement])
+    wheel = build(tmp_path, tmp_path / "dist")
+    result = pinlab("lint", str(wheel.relative_to(tmp_path)), cwd=tmp_path)
+    code = "PIN002" if "b0" in version else "PIN001"
+    assert result.output.splitlines()[1] == f"  {code} {severity:<7} {requirement}  [dependencies]"
+    assert result.returncode == (1 if severity == "error" else 0)

@@ -25,9 +25,10 @@ Findings are weighed as a maintainer would weigh them, one step down from the ta
   not install these extras; its contributors do.
 - a **lockstep pin**: an exact pin ``NAME==V`` where V equals the declaring package's own
   version (compared as versions) and NAME is a part of the declarer (``mlflow-skinny==3.18.0`` in
-  mlflow 3.18.0, ``apache-airflow-core==3.3.2`` in apache-airflow 3.3.2) or a sibling (same first
-  part of the name, split at ``-``): one project releases both together, so the pin follows every
-  release: ``info`` (see :func:`is_lockstep`). A plugin's pin on its host, like
+  mlflow 3.18.0, ``apache-airflow-core==3.3.2`` in apache-airflow 3.3.2) or a sibling under a stem
+  of two parts or more (``opentelemetry-instrumentation-wsgi`` in ``-flask``): one project
+  releases both together, so the pin follows every release: ``info`` (see :func:`is_lockstep`; a
+  shared first word, ``django-``, is not enough). A plugin's pin on its host, like
   ``datasette==1.0a27`` in a Datasette plugin, is never one, whatever the versions: an error.
 
 A finding the maintainers accept is allowed with a written reason in the project's
@@ -349,12 +350,21 @@ def is_contributor_extra(extra: str) -> bool:
 def is_lockstep(project: str, pinned: str, own_name: str, own_version: str | None) -> bool:
     """True for ``project==pinned`` declared by *own_name* *own_version* when one project releases both.
 
-    That is: the pinned version is the declarer's own (compared as versions), and *project* is a
-    part of the declarer (its name starts with the declarer's and a ``-``: mlflow ->
-    mlflow-skinny) or a sibling (same first part of the name, neither a prefix of the other:
-    mlflow-skinny -> mlflow-tracing). A plugin pinning its host is neither, even at an equal
-    version: ``datasette-export`` names ``datasette`` as its start, so ``datasette==1.0a27`` in
-    it stays an error.
+    That is: the pinned version is the declarer's own (compared as versions), and the names say
+    one family releases both, in one of two ways (names split at ``-``):
+
+    - *project* is a part of the declarer: its name is the declarer's plus more parts
+      (apache-airflow 3.0.2 -> apache-airflow-core==3.0.2, mlflow -> mlflow-skinny);
+    - they are siblings under a family stem of at least two parts: both names are that stem plus
+      one last part (opentelemetry-instrumentation-flask 0.45b0 ->
+      opentelemetry-instrumentation-wsgi==0.45b0).
+
+    A shared first word alone is no evidence: ``django-``, ``flask-``, ``pytest-``, ``google-``
+    are prefixes of ecosystems whose projects are released apart, so ``django-bar==1.0`` in
+    django-foo 1.0, or ``google-auth==2.18.0`` in google-cloud-storage 2.18.0, is a pin on another
+    project that happens to share a version: an error. A plugin pinning its host is never
+    lockstep, even at an equal version: ``datasette-export`` extends ``datasette``, so
+    ``datasette==1.0a27`` in it stays an error.
     """
     dependency, own = canonicalize_name(project), canonicalize_name(own_name)
     if own_version is None or dependency == own or own.startswith(dependency + "-"):
@@ -364,8 +374,9 @@ def is_lockstep(project: str, pinned: str, own_name: str, own_version: str | Non
     except InvalidVersion:
         return False
     part_of_it = dependency.startswith(own + "-")
-    sibling = dependency.split("-")[0] == own.split("-")[0]
-    return same_version and (part_of_it or sibling)
+    stem, dependency_stem = own.split("-")[:-1], dependency.split("-")[:-1]
+    siblings = len(stem) >= 2 and stem == dependency_stem
+    return same_version and (part_of_it or siblings)
 
 
 # -- output ------------------------------------------------------------------------------------
