@@ -8,6 +8,7 @@ Each test asserts what a user sees: the whole output and the exit status.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -255,3 +256,63 @@ def test_a_lockstep_pin_needs_a_name_that_extends_the_declarer_or_a_two_part_ste
     code = "PIN002" if "b0" in version else "PIN001"
     assert result.output.splitlines()[1] == f"  {code} {severity:<7} {requirement}  [dependencies]"
     assert result.returncode == (1 if severity == "error" else 0)
+
+
+# -- item 5: the minor ones ----------------------------------------------------------------------------------
+
+def test_the_same_file_named_twice_is_one_input(tmp_path):
+    toml(tmp_path / "proj a", '[project]\nname = "a"\nversion = "1"\ndependencies = ["foo<2"]\n')
+    result = pinlab("lint", "proj a", "proj a/pyproject.toml", cwd=tmp_path)
+    # Before: two headers, each showing both inputs' findings (two PIN003 under each).
+    assert (result.returncode, result.output) == (1, (
+        "proj a/pyproject.toml (a 1: 1 requirement)\n"
+        "  PIN003 warning foo<2  [dependencies]\n"
+        "    upper cap: only foo<2 is admitted, so newer releases are refused even if they work; cap only after "
+        "a real break\n"
+        "    see https://pinlab.readthedocs.io/en/latest/05-detect-it.html#pin003\n"
+        "Found 0 errors and 1 warning.\n"))
+
+
+def test_ignoring_every_finding_says_how_many_were_ignored(tmp_path):
+    toml(tmp_path, '[project]\nname = "a"\nversion = "1"\ndependencies = ["foo==1", "bar==2", "baz<3"]\n')
+    result = pinlab("lint", "--ignore", "PIN001", "--ignore", "pin003", cwd=tmp_path)
+    # Before: "All clear: nothing is pinned or capped.", not a word of the three findings left out.
+    assert (result.returncode, result.output) == (0, (
+        "pyproject.toml (a 1: 3 requirements)\n"
+        "  no pins, no caps\n"
+        "All clear: nothing is pinned or capped but what is ignored "
+        "(3 findings ignored: --ignore PIN001, PIN003).\n"))
+
+
+def test_a_folder_given_as_python_is_named_with_the_interpreter_inside_it(tmp_path):
+    python, _site = make_venv(tmp_path / "v1")
+    result = pinlab("lint", "--all-installed", "--python", "v1", cwd=tmp_path)
+    # Before: "--python v1: cannot be run: Permission denied".
+    assert (result.returncode, result.output) == (2, (
+        "pinlab lint: error: --python v1: a folder, not an interpreter "
+        f"(did you mean --python {Path('v1', python.relative_to(tmp_path / 'v1')).as_posix()}?)\n"))
+    (tmp_path / "empty").mkdir()
+    result = pinlab("lint", "--installed", "foo", "--python", "empty", cwd=tmp_path)
+    assert (result.returncode, result.output) == (2, (
+        "pinlab lint: error: --python empty: a folder, not an interpreter (no Python interpreter inside it)\n"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_a_named_pipe_is_refused_not_read_forever(tmp_path):
+    os.mkfifo(tmp_path / "fifo.whl")
+    result = pinlab("lint", "fifo.whl", cwd=tmp_path)
+    # Before: it hung, waiting for a writer.
+    assert (result.returncode, result.output) == (2, "pinlab lint: error: fifo.whl: not a regular file\n")
+
+
+def test_explain_help_says_what_each_exit_status_means(capsys):
+    from pinlab.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["explain", "--help"])
+    assert stopped.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.endswith(
+        "exit status: 0 when every vulnerable package was checked and none has its fix blocked (a package whose "
+        "advisory no release fixes is reported, and does not change the status); 1 when an installed requirement "
+        "blocks a fix, or a package could not be checked (never all clear); 2 for unusable input.")

@@ -96,6 +96,11 @@ def _version() -> str:
 # -- pinlab explain ---------------------------------------------------------------------------------
 
 def _add_explain(parser: argparse.ArgumentParser) -> None:
+    # True to explain.Explanation.exit_status: "no fix" (no release escapes the advisory) is reported, not 1.
+    parser.epilog = ("exit status: 0 when every vulnerable package was checked and none has its fix blocked (a "
+                     "package whose advisory no release fixes is reported, and does not change the status); 1 when "
+                     "an installed requirement blocks a fix, or a package could not be checked (never all clear); "
+                     "2 for unusable input.")
     parser.add_argument("--python", metavar="PATH", help="the environment's interpreter (default: this one)")
     data = parser.add_mutually_exclusive_group(required=True)
     data.add_argument("--audit-json", metavar="FILE",

@@ -198,6 +198,12 @@ def read_environment(python: str | Path | None = None) -> Environment:
     label = f"--python {python.as_posix()}"
     if not python.exists():
         raise UnusableInput(f"{label}: no such file")
+    if python.is_dir():  # a venv's folder, given for its interpreter
+        inside = next((candidate for candidate in (python / "Scripts" / "python.exe", python / "bin" / "python",
+                                                   python / "bin" / "python3", python / "python.exe")
+                       if candidate.is_file()), None)
+        hint = f"did you mean --python {inside.as_posix()}?" if inside else "no Python interpreter inside it"
+        raise UnusableInput(f"{label}: a folder, not an interpreter ({hint})")
     import packaging
 
     kit_packaging = str(Path(packaging.__file__).parent)

@@ -149,6 +149,8 @@ class Report:
     """The findings the maintainers allowed, each with its reason."""
     notes: tuple[tuple[str, str], ...] = ()
     """(input, note) pairs from linting itself, e.g. an ``allow`` entry that matches nothing."""
+    ignored: tuple[Finding, ...] = ()
+    """The findings ``--ignore`` left out: counted, so that a verdict never hides them silently."""
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
@@ -176,7 +178,7 @@ def lint(sources: Iterable[Source], ignore: Iterable[str] = ()) -> Report:
     unknown = sorted(ignored - set(RULES))
     if unknown:  # a typo would otherwise hide nothing and say nothing
         raise UnusableInput(f"--ignore {unknown[0]}: no such code (known: {', '.join(RULES)})")
-    findings, allowed, notes = [], [], []
+    findings, allowed, notes, left_out = [], [], [], []
     # A project's allow entries also cover its wheel and sdist in the same run
     # (``pinlab lint pyproject.toml dist/*``): the same metadata, built.
     project_allows: dict[str, tuple[Allowance, ...]] = {}
@@ -190,7 +192,9 @@ def lint(sources: Iterable[Source], ignore: Iterable[str] = ()) -> Report:
             project_allows[canonicalize_name(source.project)] = source.allow
     for source in sources:
         allows = source.allow or project_allows.get(canonicalize_name(source.project or "-"), ())
-        found = [f for f in check_source(source) if f.code not in ignored]
+        every = check_source(source)
+        found = [f for f in every if f.code not in ignored]
+        left_out += [f for f in every if f.code in ignored]
         used: set[Allowance] = set()
         kept: list[Finding] = []
         for finding in found:
@@ -203,7 +207,7 @@ def lint(sources: Iterable[Source], ignore: Iterable[str] = ()) -> Report:
         notes += [(source.label, f"[tool.pinlab] allows {a.code} on {a.requirement}, which has no such finding: "
                                  "remove the entry") for a in source.allow if a not in used and a.code not in ignored]
         findings += sorted(kept, key=lambda f: (SEVERITIES.index(f.severity), f.code))
-    return Report(sources, tuple(findings), tuple(allowed), tuple(notes))
+    return Report(sources, tuple(findings), tuple(allowed), tuple(notes), tuple(left_out))
 
 
 def check_source(source: Source) -> list[Finding]:
@@ -423,6 +427,8 @@ def summary(report: Report) -> list[str]:
     also = [_plural(infos, "informational finding")] if infos else []
     also += [f"{len(report.allowed)} allowed"] if report.allowed else []
     also += [f"{skipped} skipped"] if skipped else []
+    codes = ", ".join(sorted({finding.code for finding in report.ignored}))
+    also += [f"{_plural(len(report.ignored), 'finding')} ignored: --ignore {codes}"] if report.ignored else []
     aside = f" ({', '.join(also)})" if also else ""
     if errors or warnings:
         lines = [f"Found {_plural(errors, 'error')} and {_plural(warnings, 'warning')}{aside}."]
@@ -432,8 +438,9 @@ def summary(report: Report) -> list[str]:
         lines = [f"No pins or caps in what could be read{aside}."]
     elif infos:
         lines = [f"Found 0 errors and 0 warnings{aside}."]
-    elif report.allowed:  # a kept pin or cap is still one: say that the others are none
-        lines = [f"All clear: nothing is pinned or capped but what is allowed{aside}."]
+    elif report.allowed or report.ignored:  # a kept pin or cap is still one: say that the others are none
+        kept = " and ".join(["allowed"] * bool(report.allowed) + ["ignored"] * bool(report.ignored))
+        lines = [f"All clear: nothing is pinned or capped but what is {kept}{aside}."]
     else:
         lines = [f"All clear: nothing is pinned or capped{aside}."]
     if report.unchecked:
@@ -457,7 +464,9 @@ def as_json(report: Report) -> dict:
         "findings": [asdict(finding) for finding in report.findings],
         "allowed": [asdict(finding) for finding in report.allowed],
         "summary": {**{severity: report.count(severity) for severity in SEVERITIES},
-                    "allowed": len(report.allowed), "unchecked": len(report.unchecked)},
+                    "allowed": len(report.allowed), "unchecked": len(report.unchecked),
+                    "ignored": len(report.ignored),
+                    "skipped": sum(1 for source in report.sources if source.skipped)},
     }
 
 
