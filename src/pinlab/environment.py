@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from .process import Completed, Stopped, clean_env, run
-from .requirements import Source, UnusableInput, _first_line, from_requires_dist
+from .requirements import Source, UnusableInput, from_requires_dist
 
 # Runs in the target interpreter, standard library only (that interpreter may have neither pinlab
 # nor packaging): a file of its own, so that it is linted and typed like the rest.
@@ -361,7 +361,8 @@ def _installed_source(dist: Installed, environment: Environment) -> Source:
         try:
             Requirement(written)
         except InvalidRequirement as exc:
-            unchecked.append(f"its metadata has an invalid requirement {written!r} ({_first_line(exc)})")
+            why = str(exc).strip().splitlines()[0]  # packaging goes on with the text and a caret
+            unchecked.append(f"its metadata has an invalid requirement {written!r} ({why})")
         else:
             readable.append(written)
     source = from_requires_dist(dist.name, dist.version, readable, label, "installed")
