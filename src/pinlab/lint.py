@@ -42,8 +42,11 @@ left out of the verdict and counted ("1 allowed")::
 
 Exit status (:attr:`Report.exit_status`): 0 when every input was checked and nothing published
 pins or caps; 1 when something does (an error or a warning), **or when an input could not be
-checked** (dynamic dependencies, an sdist older than metadata 2.2): that is never clean. A
-pyproject.toml of tool settings only declares no package: it is skipped, with a note.
+checked** (dynamic dependencies or Requires-Python, an sdist older than metadata 2.2, an
+installed distribution whose metadata cannot be read): that is never clean. A pyproject.toml of
+tool settings only declares no package: it is skipped, with a note, and a run in which every
+input was skipped checked nothing: 1, never "All clear". A uv workspace root is linted through
+its members. Findings left out by ``--ignore`` are counted in the verdict.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ What could not be checked is said, never passed over: a Source's ``unchecked`` n
 of its requirements that is not in the file (dynamic dependencies; an sdist whose metadata is
 older than 2.2, where ``setup.py`` computes them), and ``pinlab lint`` never calls it clean.
 A pyproject.toml that declares no package at all (only ``[tool.*]`` tables: ruff, black) is
-``skipped``, with the reason, so that a repository's other files are still checked.
+``skipped``, with the reason, so that a repository's other files are still checked; a uv
+workspace root (``[tool.uv.workspace]``) brings its members along (:func:`read_sources`).
 """
 
 from __future__ import annotations
