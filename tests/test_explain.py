@@ -36,7 +36,8 @@ def test_the_pinned_plugin_blocks_the_fix(pinned_to_read, capsys):
         "blockers": [{"distribution": "toyhost-export 0.3a1", "requirement": "toyhost==1.0a27",
                       "path": ["toyhost-export 0.3a1"], "way_out": None}],
         "path": ["toyhost-export 0.3a1", "toyhost 1.0a27"],
-        "each_advisory": [{"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True}],
+        "each_advisory": [{"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True, "fixed_after": []}],
+        "fixed_from": ">=1.0a28", "narrowed_by": [], "install": "",
     }
     assert data["blocked"] == 1
 
@@ -261,8 +262,8 @@ def test_an_advisory_with_no_fix_does_not_hide_the_blocked_fix_of_another(pinned
     status, data = explained(capsys, "--python", str(pinned_to_read.python), "--audit-json", str(audit_json))
     (verdict,) = data["vulnerable"]
     assert (status, verdict["verdict"], verdict["each_advisory"]) == (1, "blocked", [
-        {"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True},
-        {"id": "TOYSEC-2026-2", "fixed": [], "fixable": False}])
+        {"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True, "fixed_after": []},
+        {"id": "TOYSEC-2026-2", "fixed": [], "fixable": False, "fixed_after": []}])
 
 
 def test_a_fix_named_only_for_an_older_branch_does_not_hide_the_blocker():

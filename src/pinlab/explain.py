@@ -46,6 +46,7 @@ from packaging.version import InvalidVersion, Version
 from .audit_reports import AuditData, Vulnerability, read_audit_file
 from .environment import Edge, Environment, Installed, applies
 from .requirements import UnusableInput
+from .specifiers import versions_around
 
 __all__ = ["Vulnerability", "explain", "from_audit_json", "from_advisories", "format_text", "as_json"]
 
@@ -111,6 +112,9 @@ class AdvisoryVerdict:
     """The fix versions it names that are newer than the installed version, lowest first."""
     fixable: bool
     """False if no release known to pinlab escapes it: it is reported, and decides nothing else."""
+    fixed_after: tuple[str, ...] = ()
+    """Its OSV ``last_affected`` versions, at or after the installed one: every release after one
+    escapes it, though the record names none of them."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,14 @@ class Verdict:
     """How the vulnerable package got here, from something installed directly."""
     each_advisory: tuple[AdvisoryVerdict, ...] = ()
     """Each advisory on its own: its fixes, and whether any release escapes it."""
+    fixed_from: str = ""
+    """Where the releases escaping every fixable advisory start, as a specifier: ``>=2.2.0``, or
+    ``>2.2.2`` after an OSV ``last_affected`` version; empty for ``no fix``."""
+    narrowed_by: tuple[str, ...] = ()
+    """For ``upgradable``: installed requirements that exclude the lowest fixed release, though not
+    every one (``botocore 1.35.0 requires urllib3!=2.2.0,<3``)."""
+    install: str = ""
+    """For ``upgradable``: what to ask the installer for (``urllib3>=2.2.0,!=2.2.0``)."""
 
 
 @dataclass(frozen=True)
@@ -212,29 +224,72 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
     aliases = tuple(alias for v in found for alias in v.aliases)
     path = tuple(map(str, environment.path_to(dist.name)))
     edges = [edge for edge in environment.requirements_on(dist.name) if edge.source.key != dist.key]
-    candidates = _candidates(installed, found, [edge.requirement.specifier for edge in edges],
-                             releases.get(dist.key, []))
+    specifiers = [edge.requirement.specifier for edge in edges]
+    folder = releases.get(dist.key, [])
+    # Two sets of versions: the *named* ones (fixes, releases the requirements or the folder name)
+    # are what the verdict shows; the *probes* add the versions just past every boundary, so that
+    # a fixed range is judged whole, not only at the versions someone happened to name.
+    candidates = _candidates(installed, found, specifiers, folder)
+    probes = _probes(installed, found, specifiers, folder, candidates)
     each = tuple(AdvisoryVerdict(v.id, tuple(str(f) for f in _useful_fixes(v, installed)),
-                                 any(not affects(v, c) for c in candidates)) for v in found)
+                                 any(not affects(v, p) for p in probes), _fixed_after(v, installed)) for v in found)
     fixable = [v for v, verdict in zip(found, each, strict=True) if verdict.fixable]
-    escaping = tuple(c for c in candidates if fixable and not any(affects(v, c) for v in fixable))
-    shown = tuple(map(str, escaping))
-    if not escaping:
+    fixing = tuple(p for p in probes if fixable and not any(affects(v, p) for v in fixable))
+    if not fixing:
         return Verdict(dist.name, dist.version, ids, aliases, (), "no fix", (), path, each)
+    escaping = tuple(c for c in candidates if c in fixing)
+    shown = tuple(map(str, escaping))
+    fixed_from = _fixed_from(fixing[0], escaping, fixable, installed)
     # What keeps each fixing release out: the environment's one rule, which the picture uses too.
-    excluded_by = [environment.excluding(dist.name, c) for c in escaping]
-    if not all(excluded_by):
-        return Verdict(dist.name, dist.version, ids, aliases, shown, "upgradable", (), path, each)
-    # Every fixing release is excluded by some requirement: name those that exclude them all;
-    # if none does alone, they block together, and every one that excludes some is named.
-    alone = [edge for edge in edges if all(edge in excluding for excluding in excluded_by)]
-    together = alone or [edge for edge in edges if any(edge in excluding for excluding in excluded_by)]
+    excluded_by = {p: environment.excluding(dist.name, p) for p in fixing}
+    if not all(excluded_by.values()):
+        narrowing = excluded_by[fixing[0]]
+        # What the installer is asked for: the fixed range, less what the narrowing requirements
+        # leave out of its start (botocore's !=2.2.0); the installer applies the rest of them itself.
+        leaving_out = [str(one) for edge in narrowing for one in edge.requirement.specifier
+                       if not one.contains(fixing[0], prereleases=True)]
+        install = dist.name + ",".join([fixed_from, *dict.fromkeys(leaving_out)])
+        return Verdict(dist.name, dist.version, ids, aliases, shown, "upgradable", (), path, each, fixed_from,
+                       tuple(f"{edge.source} requires {edge.written}" for edge in narrowing), install)
+    # Every fixing release is excluded by some requirement: name those that exclude them all. If
+    # none does alone, they block together: name each that alone keeps out some fixed release,
+    # and, where several keep out the same one, all of those.
+    alone = [edge for edge in edges if all(edge in excluding for excluding in excluded_by.values())]
+    together = alone or _together(edges, list(excluded_by.values()))
+    way_in = escaping or fixing
     blockers = tuple(
         Blocker(str(edge.source), edge.written, tuple(map(str, environment.path_to(edge.source.name))),
-                _way_out(edge, found, fixable, installed, escaping, releases, environment, notes))
+                _way_out(edge, found, fixable, installed, way_in, releases, environment, notes))
         for edge in together
     )
-    return Verdict(dist.name, dist.version, ids, aliases, shown, "blocked", blockers, path, each)
+    return Verdict(dist.name, dist.version, ids, aliases, shown, "blocked", blockers, path, each, fixed_from)
+
+
+def _together(edges: list[Edge], excluded_by: list[tuple[Edge, ...]]) -> list[Edge]:
+    """The requirements that together exclude every fixed release: each one that is alone in
+    excluding some of them; for a release several exclude and none of those is named yet, all of them."""
+    named = {excluding[0] for excluding in excluded_by if len(excluding) == 1}
+    for excluding in excluded_by:
+        if not named & set(excluding):
+            named |= set(excluding)
+    return [edge for edge in edges if edge in named]
+
+
+def _fixed_from(lowest: Version, escaping: tuple[Version, ...], fixable: list[Vulnerability],
+                installed: Version) -> str:
+    """The start of the fixed releases as a specifier: ``>=`` the lowest if it is a named release,
+    else ``>`` the last affected version it follows (OSV ``last_affected``: no release is named)."""
+    if lowest in escaping:
+        return f">={lowest}"
+    after = [Version(last) for v in fixable for last in _fixed_after(v, installed) if Version(last) < lowest]
+    return f">{max(after)}" if after else f">={lowest}"
+
+
+def _fixed_after(vulnerability: Vulnerability, installed: Version) -> tuple[str, ...]:
+    if vulnerability.advisory is None:
+        return ()
+    return tuple(str(v) for v in vulnerability.advisory.last_affected_versions(vulnerability.package)
+                 if v >= installed)
 
 
 # -- which releases an advisory affects -------------------------------------------------------------
@@ -252,7 +307,13 @@ def affects(vulnerability: Vulnerability, version: Version) -> bool:
         return True
     later = [fix for fix in useful if fix > version]
     # Before a later fix on that fix's own branch: that branch was affected until its fix.
-    return bool(later) and later[0].release[:2] == version.release[:2]
+    return bool(later) and _branch(later[0]) == _branch(version)
+
+
+def _branch(version: Version) -> tuple[int, int]:
+    """major.minor, with 2 read as 2.0 (Version("2").release is only (2,))."""
+    major, minor = (*version.release, 0)[:2]
+    return major, minor
 
 
 def _useful_fixes(vulnerability: Vulnerability, installed: Version | None) -> list[Version]:
@@ -270,9 +331,25 @@ def _candidates(installed: Version, found: list[Vulnerability], specifiers: Iter
         if v.advisory is not None:
             named |= set(v.advisory.fixed_versions(v.package))
     for specifier in specifiers:
-        named |= _named_by(specifier)
+        # Only the versions a requirement admits: a cap (<3) or an exclusion (!=2.2.0) names a
+        # version it keeps out, which need not exist and is no fix to offer.
+        named |= {v for v in _named_by(specifier) if _admits(specifier, v)}
     named |= {release.version for release in folder}
     return tuple(sorted(v for v in named if v > installed))
+
+
+def _probes(installed: Version, found: list[Vulnerability], specifiers: Iterable[SpecifierSet],
+            folder: list[_Release], candidates: tuple[Version, ...]) -> tuple[Version, ...]:
+    """The named candidates, and the versions around every boundary the advisories and the
+    requirements name (see :func:`pinlab.specifiers.versions_around`), newer than *installed*."""
+    boundaries: set[Version] = {installed, *candidates, *(release.version for release in folder)}
+    for v in found:
+        boundaries |= set(_useful_fixes(v, installed))
+        if v.advisory is not None:
+            boundaries |= set(v.advisory.boundaries(v.package))
+    for specifier in specifiers:
+        boundaries |= _named_by(specifier)
+    return tuple(sorted({*candidates, *(v for v in versions_around(boundaries) if v > installed)}))
 
 
 def _named_by(specifier: SpecifierSet) -> set[Version]:
@@ -607,16 +684,22 @@ def format_text(explanation: Explanation) -> str:
         lines.append(f"{v.package} {v.version} is vulnerable: {', '.join(v.advisories)}{also}")
         if len(v.each_advisory) == 1:
             (only,) = v.each_advisory
-            lines.append(f"  fixed in: {', '.join(only.fixed) or 'no fixed version is known'}")
+            lines.append(f"  fixed in: {_fixed_in(only) or 'no fixed version is known'}")
         else:
             for advisory in v.each_advisory:
-                fixed = ", ".join(advisory.fixed) if advisory.fixable else f"no release newer than {v.version} is known"
+                fixed = _fixed_in(advisory) if advisory.fixable else f"no release newer than {v.version} is known"
                 lines.append(f"  {advisory.id} fixed in: {fixed}")
         lines.append(f"  path: {_chain(v.path)}")
-        if v.verdict == "upgradable":
-            lines.append(f"  upgradable: nothing installed excludes {v.fixed[0]} (install {v.package}>={v.fixed[0]})")
+        after = not v.fixed_from.startswith(">=")  # ">2.2.2": no fixed release is named
+        lowest = f"the releases after {v.fixed_from[1:]}" if after else v.fixed_from[2:]
+        if v.verdict == "upgradable" and v.narrowed_by:
+            lines.append(f"  upgradable: {lowest} is excluded by {'; '.join(v.narrowed_by)}, but not every later "
+                         f"fixed release (install {v.install})")
+        elif v.verdict == "upgradable":
+            lines.append(f"  upgradable: nothing installed excludes {lowest} (install {v.install})")
         elif v.verdict == "blocked":
-            lines.append(f"  BLOCKED: {_some(v.fixed)} is excluded by")
+            some = _some(v.fixed) if v.fixed else f"every release after {v.fixed_from[1:]}"
+            lines.append(f"  BLOCKED: {some} is excluded by")
             for blocker in v.blockers:
                 lines.append(f"    {blocker}")
                 lines.append(f"      path: {_chain(blocker.path)}")
@@ -644,6 +727,11 @@ def format_text(explanation: Explanation) -> str:
         count = len(explanation.verdicts)
         lines.append(f"{count} vulnerable package{'s' * (count != 1)}, {blocked} blocked{unchecked}.")
     return "\n".join(lines)
+
+
+def _fixed_in(advisory: AdvisoryVerdict) -> str:
+    """``1.0a28``; ``any release after 2.2.2`` for an OSV ``last_affected``."""
+    return ", ".join([*advisory.fixed, *(f"any release after {last}" for last in advisory.fixed_after)])
 
 
 def _way_out_lines(out: WayOut, package: str) -> list[str]:
