@@ -7,6 +7,7 @@ from packaging.version import Version
 
 from helpers import build, write_project
 from pinlab import AdvisoryService, LocalIndex, Sandbox, audit, toy_index
+from pinlab.advisories import parse_advisory
 from pinlab.cli import main
 from pinlab.environment import Environment, Installed
 from pinlab.explain import Vulnerability, explain, fixed_versions, format_text
@@ -611,3 +612,114 @@ def test_where_the_interpreter_tags_are_unknown_wheels_are_not_checked_and_a_not
     assert way_out is not None and way_out.release == "toyhost-export 0.3a2"
     assert "note: --find-links: this interpreter's wheel tags are not known (neither packaging nor a known platform): " \
            "wheels were not checked against them" in format_text(explanation)
+
+
+# -- fixed ranges, judged whole: real wheels of real shapes ------------------------------------------------
+
+# Shaped like what the tester found on real venvs: botocore 1.35.0 (urllib3 !=2.2.0,<3), requests
+# (urllib3 <3,>=1.21.1), Flask 1.1.4 (Werkzeug <2.0,>=0.15), each built here as a toy wheel.
+REAL_SHAPES = [
+    ("toyurl", "2.1.0", []), ("toyurl", "2.5.0", []),
+    ("toybot", "1.35.0", ["toyurl!=2.2.0,<3"]), ("toyreq", "2.32.3", ["toyurl<3,>=1.21.1"]),
+    ("toywerk", "1.0.1", []), ("toyflask", "1.1.4", ["toywerk<2.0,>=0.15"]),
+]
+
+
+def osv_record(ident: str, name: str, *events: dict) -> dict:
+    return {"id": ident, "modified": "2026-06-21T09:00:00Z", "summary": f"{name} is vulnerable", "aliases": [],
+            "affected": [{"package": {"ecosystem": "PyPI", "name": name},
+                          "ranges": [{"type": "ECOSYSTEM", "events": list(events)}]}]}
+
+
+def advisories_folder(folder, *records: dict):
+    folder.mkdir()
+    for record in records:
+        (folder / f"{record['id']}.json").write_text(json.dumps(record), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def real_shapes(tmp_path_factory):
+    """A sandbox holding toyurl 2.1.0 under toybot and toyreq, and toywerk 1.0.1 under toyflask;
+    and a --find-links folder with toyurl 2.5.0."""
+    tmp = tmp_path_factory.mktemp("shapes")
+    wheels = [build(write_project(tmp / f"{name}-{version}", name, version, deps), tmp / "dist" / f"{name}-{version}")
+              for name, version, deps in REAL_SHAPES]
+    links = tmp / "links"
+    links.mkdir()
+    newer = next(w for w in wheels if w.name.startswith("toyurl-2.5.0"))
+    (links / newer.name).write_bytes(newer.read_bytes())
+    with LocalIndex(wheels) as index, Sandbox(index) as sandbox:
+        assert sandbox.uv("pip install toybot==1.35.0 toyreq==2.32.3 toyurl==2.1.0 toyflask==1.1.4 toywerk==1.0.1").ok
+        yield sandbox, links
+
+
+def test_an_exclusion_of_the_fix_alone_is_no_block(real_shapes, run_explain, tmp_path):
+    # Before: "BLOCKED: 2.2.0 or 3 is excluded by" both requirements, exit status 1, though 2.2.1
+    # and later fix it and both admit them; and with toyurl 2.5.0 offered, "nothing installed
+    # excludes 2.2.0", which toybot does.
+    sandbox, links = real_shapes
+    folder = advisories_folder(tmp_path / "osv", osv_record("GHSA-toy-url", "toyurl", {"introduced": "0"},
+                                                            {"fixed": "2.2.0"}))
+    expected = ("toyurl 2.1.0 is vulnerable: GHSA-toy-url\n"
+                "  fixed in: 2.2.0\n"
+                "  path: toybot 1.35.0 (installed directly) -> toyurl 2.1.0\n"
+                "  upgradable: 2.2.0 is excluded by toybot 1.35.0 requires toyurl!=2.2.0,<3, but not every later "
+                "fixed release (install toyurl>=2.2.0,!=2.2.0)\n"
+                "1 vulnerable package, 0 blocked.\n")
+    assert run_explain("--python", str(sandbox.python), "--advisories", "osv") == (0, expected)
+    assert run_explain("--python", str(sandbox.python), "--advisories", "osv", "--find-links", str(links)) == (0, expected)
+
+
+def test_a_last_affected_version_means_every_later_release_is_a_fix(real_shapes, run_explain, tmp_path):
+    # Before: "no fix: no release fixes it yet", 0 blocked, exit status 0, though every release
+    # after 2.2.2 is unaffected and toyflask's <2.0 keeps all of them out.
+    sandbox, _links = real_shapes
+    advisories_folder(tmp_path / "osv", osv_record("GHSA-toy-werk", "toywerk", {"introduced": "0"},
+                                                   {"last_affected": "2.2.2"}))
+    assert run_explain("--python", str(sandbox.python), "--advisories", "osv") == (1, (
+        "toywerk 1.0.1 is vulnerable: GHSA-toy-werk\n"
+        "  fixed in: any release after 2.2.2\n"
+        "  path: toyflask 1.1.4 (installed directly) -> toywerk 1.0.1\n"
+        "  BLOCKED: every release after 2.2.2 is excluded by\n"
+        "    toyflask 1.1.4 requires toywerk<2.0,>=0.15\n"
+        "      path: toyflask 1.1.4 (installed directly)\n"
+        "1 vulnerable package, 1 blocked.\n"))
+
+
+def test_a_last_affected_version_with_nothing_against_its_later_releases_is_upgradable():
+    env = environment(("toywerk", "2.2.2", ()), ("app", "1", ("toywerk>=2",)))
+    record = osv_record("GHSA-toy-werk", "toywerk", {"introduced": "0"}, {"last_affected": "2.2.2"})
+    advisory = parse_advisory(record)
+    explanation = explain(env, [Vulnerability(advisory.id, "toywerk", "2.2.2", (), advisory=advisory)])
+    assert explanation.exit_status == 0
+    assert format_text(explanation).splitlines()[1:4] == [
+        "  fixed in: any release after 2.2.2",
+        "  path: app 1 (installed directly) -> toywerk 2.2.2",
+        "  upgradable: nothing installed excludes the releases after 2.2.2 (install toywerk>2.2.2)"]
+
+
+def test_a_cap_the_fix_satisfies_is_not_named_and_a_cap_is_no_candidate():
+    # Before: with <3 and !=2.5.0, both were named as blocking 2.5.0 "or 3"; 2.5.1 fixes it.
+    urllib3 = Vulnerability("GHSA-pq67", "urllib3", "2.1.0", ("2.5.0",))
+    env = environment(("urllib3", "2.1.0", ()), ("requests", "2.32.3", ("urllib3<3",)),
+                      ("botocore", "1.35.0", ("urllib3!=2.5.0",)))
+    explanation = explain(env, [urllib3])
+    assert (explanation.exit_status, format_text(explanation).splitlines()[3]) == (0, (
+        "  upgradable: 2.5.0 is excluded by botocore 1.35.0 requires urllib3!=2.5.0, but not every later fixed "
+        "release (install urllib3>=2.5.0,!=2.5.0)"))
+    # Before: "BLOCKED: 3 or 3.7", a 3 that only the cap named.
+    idna = Vulnerability("PYSEC-2024-60", "idna", "2.10", ("3.7",))
+    explanation = explain(environment(("idna", "2.10", ()), ("requests", "2.25.1", ("idna<3,>=2.5",))), [idna])
+    assert (explanation.exit_status, format_text(explanation).splitlines()[3:5]) == (1, [
+        "  BLOCKED: 3.7 is excluded by", "    requests 2.25.1 requires idna<3,>=2.5"])
+
+
+def test_requirements_that_block_only_together_are_each_named_and_a_cap_beyond_them_is_not():
+    # <2.5.1 keeps out 2.5.1 and later, !=2.5.0 keeps out 2.5.0: together, every fix; <3 adds nothing.
+    urllib3 = Vulnerability("GHSA-pq67", "urllib3", "2.1.0", ("2.5.0",))
+    env = environment(("urllib3", "2.1.0", ()), ("a", "1", ("urllib3<2.5.1",)), ("b", "1", ("urllib3!=2.5.0",)),
+                      ("c", "1", ("urllib3<3",)))
+    verdict = verdict_of(env, urllib3)
+    assert (verdict.verdict, [str(b) for b in verdict.blockers]) == (
+        "blocked", ["a 1 requires urllib3<2.5.1", "b 1 requires urllib3!=2.5.0"])
