@@ -565,8 +565,64 @@ def test_a_real_uv_audit_report_gives_the_same_verdict(pinned_to_read, toys_inde
     (verdict,) = data["vulnerable"]
     assert (status, verdict["advisories"], verdict["fixed"], [b["requirement"] for b in verdict["blockers"]]) == (
         1, ["TOYSEC-2026-1"], ["1.0a28"], ["toyhost==1.0a27"])
-    assert data["notes"] == ["uv audit lists only the vulnerable packages of what it audited (a project's lock, "
-                             "2 packages): that it audited this environment cannot be checked"]
+    # The lock holds 2 packages; the sandbox 3 (pip too): the report cannot show it audited them.
+    pip = pinned_to_read_pip(pinned_to_read)
+    assert (data["notes"], data["not_checked"]) == ([], [
+        f"2 installed distributions not shown to be audited: uv audit audited 2 packages (a project's lock), this "
+        f"environment has 3, and its report names only the vulnerable ones: {pip}, toyhost-export 0.3a1"])
+
+
+def pinned_to_read_pip(sandbox) -> str:
+    """``pip 26.3``: whichever pip the sandbox was made with."""
+    from pinlab.environment import read_environment
+
+    return str(read_environment(sandbox.python).get("pip"))
+
+
+def uv_report(audited: int, *vulnerable: tuple[str, str, str, list[str]]) -> dict:
+    """A uv audit JSON report as uv 0.13 writes it (see test_audit_reports.py's captured one)."""
+    return {"schema": {"version": "preview"},
+            "summary": {"audited_packages": audited, "vulnerabilities": len(vulnerable)},
+            "vulnerabilities": [{"dependency": {"name": name, "version": version}, "id": ident, "aliases": [],
+                                 "summary": "", "fix_versions": fixes} for name, version, ident, fixes in vulnerable]}
+
+
+def test_a_clean_uv_audit_report_is_no_all_clear_unless_it_can_cover_the_environment(pinned_to_read, toys_index,
+                                                                                      run_explain, tmp_path):
+    # Before: a one-package lock's clean report, or a hand-made one counting 500 packages, gave
+    # "No known vulnerability in the 3 installed distributions.", exit status 0, while toyhost
+    # 1.0a27 is vulnerable.
+    project = write_uv_project(tmp_path / "one", ["toyhost==2.0"])
+    with AdvisoryService() as service:
+        report = uv_audit(project, toys_index, service)
+    assert (report["summary"]["audited_packages"], report["vulnerabilities"]) == (1, [])
+    (tmp_path / "clean.json").write_text(json.dumps(report), encoding="utf-8")
+    (tmp_path / "500.json").write_text(json.dumps(uv_report(500)), encoding="utf-8")
+    pip = pinned_to_read_pip(pinned_to_read)
+    for name, audited in (("clean.json", "1 package"), ("500.json", "500 packages")):
+        assert run_explain("--python", str(pinned_to_read.python), "--audit-json", name) == (1, (
+            f"not checked: 3 installed distributions not shown to be audited: uv audit audited {audited} (a "
+            f"project's lock), this environment has 3, and its report names only the vulnerable ones: {pip}, "
+            "toyhost 1.0a27, toyhost-export 0.3a1\n"
+            "No known vulnerability in what was checked, 1 not checked.\n"))
+    # As many packages as are installed, and what it names installed at that version: taken as
+    # covering the environment, and the note says so.
+    (tmp_path / "three.json").write_text(json.dumps(uv_report(3, ("toyhost", "1.0a27", "TOYSEC-2026-1", ["1.0a28"]))),
+                                         encoding="utf-8")
+    status, output = run_explain("--python", str(pinned_to_read.python), "--audit-json", "three.json")
+    assert (status, output.splitlines()[-2:]) == (1, [
+        "note: uv audit lists only the vulnerable packages of what it audited (a project's lock): it audited 3 "
+        "packages, as many as are installed here, and each it names is installed at that version, so it is "
+        "taken as an audit of this environment",
+        "1 vulnerable package, 1 blocked."])
+    # As many, but one it names is not installed at that version: its count cannot be trusted.
+    (tmp_path / "other.json").write_text(json.dumps(uv_report(3, ("toyhost", "1.0a27", "TOYSEC-2026-1", ["1.0a28"]),
+                                                              ("pip", "1.0", "PIP-1", ["2.0"]))), encoding="utf-8")
+    status, output = run_explain("--python", str(pinned_to_read.python), "--audit-json", "other.json")
+    assert (status, output.splitlines()[-2:]) == (1, [
+        f"not checked: 2 installed distributions not shown to be audited: uv audit audited 3 packages (a project's "
+        f"lock), this environment has 3, and its report names only the vulnerable ones: {pip}, toyhost-export 0.3a1",
+        "1 vulnerable package, 1 blocked, 2 not checked."])
 
 
 def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinned_to_read, toys_index, run_explain, tmp_path):

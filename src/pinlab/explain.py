@@ -622,13 +622,37 @@ def _from_audit(data: AuditData, environment: Environment, label: str) -> Vulner
         named = {p.name for p in data.packages}
         missing = [dist for dist in environment.distributions if dist.key not in named]
         if missing:
-            shown = ", ".join(map(str, missing[:3])) + (", ..." if len(missing) > 3 else "")
-            not_checked.append(f"{len(missing)} installed distribution{'s' * (len(missing) != 1)} "
-                               f"not in the report: {shown}")
+            not_checked.append(f"{_counted(missing)} not in the report: {_first_few(missing)}")
+        return Vulnerabilities(tuple(found), tuple(notes), tuple(not_checked))
+    # uv audit audits a project's lock, and its report names only the vulnerable packages: of the
+    # others it says how many it audited (summary.audited_packages), never which. The evidence
+    # taken as enough: that count equals the number of distributions installed here, and every
+    # package it names is installed here at the version it audited. A lock of another project,
+    # of a part of this environment (3 of 11) or of more (500) fails it, and then the installed
+    # distributions it does not name are not checked: nothing says they were audited. (Equal
+    # counts are not a proof of equal sets; they are the most the report can show.)
+    installed = len(environment.distributions)
+    named_here = {p.name for p in data.packages if _installed_as(environment, p.name, p.version)}
+    if data.audited == installed and len(named_here) == len(data.packages):
+        notes.append(f"{data.tool} lists only the vulnerable packages of what it audited (a project's lock): it "
+                     f"audited {data.audited} packages, as many as are installed here, and each it names is "
+                     "installed at that version, so it is taken as an audit of this environment")
     else:
-        notes.append(f"{data.tool} lists only the vulnerable packages of what it audited (a project's lock, "
-                     f"{data.audited} packages): that it audited this environment cannot be checked")
+        unshown = [dist for dist in environment.distributions if dist.key not in named_here]
+        if unshown:
+            not_checked.append(
+                f"{_counted(unshown)} not shown to be audited: {data.tool} audited {data.audited} "
+                f"package{'s' * (data.audited != 1)} (a project's lock), this environment has {installed}, and "
+                f"its report names only the vulnerable ones: {_first_few(unshown)}")
     return Vulnerabilities(tuple(found), tuple(notes), tuple(not_checked))
+
+
+def _counted(dists: list[Installed]) -> str:
+    return f"{len(dists)} installed distribution{'s' * (len(dists) != 1)}"
+
+
+def _first_few(dists: list[Installed]) -> str:
+    return ", ".join(map(str, dists[:3])) + (", ..." if len(dists) > 3 else "")
 
 
 def _installed_as(environment: Environment, name: str, version: str | None) -> bool:
