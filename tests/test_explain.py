@@ -779,3 +779,29 @@ def test_requirements_that_block_only_together_are_each_named_and_a_cap_beyond_t
     verdict = verdict_of(env, urllib3)
     assert (verdict.verdict, [str(b) for b in verdict.blockers]) == (
         "blocked", ["a 1 requires urllib3<2.5.1", "b 1 requires urllib3!=2.5.0"])
+
+
+def test_records_that_cannot_be_loaded_or_are_not_for_pypi_are_not_an_all_clear(pinned, run_explain, tmp_path):
+    # Before: "note: not loaded: ..." then "No known vulnerability in the 3 installed
+    # distributions.", exit status 0; a folder of npm records alone, the same.
+    assert pinned.uv("pip install toyhost==2.0").ok  # nothing the kit's record affects
+    fixed_wrong = osv_record("TOYSEC-bad", "toyhost", {"introduced": "0"}, {"fixed": "not a version!"})
+    folder = advisories_folder(tmp_path / "osv", fixed_wrong)
+    (folder / "TOYSEC-2026-1.json").write_bytes((ADVISORIES / "TOYSEC-2026-1.json").read_bytes())
+    (folder / "broken.json").write_text("{", encoding="utf-8")
+    assert run_explain("--python", str(pinned.python), "--advisories", "osv") == (1, (
+        "note: not loaded: TOYSEC-bad.json: affected[0].ranges[0].events[1].fixed: invalid version 'not a version!'\n"
+        "note: not loaded: broken.json: invalid JSON: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)\n"
+        "not checked: 2 records of --advisories osv could not be loaded (see the notes): what they say about the "
+        "installed distributions is not known\n"
+        "No known vulnerability in what was checked, 1 not checked.\n"))
+    npm = dict(osv_record("GHSA-toy-npm", "left-pad", {"introduced": "0"}, {"fixed": "1.3.0"}))
+    npm["affected"][0]["package"]["ecosystem"] = "npm"
+    advisories_folder(tmp_path / "npm", npm)
+    assert run_explain("--python", str(pinned.python), "--advisories", "npm") == (1, (
+        "note: 1 record names no PyPI version it affects (no PyPI 'affected' entry, or only GIT or SEMVER ranges), "
+        "so it was not used: GHSA-toy-npm\n"
+        "not checked: no record of --advisories npm says which versions of a PyPI package it affects: nothing "
+        "installed was checked against it\n"
+        "No known vulnerability in what was checked, 1 not checked.\n"))

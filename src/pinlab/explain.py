@@ -678,9 +678,20 @@ def from_advisories(folder: str | Path, environment: Environment) -> Vulnerabili
     unordered = [advisory for advisory in database.advisories if not advisory.says_pypi_versions]
     if unordered:
         shown = ", ".join(a.id for a in unordered[:5]) + (", ..." if len(unordered) > 5 else "")
-        notes.append(f"{len(unordered)} record{'s' * (len(unordered) != 1)} name no PyPI version they affect "
-                     f"(no PyPI 'affected' entry, or only GIT or SEMVER ranges), so they were not used: {shown}")
+        one = len(unordered) == 1
+        notes.append(f"{len(unordered)} {'record names' if one else 'records name'} no PyPI version "
+                     f"{'it affects' if one else 'they affect'} (no PyPI 'affected' entry, or only GIT or SEMVER "
+                     f"ranges), so {'it was' if one else 'they were'} not used: {shown}")
     vulnerabilities, not_checked = [], []
+    # A record that did not load may be the one about an installed package, and a folder with no
+    # PyPI record was filled with something else (npm's records): neither is an all-clear.
+    if database.problems:
+        count = len(database.problems)
+        not_checked.append(f"{count} record{'s' * (count != 1)} of {label} could not be loaded (see the notes): "
+                           "what they say about the installed distributions is not known")
+    if not any(advisory.says_pypi_versions for advisory in database.advisories):
+        not_checked.append(f"no record of {label} says which versions of a PyPI package it affects: "
+                           f"nothing installed was checked against it")
     for dist in environment.distributions:
         named = [a for a in database.advisories if a.withdrawn is None and a.names(dist.name)]
         if not named:
