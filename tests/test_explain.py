@@ -715,8 +715,7 @@ def test_an_exclusion_of_the_fix_alone_is_no_block(real_shapes, run_explain, tmp
     # and later fix it and both admit them; and with toyurl 2.5.0 offered, "nothing installed
     # excludes 2.2.0", which toybot does.
     sandbox, links = real_shapes
-    folder = advisories_folder(tmp_path / "osv", osv_record("GHSA-toy-url", "toyurl", {"introduced": "0"},
-                                                            {"fixed": "2.2.0"}))
+    advisories_folder(tmp_path / "osv", osv_record("GHSA-toy-url", "toyurl", {"introduced": "0"}, {"fixed": "2.2.0"}))
     expected = ("toyurl 2.1.0 is vulnerable: GHSA-toy-url\n"
                 "  fixed in: 2.2.0\n"
                 "  path: toybot 1.35.0 (installed directly) -> toyurl 2.1.0\n"
