@@ -10,7 +10,7 @@ from pinlab import AdvisoryService, LocalIndex, Sandbox, audit, toy_index
 from pinlab.advisories import parse_advisory
 from pinlab.cli import main
 from pinlab.environment import Environment, Installed
-from pinlab.explain import Vulnerability, explain, fixed_versions, format_text
+from pinlab.explain import Vulnerability, as_json, explain, fixed_versions, format_text
 from pinlab.process import clean_env, run
 from pinlab.toys import build_wheel, examples_dir, find_toy, find_toys
 
@@ -37,7 +37,8 @@ def test_the_pinned_plugin_blocks_the_fix(pinned_to_read, capsys):
         "blockers": [{"distribution": "toyhost-export 0.3a1", "requirement": "toyhost==1.0a27",
                       "path": ["toyhost-export 0.3a1"], "way_out": None}],
         "path": ["toyhost-export 0.3a1", "toyhost 1.0a27"],
-        "each_advisory": [{"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True, "fixed_after": []}],
+        "each_advisory": [{"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": False, "fixed_after": [],
+                           "verdict": "blocked", "blocked_by": ["toyhost-export 0.3a1 requires toyhost==1.0a27"]}],
         "fixed_from": ">=1.0a28", "narrowed_by": [], "install": "",
     }
     assert data["blocked"] == 1
@@ -263,8 +264,10 @@ def test_an_advisory_with_no_fix_does_not_hide_the_blocked_fix_of_another(pinned
     status, data = explained(capsys, "--python", str(pinned_to_read.python), "--audit-json", str(audit_json))
     (verdict,) = data["vulnerable"]
     assert (status, verdict["verdict"], verdict["each_advisory"]) == (1, "blocked", [
-        {"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True, "fixed_after": []},
-        {"id": "TOYSEC-2026-2", "fixed": [], "fixable": False, "fixed_after": []}])
+        {"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": False, "fixed_after": [], "verdict": "blocked",
+         "blocked_by": ["toyhost-export 0.3a1 requires toyhost==1.0a27"]},
+        {"id": "TOYSEC-2026-2", "fixed": [], "fixable": False, "fixed_after": [], "verdict": "no fix",
+         "blocked_by": []}])
 
 
 def test_a_fix_named_only_for_an_older_branch_does_not_hide_the_blocker():
@@ -804,3 +807,26 @@ def test_records_that_cannot_be_loaded_or_are_not_for_pypi_are_not_an_all_clear(
         "not checked: no record of --advisories npm says which versions of a PyPI package it affects: nothing "
         "installed was checked against it\n"
         "No known vulnerability in what was checked, 1 not checked.\n"))
+
+
+def test_each_advisory_gets_its_own_verdict_and_fixable_only_when_its_fix_can_be_installed(capsys):
+    # urllib3 1.26.5 under a requests that caps it below 1.27: GHSA-v845 is fixed on the 1.26
+    # branch, GHSA-pq67 only in 2.5.0. Before: only "BLOCKED by requests", and "fixable": true for
+    # both in the JSON, though 2.5.0 cannot be installed.
+    env = environment(("urllib3", "1.26.5", ()), ("requests", "2.29.0", ("urllib3<1.27,>=1.21.1",)))
+    v845 = Vulnerability("GHSA-v845", "urllib3", "1.26.5", ("1.26.17", "2.0.6"))
+    pq67 = Vulnerability("GHSA-pq67", "urllib3", "1.26.5", ("2.5.0",))
+    explanation = explain(env, [v845, pq67])
+    assert (explanation.exit_status, format_text(explanation)) == (1, (
+        "urllib3 1.26.5 is vulnerable: GHSA-v845, GHSA-pq67\n"
+        "  GHSA-v845 fixed in: 1.26.17, 2.0.6 (on its own: upgradable)\n"
+        "  GHSA-pq67 fixed in: 2.5.0 (on its own: BLOCKED by requests 2.29.0 requires urllib3<1.27,>=1.21.1)\n"
+        "  path: requests 2.29.0 (installed directly) -> urllib3 1.26.5\n"
+        "  BLOCKED: 2.5.0 is excluded by\n"
+        "    requests 2.29.0 requires urllib3<1.27,>=1.21.1\n"
+        "      path: requests 2.29.0 (installed directly)\n"
+        "1 vulnerable package, 1 blocked."))
+    (verdict,) = json.loads(json.dumps(as_json(explanation)))["vulnerable"]  # as the CLI writes it
+    assert [(a["id"], a["verdict"], a["fixable"], a["blocked_by"]) for a in verdict["each_advisory"]] == [
+        ("GHSA-v845", "upgradable", True, []),
+        ("GHSA-pq67", "blocked", False, ["requests 2.29.0 requires urllib3<1.27,>=1.21.1"])]

@@ -111,10 +111,16 @@ class AdvisoryVerdict:
     fixed: tuple[str, ...]
     """The fix versions it names that are newer than the installed version, lowest first."""
     fixable: bool
-    """False if no release known to pinlab escapes it: it is reported, and decides nothing else."""
+    """True if a release that escapes it can be installed here (its own verdict is ``upgradable``)."""
     fixed_after: tuple[str, ...] = ()
     """Its OSV ``last_affected`` versions, at or after the installed one: every release after one
     escapes it, though the record names none of them."""
+    verdict: str = "no fix"
+    """Its own verdict, as if it were the only one: ``upgradable``, ``blocked``, or ``no fix`` (no
+    release known to pinlab escapes it: it is reported, and decides nothing else)."""
+    blocked_by: tuple[str, ...] = ()
+    """For ``blocked``: the requirements that keep every release escaping it out
+    (``requests 2.29.0 requires urllib3<1.27,>=1.21.1``)."""
 
 
 @dataclass(frozen=True)
@@ -231,18 +237,18 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
     # a fixed range is judged whole, not only at the versions someone happened to name.
     candidates = _candidates(installed, found, specifiers, folder)
     probes = _probes(installed, found, specifiers, folder, candidates)
-    each = tuple(AdvisoryVerdict(v.id, tuple(str(f) for f in _useful_fixes(v, installed)),
-                                 any(not affects(v, p) for p in probes), _fixed_after(v, installed)) for v in found)
-    fixable = [v for v, verdict in zip(found, each, strict=True) if verdict.fixable]
+    # What keeps each release out: the environment's one rule, which the picture uses too.
+    excluded_by = {p: environment.excluding(dist.name, p) for p in probes}
+    each = tuple(_advisory_verdict(v, installed, probes, edges, excluded_by) for v in found)
+    fixable = [v for v, verdict in zip(found, each, strict=True) if verdict.verdict != "no fix"]
     fixing = tuple(p for p in probes if fixable and not any(affects(v, p) for v in fixable))
     if not fixing:
         return Verdict(dist.name, dist.version, ids, aliases, (), "no fix", (), path, each)
     escaping = tuple(c for c in candidates if c in fixing)
     shown = tuple(map(str, escaping))
     fixed_from = _fixed_from(fixing[0], escaping, fixable, installed)
-    # What keeps each fixing release out: the environment's one rule, which the picture uses too.
-    excluded_by = {p: environment.excluding(dist.name, p) for p in fixing}
-    if not all(excluded_by.values()):
+    together = _blocking(edges, [excluded_by[p] for p in fixing])
+    if together is None:
         narrowing = excluded_by[fixing[0]]
         # What the installer is asked for: the fixed range, less what the narrowing requirements
         # leave out of its start (botocore's !=2.2.0); the installer applies the rest of them itself.
@@ -251,11 +257,6 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
         install = dist.name + ",".join([fixed_from, *dict.fromkeys(leaving_out)])
         return Verdict(dist.name, dist.version, ids, aliases, shown, "upgradable", (), path, each, fixed_from,
                        tuple(f"{edge.source} requires {edge.written}" for edge in narrowing), install)
-    # Every fixing release is excluded by some requirement: name those that exclude them all. If
-    # none does alone, they block together: name each that alone keeps out some fixed release,
-    # and, where several keep out the same one, all of those.
-    alone = [edge for edge in edges if all(edge in excluding for excluding in excluded_by.values())]
-    together = alone or _together(edges, list(excluded_by.values()))
     way_in = escaping or fixing
     blockers = tuple(
         Blocker(str(edge.source), edge.written, tuple(map(str, environment.path_to(edge.source.name))),
@@ -263,6 +264,30 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
         for edge in together
     )
     return Verdict(dist.name, dist.version, ids, aliases, shown, "blocked", blockers, path, each, fixed_from)
+
+
+def _advisory_verdict(vulnerability: Vulnerability, installed: Version, probes: tuple[Version, ...],
+                      edges: list[Edge], excluded_by: dict[Version, tuple[Edge, ...]]) -> AdvisoryVerdict:
+    """One advisory's own verdict: could a release that escapes it, whatever the others say, be installed?"""
+    fixes = tuple(str(f) for f in _useful_fixes(vulnerability, installed))
+    after = _fixed_after(vulnerability, installed)
+    escaping = [p for p in probes if not affects(vulnerability, p)]
+    if not escaping:
+        return AdvisoryVerdict(vulnerability.id, fixes, False, after)
+    blocking = _blocking(edges, [excluded_by[p] for p in escaping])
+    if blocking is None:
+        return AdvisoryVerdict(vulnerability.id, fixes, True, after, "upgradable")
+    return AdvisoryVerdict(vulnerability.id, fixes, False, after, "blocked",
+                           tuple(f"{edge.source} requires {edge.written}" for edge in blocking))
+
+
+def _blocking(edges: list[Edge], excluded_by: list[tuple[Edge, ...]]) -> list[Edge] | None:
+    """None if some fixed release is excluded by nothing; else the requirements that block: those
+    that exclude every fixed release, or if none does alone, those that block together."""
+    if not all(excluded_by):
+        return None
+    alone = [edge for edge in edges if all(edge in excluding for excluding in excluded_by)]
+    return alone or _together(edges, excluded_by)
 
 
 def _together(edges: list[Edge], excluded_by: list[tuple[Edge, ...]]) -> list[Edge]:
@@ -721,9 +746,15 @@ def format_text(explanation: Explanation) -> str:
             (only,) = v.each_advisory
             lines.append(f"  fixed in: {_fixed_in(only) or 'no fixed version is known'}")
         else:
+            # Each advisory's own verdict, where two or more have a fix: one may be installable
+            # today though the release fixing them all is blocked.
+            several = sum(advisory.verdict != "no fix" for advisory in v.each_advisory) > 1
             for advisory in v.each_advisory:
-                fixed = _fixed_in(advisory) if advisory.fixable else f"no release newer than {v.version} is known"
-                lines.append(f"  {advisory.id} fixed in: {fixed}")
+                if advisory.verdict == "no fix":
+                    lines.append(f"  {advisory.id} fixed in: no release newer than {v.version} is known")
+                    continue
+                alone = "upgradable" if advisory.fixable else f"BLOCKED by {'; '.join(advisory.blocked_by)}"
+                lines.append(f"  {advisory.id} fixed in: {_fixed_in(advisory)}" + (f" (on its own: {alone})" * several))
         lines.append(f"  path: {_chain(v.path)}")
         after = not v.fixed_from.startswith(">=")  # ">2.2.2": no fixed release is named
         lowest = f"the releases after {v.fixed_from[1:]}" if after else v.fixed_from[2:]
@@ -740,11 +771,11 @@ def format_text(explanation: Explanation) -> str:
                 lines.append(f"      path: {_chain(blocker.path)}")
                 if blocker.way_out is not None:
                     lines += _way_out_lines(blocker.way_out, v.package)
-        elif any(advisory.fixable for advisory in v.each_advisory):
+        elif any(advisory.verdict != "no fix" for advisory in v.each_advisory):
             lines.append("  no fix: no known release fixes all of them at once")
         else:
             lines.append("  no fix: no release fixes it yet")
-        unfixed = [a.id for a in v.each_advisory if not a.fixable]
+        unfixed = [a.id for a in v.each_advisory if a.verdict == "no fix"]
         if unfixed and len(v.each_advisory) > 1 and v.verdict != "no fix":
             lines.append(f"  (no newer release is known to fix {', '.join(unfixed)}: the verdict is for the others)")
     for note in explanation.notes:
