@@ -6,13 +6,20 @@ installed requirements.
 
 **Per advisory.** Each advisory keeps its own affected versions. A release *fixes* an advisory
 when the advisory does not affect it (not only when it is the exact version of a ``fixed``
-event). An advisory no release fixes is reported as such and decides nothing else. A package is
-*blocked* when every release that escapes all of its fixable advisories is excluded by some
-installed requirement (``toyhost-export 0.3a1 requires toyhost==1.0a27``).
+event: after an OSV ``last_affected`` version, every release does). An advisory no release fixes
+is reported as such and decides nothing else. Each advisory gets its own verdict, and so does the
+package: it is *blocked* when every release that escapes all of its fixable advisories is
+excluded by some installed requirement (``toyhost-export 0.3a1 requires toyhost==1.0a27``). A
+requirement is named as a blocker only if it excludes every one of those releases (or, when none
+does alone, if it is one of those that exclude them together): ``!=2.2.0`` excludes one release,
+not a fix 2.2.0 and all that follows it.
 
 Which releases are weighed: the fix versions the advisories name, the versions the installed
-requirements on the package name (``sqlparse>=0.5.5`` names 0.5.5), and the package's releases
-in the ``--find-links`` folder, when newer than the installed version. From an OSV record
+requirements on the package name and admit (``sqlparse>=0.5.5`` names 0.5.5; a cap ``<3`` names
+a version it excludes, which need not exist), and the package's releases in the ``--find-links``
+folder, when newer than the installed version: those are the releases the verdict shows. To
+judge a fixed range whole, versions just past every boundary are asked too
+(:func:`pinlab.specifiers.versions_around`: 2.2.1 after 2.2.0). From an OSV record
 (``--advisories``) its ranges decide exactly what is affected. An audit report (pip-audit, uv
 audit) gives only fix versions, so a release counts as fixed when it is at or after a fix newer
 than the installed version, and not on the major.minor branch of a later fix that it precedes
@@ -759,6 +766,7 @@ def format_text(explanation: Explanation) -> str:
         after = not v.fixed_from.startswith(">=")  # ">2.2.2": no fixed release is named
         lowest = f"the releases after {v.fixed_from[1:]}" if after else v.fixed_from[2:]
         if v.verdict == "upgradable" and v.narrowed_by:
+            lowest = f"the first release after {v.fixed_from[1:]}" if after else lowest
             lines.append(f"  upgradable: {lowest} is excluded by {'; '.join(v.narrowed_by)}, but not every later "
                          f"fixed release (install {v.install})")
         elif v.verdict == "upgradable":
