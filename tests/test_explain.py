@@ -830,3 +830,12 @@ def test_each_advisory_gets_its_own_verdict_and_fixable_only_when_its_fix_can_be
     assert [(a["id"], a["verdict"], a["fixable"], a["blocked_by"]) for a in verdict["each_advisory"]] == [
         ("GHSA-v845", "upgradable", True, []),
         ("GHSA-pq67", "blocked", False, ["requests 2.29.0 requires urllib3<1.27,>=1.21.1"])]
+
+
+def test_a_bare_major_version_is_on_the_branch_of_its_x_0_fix():
+    # Before: the 2 that toyapp's >=2 names was shown as a fix, though 2 is 2.0.0, before 2.0.7;
+    # and what to install is the fix toyapp admits, not toyapp's bound.
+    urllib3 = Vulnerability("GHSA-v845", "urllib3", "1.26.5", ("1.26.18", "2.0.7"))
+    verdict = verdict_of(environment(("urllib3", "1.26.5", ()), ("toyapp", "1", ("urllib3>=2",))), urllib3)
+    assert (verdict.verdict, verdict.fixed, verdict.install) == ("upgradable", ("1.26.18", "2.0.7"),
+                                                                 "urllib3>=2.0.7")

@@ -40,7 +40,7 @@ from pathlib import Path, PurePosixPath
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -259,9 +259,17 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
         narrowing = excluded_by[fixing[0]]
         # What the installer is asked for: the fixed range, less what the narrowing requirements
         # leave out of its start (botocore's !=2.2.0); the installer applies the rest of them itself.
-        leaving_out = [str(one) for edge in narrowing for one in edge.requirement.specifier
+        leaving_out = [one for edge in narrowing for one in edge.requirement.specifier
                        if not one.contains(fixing[0], prereleases=True)]
-        install = dist.name + ",".join([fixed_from, *dict.fromkeys(leaving_out)])
+        wanted = [Specifier(fixed_from), *leaving_out]
+        lower = [Version(one.version) for one in leaving_out if one.operator in (">=", ">")]
+        if lower and max(lower) > fixing[0] and any(affects(v, max(lower)) for v in fixable):
+            # A requirement's lower bound (>=2) lands before a later branch's fix (2.0.7): ask
+            # for the lowest fixed release everything admits instead.
+            admitted = [p for p in fixing if not excluded_by[p]]
+            first = next((c for c in escaping if c in admitted), admitted[0])
+            wanted = [Specifier(f">={first}")]
+        install = dist.name + _joined(wanted)
         return Verdict(dist.name, dist.version, ids, aliases, shown, "upgradable", (), path, each, fixed_from,
                        tuple(f"{edge.source} requires {edge.written}" for edge in narrowing), install)
     way_in = escaping or fixing
@@ -271,6 +279,15 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
         for edge in together
     )
     return Verdict(dist.name, dist.version, ids, aliases, shown, "blocked", blockers, path, each, fixed_from)
+
+
+def _joined(specifiers: list[Specifier]) -> str:
+    """``>=2.2.0,!=2.2.0``: in the order given, once each, and of the lower bounds only the highest
+    (``>=1.26.18`` and ``>=2`` read ``>=2``)."""
+    lower = [one for one in specifiers if one.operator in (">=", ">")]
+    highest = max(lower, key=lambda one: (Version(one.version), one.operator == ">"), default=None)
+    kept = [one for one in specifiers if one.operator not in (">=", ">") or one is highest]
+    return ",".join(dict.fromkeys(map(str, kept)))
 
 
 def _advisory_verdict(vulnerability: Vulnerability, installed: Version, probes: tuple[Version, ...],
