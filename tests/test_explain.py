@@ -839,3 +839,25 @@ def test_a_bare_major_version_is_on_the_branch_of_its_x_0_fix():
     verdict = verdict_of(environment(("urllib3", "1.26.5", ()), ("toyapp", "1", ("urllib3>=2",))), urllib3)
     assert (verdict.verdict, verdict.fixed, verdict.install) == ("upgradable", ("1.26.18", "2.0.7"),
                                                                  "urllib3>=2.0.7")
+
+
+def test_the_project_uv_sync_installed_from_its_folder_is_not_counted_against_uv_audit(tmp_path):
+    # uv sync installs the project itself, editable, from its folder; uv audit audits only its
+    # dependencies (a one-package lock, click==7.1.2: audited_packages 1, measured with uv 0.13.9).
+    from pinlab.explain import from_audit_json
+
+    project = Installed("myproj", "0.1", ("click==7.1.2",), (tmp_path / "my proj").as_uri())
+    env = Environment.of(MARKERS, [project, Installed("click", "7.1.2", ())])
+    (tmp_path / "uv.json").write_text(json.dumps(uv_report(1)), encoding="utf-8")
+    explanation = explain(env, from_audit_json(tmp_path / "uv.json", env))
+    assert (explanation.exit_status, format_text(explanation)) == (0, (
+        "note: uv audit does not audit what is installed from a local folder, and no public advisory names it: "
+        "myproj 0.1\n"
+        "note: uv audit lists only the vulnerable packages of what it audited (a project's lock): it audited 1 "
+        "package, as many as are installed here (less what came from a local folder), and each it names is "
+        "installed at that version, so it is taken as an audit of this environment\n"
+        "No known vulnerability in the 2 installed distributions."))
+    # Installed from a wheel file, it is a distribution like any other: the count no longer matches.
+    wheel = Installed("myproj", "0.1", ("click==7.1.2",), (tmp_path / "myproj-0.1-py3-none-any.whl").as_uri())
+    env = Environment.of(MARKERS, [wheel, Installed("click", "7.1.2", ())])
+    assert explain(env, from_audit_json(tmp_path / "uv.json", env)).exit_status == 1

@@ -679,21 +679,37 @@ def _from_audit(data: AuditData, environment: Environment, label: str) -> Vulner
     # package it names is installed here at the version it audited. A lock of another project,
     # of a part of this environment (3 of 11) or of more (500) fails it, and then the installed
     # distributions it does not name are not checked: nothing says they were audited. (Equal
-    # counts are not a proof of equal sets; they are the most the report can show.)
-    installed = len(environment.distributions)
+    # counts are not a proof of equal sets; they are the most the report can show.) What is
+    # installed from a local folder (uv sync installs the project itself so) is left out of the
+    # count: uv audit audits what a registry serves, and no public advisory names a local
+    # project, as with pip-audit's "not on PyPI" above.
+    local = [dist for dist in environment.distributions if _from_local_folder(dist)]
+    if local:
+        notes.append(f"{data.tool} does not audit what is installed from a local folder, and no public advisory "
+                     f"names it: {_first_few(local)}")
+    expected = [dist for dist in environment.distributions if dist not in local]
+    from_index = " (less what came from a local folder)" if local else ""
     named_here = {p.name for p in data.packages if _installed_as(environment, p.name, p.version)}
-    if data.audited == installed and len(named_here) == len(data.packages):
+    if data.audited == len(expected) and len(named_here) == len(data.packages):
         notes.append(f"{data.tool} lists only the vulnerable packages of what it audited (a project's lock): it "
-                     f"audited {data.audited} packages, as many as are installed here, and each it names is "
-                     "installed at that version, so it is taken as an audit of this environment")
+                     f"audited {data.audited} package{'s' * (data.audited != 1)}, as many as are installed here"
+                     f"{from_index}, and each it names is installed at that version, so it is taken as an audit "
+                     "of this environment")
     else:
-        unshown = [dist for dist in environment.distributions if dist.key not in named_here]
+        unshown = [dist for dist in expected if dist.key not in named_here]
         if unshown:
             not_checked.append(
                 f"{_counted(unshown)} not shown to be audited: {data.tool} audited {data.audited} "
-                f"package{'s' * (data.audited != 1)} (a project's lock), this environment has {installed}, and "
-                f"its report names only the vulnerable ones: {_first_few(unshown)}")
+                f"package{'s' * (data.audited != 1)} (a project's lock), this environment has {len(expected)}"
+                f"{from_index}, and its report names only the vulnerable ones: {_first_few(unshown)}")
     return Vulnerabilities(tuple(found), tuple(notes), tuple(not_checked))
+
+
+def _from_local_folder(dist: Installed) -> bool:
+    """True if *dist* was installed from a folder (PEP 610: a ``file:`` URL that is no archive):
+    the project itself, editable or not."""
+    url = (dist.direct_url or "").lower()
+    return url.startswith("file:") and not url.endswith((".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz"))
 
 
 def _counted(dists: list[Installed]) -> str:
