@@ -143,7 +143,9 @@ class Verdict:
     aliases: tuple[str, ...]
     """Other ids of the same vulnerabilities (CVE ...)."""
     fixed: tuple[str, ...]
-    """The releases newer than the installed one that escape every fixable advisory, lowest first."""
+    """The named releases (fixes, versions a requirement names and admits, the folder's releases)
+    newer than the installed one that escape every fixable advisory, lowest first; empty if the
+    fixed range starts past an OSV ``last_affected`` and nothing names a release in it."""
     verdict: str
     """``upgradable``, ``blocked``, or ``no fix`` (no known release escapes its fixable advisories,
     or none is fixable)."""
@@ -257,19 +259,7 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
     together = _blocking(edges, [excluded_by[p] for p in fixing])
     if together is None:
         narrowing = excluded_by[fixing[0]]
-        # What the installer is asked for: the fixed range, less what the narrowing requirements
-        # leave out of its start (botocore's !=2.2.0); the installer applies the rest of them itself.
-        leaving_out = [one for edge in narrowing for one in edge.requirement.specifier
-                       if not one.contains(fixing[0], prereleases=True)]
-        wanted = [Specifier(fixed_from), *leaving_out]
-        lower = [Version(one.version) for one in leaving_out if one.operator in (">=", ">")]
-        if lower and max(lower) > fixing[0] and any(affects(v, max(lower)) for v in fixable):
-            # A requirement's lower bound (>=2) lands before a later branch's fix (2.0.7): ask
-            # for the lowest fixed release everything admits instead.
-            admitted = [p for p in fixing if not excluded_by[p]]
-            first = next((c for c in escaping if c in admitted), admitted[0])
-            wanted = [Specifier(f">={first}")]
-        install = dist.name + _joined(wanted)
+        install = dist.name + _install(fixed_from, narrowing, fixing, escaping, fixable, excluded_by)
         return Verdict(dist.name, dist.version, ids, aliases, shown, "upgradable", (), path, each, fixed_from,
                        tuple(f"{edge.source} requires {edge.written}" for edge in narrowing), install)
     way_in = escaping or fixing
@@ -279,6 +269,22 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
         for edge in together
     )
     return Verdict(dist.name, dist.version, ids, aliases, shown, "blocked", blockers, path, each, fixed_from)
+
+
+def _install(fixed_from: str, narrowing: tuple[Edge, ...], fixing: tuple[Version, ...],
+             escaping: tuple[Version, ...], fixable: list[Vulnerability],
+             excluded_by: dict[Version, tuple[Edge, ...]]) -> str:
+    """What to ask the installer for: the fixed range, less what the requirements that exclude
+    its start leave out of it (botocore's ``!=2.2.0``); the installer applies the rest of them."""
+    leaving_out = [one for edge in narrowing for one in edge.requirement.specifier
+                   if not one.contains(fixing[0], prereleases=True)]
+    lower = [Version(one.version) for one in leaving_out if one.operator in (">=", ">")]
+    if lower and max(lower) > fixing[0] and any(affects(v, max(lower)) for v in fixable):
+        # A requirement's lower bound (>=2) lands before a later branch's fix (2.0.7): ask for
+        # the lowest fixed release everything admits instead.
+        admitted = [p for p in fixing if not excluded_by[p]]
+        return f">={next((c for c in escaping if c in admitted), admitted[0])}"
+    return _joined([Specifier(fixed_from), *leaving_out])
 
 
 def _joined(specifiers: list[Specifier]) -> str:
@@ -796,16 +802,15 @@ def format_text(explanation: Explanation) -> str:
                 alone = "upgradable" if advisory.fixable else f"BLOCKED by {'; '.join(advisory.blocked_by)}"
                 lines.append(f"  {advisory.id} fixed in: {_fixed_in(advisory)}" + (f" (on its own: {alone})" * several))
         lines.append(f"  path: {_chain(v.path)}")
-        after = not v.fixed_from.startswith(">=")  # ">2.2.2": no fixed release is named
-        lowest = f"the releases after {v.fixed_from[1:]}" if after else v.fixed_from[2:]
+        lowest = v.fixed_from[2:] if v.fixed_from[2:] in v.fixed else f"the releases {_from(v.fixed_from)}"
         if v.verdict == "upgradable" and v.narrowed_by:
-            lowest = f"the first release after {v.fixed_from[1:]}" if after else lowest
+            lowest = lowest if v.fixed_from[2:] in v.fixed else f"the first release {_from(v.fixed_from)}"
             lines.append(f"  upgradable: {lowest} is excluded by {'; '.join(v.narrowed_by)}, but not every later "
                          f"fixed release (install {v.install})")
         elif v.verdict == "upgradable":
             lines.append(f"  upgradable: nothing installed excludes {lowest} (install {v.install})")
         elif v.verdict == "blocked":
-            some = _some(v.fixed) if v.fixed else f"every release after {v.fixed_from[1:]}"
+            some = _some(v.fixed) if v.fixed else f"every release {_from(v.fixed_from)}"
             lines.append(f"  BLOCKED: {some} is excluded by")
             for blocker in v.blockers:
                 lines.append(f"    {blocker}")
@@ -834,6 +839,12 @@ def format_text(explanation: Explanation) -> str:
         count = len(explanation.verdicts)
         lines.append(f"{count} vulnerable package{'s' * (count != 1)}, {blocked} blocked{unchecked}.")
     return "\n".join(lines)
+
+
+def _from(fixed_from: str) -> str:
+    """``after 2.2.2`` for ``>2.2.2``, ``from 3.9.10 on`` for ``>=3.9.10``: where fixed releases start
+    when none of them is named."""
+    return f"from {fixed_from[2:]} on" if fixed_from.startswith(">=") else f"after {fixed_from[1:]}"
 
 
 def _fixed_in(advisory: AdvisoryVerdict) -> str:
