@@ -7,9 +7,10 @@ from packaging.version import Version
 
 from helpers import build, write_project
 from pinlab import AdvisoryService, LocalIndex, Sandbox, audit, toy_index
+from pinlab.advisories import parse_advisory
 from pinlab.cli import main
 from pinlab.environment import Environment, Installed
-from pinlab.explain import Vulnerability, explain, fixed_versions, format_text
+from pinlab.explain import Vulnerability, as_json, explain, fixed_versions, format_text
 from pinlab.process import clean_env, run
 from pinlab.toys import build_wheel, examples_dir, find_toy, find_toys
 
@@ -36,7 +37,9 @@ def test_the_pinned_plugin_blocks_the_fix(pinned_to_read, capsys):
         "blockers": [{"distribution": "toyhost-export 0.3a1", "requirement": "toyhost==1.0a27",
                       "path": ["toyhost-export 0.3a1"], "way_out": None}],
         "path": ["toyhost-export 0.3a1", "toyhost 1.0a27"],
-        "each_advisory": [{"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True}],
+        "each_advisory": [{"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": False, "fixed_after": [],
+                           "verdict": "blocked", "blocked_by": ["toyhost-export 0.3a1 requires toyhost==1.0a27"]}],
+        "fixed_from": ">=1.0a28", "narrowed_by": [], "install": "",
     }
     assert data["blocked"] == 1
 
@@ -261,8 +264,10 @@ def test_an_advisory_with_no_fix_does_not_hide_the_blocked_fix_of_another(pinned
     status, data = explained(capsys, "--python", str(pinned_to_read.python), "--audit-json", str(audit_json))
     (verdict,) = data["vulnerable"]
     assert (status, verdict["verdict"], verdict["each_advisory"]) == (1, "blocked", [
-        {"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": True},
-        {"id": "TOYSEC-2026-2", "fixed": [], "fixable": False}])
+        {"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": False, "fixed_after": [], "verdict": "blocked",
+         "blocked_by": ["toyhost-export 0.3a1 requires toyhost==1.0a27"]},
+        {"id": "TOYSEC-2026-2", "fixed": [], "fixable": False, "fixed_after": [], "verdict": "no fix",
+         "blocked_by": []}])
 
 
 def test_a_fix_named_only_for_an_older_branch_does_not_hide_the_blocker():
@@ -563,8 +568,64 @@ def test_a_real_uv_audit_report_gives_the_same_verdict(pinned_to_read, toys_inde
     (verdict,) = data["vulnerable"]
     assert (status, verdict["advisories"], verdict["fixed"], [b["requirement"] for b in verdict["blockers"]]) == (
         1, ["TOYSEC-2026-1"], ["1.0a28"], ["toyhost==1.0a27"])
-    assert data["notes"] == ["uv audit lists only the vulnerable packages of what it audited (a project's lock, "
-                             "2 packages): that it audited this environment cannot be checked"]
+    # The lock holds 2 packages; the sandbox 3 (pip too): the report cannot show it audited them.
+    pip = pinned_to_read_pip(pinned_to_read)
+    assert (data["notes"], data["not_checked"]) == ([], [
+        f"2 installed distributions not shown to be audited: uv audit audited 2 packages (a project's lock), this "
+        f"environment has 3, and its report names only the vulnerable ones: {pip}, toyhost-export 0.3a1"])
+
+
+def pinned_to_read_pip(sandbox) -> str:
+    """``pip 26.3``: whichever pip the sandbox was made with."""
+    from pinlab.environment import read_environment
+
+    return str(read_environment(sandbox.python).get("pip"))
+
+
+def uv_report(audited: int, *vulnerable: tuple[str, str, str, list[str]]) -> dict:
+    """A uv audit JSON report as uv 0.13 writes it (see test_audit_reports.py's captured one)."""
+    return {"schema": {"version": "preview"},
+            "summary": {"audited_packages": audited, "vulnerabilities": len(vulnerable)},
+            "vulnerabilities": [{"dependency": {"name": name, "version": version}, "id": ident, "aliases": [],
+                                 "summary": "", "fix_versions": fixes} for name, version, ident, fixes in vulnerable]}
+
+
+def test_a_clean_uv_audit_report_is_no_all_clear_unless_it_can_cover_the_environment(pinned_to_read, toys_index,
+                                                                                      run_explain, tmp_path):
+    # Before: a one-package lock's clean report, or a hand-made one counting 500 packages, gave
+    # "No known vulnerability in the 3 installed distributions.", exit status 0, while toyhost
+    # 1.0a27 is vulnerable.
+    project = write_uv_project(tmp_path / "one", ["toyhost==2.0"])
+    with AdvisoryService() as service:
+        report = uv_audit(project, toys_index, service)
+    assert (report["summary"]["audited_packages"], report["vulnerabilities"]) == (1, [])
+    (tmp_path / "clean.json").write_text(json.dumps(report), encoding="utf-8")
+    (tmp_path / "500.json").write_text(json.dumps(uv_report(500)), encoding="utf-8")
+    pip = pinned_to_read_pip(pinned_to_read)
+    for name, audited in (("clean.json", "1 package"), ("500.json", "500 packages")):
+        assert run_explain("--python", str(pinned_to_read.python), "--audit-json", name) == (1, (
+            f"not checked: 3 installed distributions not shown to be audited: uv audit audited {audited} (a "
+            f"project's lock), this environment has 3, and its report names only the vulnerable ones: {pip}, "
+            "toyhost 1.0a27, toyhost-export 0.3a1\n"
+            "No known vulnerability in what was checked, 1 not checked.\n"))
+    # As many packages as are installed, and what it names installed at that version: taken as
+    # covering the environment, and the note says so.
+    (tmp_path / "three.json").write_text(json.dumps(uv_report(3, ("toyhost", "1.0a27", "TOYSEC-2026-1", ["1.0a28"]))),
+                                         encoding="utf-8")
+    status, output = run_explain("--python", str(pinned_to_read.python), "--audit-json", "three.json")
+    assert (status, output.splitlines()[-2:]) == (1, [
+        "note: uv audit lists only the vulnerable packages of what it audited (a project's lock): it audited 3 "
+        "packages, as many as are installed here, and each it names is installed at that version, so it is "
+        "taken as an audit of this environment",
+        "1 vulnerable package, 1 blocked."])
+    # As many, but one it names is not installed at that version: its count cannot be trusted.
+    (tmp_path / "other.json").write_text(json.dumps(uv_report(3, ("toyhost", "1.0a27", "TOYSEC-2026-1", ["1.0a28"]),
+                                                              ("pip", "1.0", "PIP-1", ["2.0"]))), encoding="utf-8")
+    status, output = run_explain("--python", str(pinned_to_read.python), "--audit-json", "other.json")
+    assert (status, output.splitlines()[-2:]) == (1, [
+        f"not checked: 2 installed distributions not shown to be audited: uv audit audited 3 packages (a project's "
+        f"lock), this environment has 3, and its report names only the vulnerable ones: {pip}, toyhost-export 0.3a1",
+        "1 vulnerable package, 1 blocked, 2 not checked."])
 
 
 def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinned_to_read, toys_index, run_explain, tmp_path):
@@ -610,3 +671,193 @@ def test_where_the_interpreter_tags_are_unknown_wheels_are_not_checked_and_a_not
     assert way_out is not None and way_out.release == "toyhost-export 0.3a2"
     assert "note: --find-links: this interpreter's wheel tags are not known (neither packaging nor a known platform): " \
            "wheels were not checked against them" in format_text(explanation)
+
+
+# -- fixed ranges, judged whole: real wheels of real shapes ------------------------------------------------
+
+# Shaped like what the tester found on real venvs: botocore 1.35.0 (urllib3 !=2.2.0,<3), requests
+# (urllib3 <3,>=1.21.1), Flask 1.1.4 (Werkzeug <2.0,>=0.15), each built here as a toy wheel.
+REAL_SHAPES = [
+    ("toyurl", "2.1.0", []), ("toyurl", "2.5.0", []),
+    ("toybot", "1.35.0", ["toyurl!=2.2.0,<3"]), ("toyreq", "2.32.3", ["toyurl<3,>=1.21.1"]),
+    ("toywerk", "1.0.1", []), ("toyflask", "1.1.4", ["toywerk<2.0,>=0.15"]),
+]
+
+
+def osv_record(ident: str, name: str, *events: dict) -> dict:
+    return {"id": ident, "modified": "2026-06-21T09:00:00Z", "summary": f"{name} is vulnerable", "aliases": [],
+            "affected": [{"package": {"ecosystem": "PyPI", "name": name},
+                          "ranges": [{"type": "ECOSYSTEM", "events": list(events)}]}]}
+
+
+def advisories_folder(folder, *records: dict):
+    folder.mkdir()
+    for record in records:
+        (folder / f"{record['id']}.json").write_text(json.dumps(record), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def real_shapes(tmp_path_factory):
+    """A sandbox holding toyurl 2.1.0 under toybot and toyreq, and toywerk 1.0.1 under toyflask;
+    and a --find-links folder with toyurl 2.5.0."""
+    tmp = tmp_path_factory.mktemp("shapes")
+    wheels = [build(write_project(tmp / f"{name}-{version}", name, version, deps), tmp / "dist" / f"{name}-{version}")
+              for name, version, deps in REAL_SHAPES]
+    links = tmp / "links"
+    links.mkdir()
+    newer = next(w for w in wheels if w.name.startswith("toyurl-2.5.0"))
+    (links / newer.name).write_bytes(newer.read_bytes())
+    with LocalIndex(wheels) as index, Sandbox(index) as sandbox:
+        assert sandbox.uv("pip install toybot==1.35.0 toyreq==2.32.3 toyurl==2.1.0 toyflask==1.1.4 toywerk==1.0.1").ok
+        yield sandbox, links
+
+
+def test_an_exclusion_of_the_fix_alone_is_no_block(real_shapes, run_explain, tmp_path):
+    # Before: "BLOCKED: 2.2.0 or 3 is excluded by" both requirements, exit status 1, though 2.2.1
+    # and later fix it and both admit them; and with toyurl 2.5.0 offered, "nothing installed
+    # excludes 2.2.0", which toybot does.
+    sandbox, links = real_shapes
+    advisories_folder(tmp_path / "osv", osv_record("GHSA-toy-url", "toyurl", {"introduced": "0"}, {"fixed": "2.2.0"}))
+    expected = ("toyurl 2.1.0 is vulnerable: GHSA-toy-url\n"
+                "  fixed in: 2.2.0\n"
+                "  path: toybot 1.35.0 (installed directly) -> toyurl 2.1.0\n"
+                "  upgradable: 2.2.0 is excluded by toybot 1.35.0 requires toyurl!=2.2.0,<3, but not every later "
+                "fixed release (install toyurl>=2.2.0,!=2.2.0)\n"
+                "1 vulnerable package, 0 blocked.\n")
+    assert run_explain("--python", str(sandbox.python), "--advisories", "osv") == (0, expected)
+    assert run_explain("--python", str(sandbox.python), "--advisories", "osv", "--find-links", str(links)) == (0, expected)
+
+
+def test_a_last_affected_version_means_every_later_release_is_a_fix(real_shapes, run_explain, tmp_path):
+    # Before: "no fix: no release fixes it yet", 0 blocked, exit status 0, though every release
+    # after 2.2.2 is unaffected and toyflask's <2.0 keeps all of them out.
+    sandbox, _links = real_shapes
+    advisories_folder(tmp_path / "osv", osv_record("GHSA-toy-werk", "toywerk", {"introduced": "0"},
+                                                   {"last_affected": "2.2.2"}))
+    assert run_explain("--python", str(sandbox.python), "--advisories", "osv") == (1, (
+        "toywerk 1.0.1 is vulnerable: GHSA-toy-werk\n"
+        "  fixed in: any release after 2.2.2\n"
+        "  path: toyflask 1.1.4 (installed directly) -> toywerk 1.0.1\n"
+        "  BLOCKED: every release after 2.2.2 is excluded by\n"
+        "    toyflask 1.1.4 requires toywerk<2.0,>=0.15\n"
+        "      path: toyflask 1.1.4 (installed directly)\n"
+        "1 vulnerable package, 1 blocked.\n"))
+
+
+def test_a_last_affected_version_with_nothing_against_its_later_releases_is_upgradable():
+    env = environment(("toywerk", "2.2.2", ()), ("app", "1", ("toywerk>=2",)))
+    record = osv_record("GHSA-toy-werk", "toywerk", {"introduced": "0"}, {"last_affected": "2.2.2"})
+    advisory = parse_advisory(record)
+    explanation = explain(env, [Vulnerability(advisory.id, "toywerk", "2.2.2", (), advisory=advisory)])
+    assert explanation.exit_status == 0
+    assert format_text(explanation).splitlines()[1:4] == [
+        "  fixed in: any release after 2.2.2",
+        "  path: app 1 (installed directly) -> toywerk 2.2.2",
+        "  upgradable: nothing installed excludes the releases after 2.2.2 (install toywerk>2.2.2)"]
+
+
+def test_a_cap_the_fix_satisfies_is_not_named_and_a_cap_is_no_candidate():
+    # Before: with <3 and !=2.5.0, both were named as blocking 2.5.0 "or 3"; 2.5.1 fixes it.
+    urllib3 = Vulnerability("GHSA-pq67", "urllib3", "2.1.0", ("2.5.0",))
+    env = environment(("urllib3", "2.1.0", ()), ("requests", "2.32.3", ("urllib3<3",)),
+                      ("botocore", "1.35.0", ("urllib3!=2.5.0",)))
+    explanation = explain(env, [urllib3])
+    assert (explanation.exit_status, format_text(explanation).splitlines()[3]) == (0, (
+        "  upgradable: 2.5.0 is excluded by botocore 1.35.0 requires urllib3!=2.5.0, but not every later fixed "
+        "release (install urllib3>=2.5.0,!=2.5.0)"))
+    # Before: "BLOCKED: 3 or 3.7", a 3 that only the cap named.
+    idna = Vulnerability("PYSEC-2024-60", "idna", "2.10", ("3.7",))
+    explanation = explain(environment(("idna", "2.10", ()), ("requests", "2.25.1", ("idna<3,>=2.5",))), [idna])
+    assert (explanation.exit_status, format_text(explanation).splitlines()[3:5]) == (1, [
+        "  BLOCKED: 3.7 is excluded by", "    requests 2.25.1 requires idna<3,>=2.5"])
+
+
+def test_requirements_that_block_only_together_are_each_named_and_a_cap_beyond_them_is_not():
+    # <2.5.1 keeps out 2.5.1 and later, !=2.5.0 keeps out 2.5.0: together, every fix; <3 adds nothing.
+    urllib3 = Vulnerability("GHSA-pq67", "urllib3", "2.1.0", ("2.5.0",))
+    env = environment(("urllib3", "2.1.0", ()), ("a", "1", ("urllib3<2.5.1",)), ("b", "1", ("urllib3!=2.5.0",)),
+                      ("c", "1", ("urllib3<3",)))
+    verdict = verdict_of(env, urllib3)
+    assert (verdict.verdict, [str(b) for b in verdict.blockers]) == (
+        "blocked", ["a 1 requires urllib3<2.5.1", "b 1 requires urllib3!=2.5.0"])
+
+
+def test_records_that_cannot_be_loaded_or_are_not_for_pypi_are_not_an_all_clear(pinned, run_explain, tmp_path):
+    # Before: "note: not loaded: ..." then "No known vulnerability in the 3 installed
+    # distributions.", exit status 0; a folder of npm records alone, the same.
+    assert pinned.uv("pip install toyhost==2.0").ok  # nothing the kit's record affects
+    fixed_wrong = osv_record("TOYSEC-bad", "toyhost", {"introduced": "0"}, {"fixed": "not a version!"})
+    folder = advisories_folder(tmp_path / "osv", fixed_wrong)
+    (folder / "TOYSEC-2026-1.json").write_bytes((ADVISORIES / "TOYSEC-2026-1.json").read_bytes())
+    (folder / "broken.json").write_text("{", encoding="utf-8")
+    assert run_explain("--python", str(pinned.python), "--advisories", "osv") == (1, (
+        "note: not loaded: TOYSEC-bad.json: affected[0].ranges[0].events[1].fixed: invalid version 'not a version!'\n"
+        "note: not loaded: broken.json: invalid JSON: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)\n"
+        "not checked: 2 records of --advisories osv could not be loaded (see the notes): what they say about the "
+        "installed distributions is not known\n"
+        "No known vulnerability in what was checked, 1 not checked.\n"))
+    npm = dict(osv_record("GHSA-toy-npm", "left-pad", {"introduced": "0"}, {"fixed": "1.3.0"}))
+    npm["affected"][0]["package"]["ecosystem"] = "npm"
+    advisories_folder(tmp_path / "npm", npm)
+    assert run_explain("--python", str(pinned.python), "--advisories", "npm") == (1, (
+        "note: 1 record names no PyPI version it affects (no PyPI 'affected' entry, or only GIT or SEMVER ranges), "
+        "so it was not used: GHSA-toy-npm\n"
+        "not checked: no record of --advisories npm says which versions of a PyPI package it affects: nothing "
+        "installed was checked against it\n"
+        "No known vulnerability in what was checked, 1 not checked.\n"))
+
+
+def test_each_advisory_gets_its_own_verdict_and_fixable_only_when_its_fix_can_be_installed(capsys):
+    # urllib3 1.26.5 under a requests that caps it below 1.27: GHSA-v845 is fixed on the 1.26
+    # branch, GHSA-pq67 only in 2.5.0. Before: only "BLOCKED by requests", and "fixable": true for
+    # both in the JSON, though 2.5.0 cannot be installed.
+    env = environment(("urllib3", "1.26.5", ()), ("requests", "2.29.0", ("urllib3<1.27,>=1.21.1",)))
+    v845 = Vulnerability("GHSA-v845", "urllib3", "1.26.5", ("1.26.17", "2.0.6"))
+    pq67 = Vulnerability("GHSA-pq67", "urllib3", "1.26.5", ("2.5.0",))
+    explanation = explain(env, [v845, pq67])
+    assert (explanation.exit_status, format_text(explanation)) == (1, (
+        "urllib3 1.26.5 is vulnerable: GHSA-v845, GHSA-pq67\n"
+        "  GHSA-v845 fixed in: 1.26.17, 2.0.6 (on its own: upgradable)\n"
+        "  GHSA-pq67 fixed in: 2.5.0 (on its own: BLOCKED by requests 2.29.0 requires urllib3<1.27,>=1.21.1)\n"
+        "  path: requests 2.29.0 (installed directly) -> urllib3 1.26.5\n"
+        "  BLOCKED: 2.5.0 is excluded by\n"
+        "    requests 2.29.0 requires urllib3<1.27,>=1.21.1\n"
+        "      path: requests 2.29.0 (installed directly)\n"
+        "1 vulnerable package, 1 blocked."))
+    (verdict,) = json.loads(json.dumps(as_json(explanation)))["vulnerable"]  # as the CLI writes it
+    assert [(a["id"], a["verdict"], a["fixable"], a["blocked_by"]) for a in verdict["each_advisory"]] == [
+        ("GHSA-v845", "upgradable", True, []),
+        ("GHSA-pq67", "blocked", False, ["requests 2.29.0 requires urllib3<1.27,>=1.21.1"])]
+
+
+def test_a_bare_major_version_is_on_the_branch_of_its_x_0_fix():
+    # Before: the 2 that toyapp's >=2 names was shown as a fix, though 2 is 2.0.0, before 2.0.7;
+    # and what to install is the fix toyapp admits, not toyapp's bound.
+    urllib3 = Vulnerability("GHSA-v845", "urllib3", "1.26.5", ("1.26.18", "2.0.7"))
+    verdict = verdict_of(environment(("urllib3", "1.26.5", ()), ("toyapp", "1", ("urllib3>=2",))), urllib3)
+    assert (verdict.verdict, verdict.fixed, verdict.install) == ("upgradable", ("1.26.18", "2.0.7"),
+                                                                 "urllib3>=2.0.7")
+
+
+def test_the_project_uv_sync_installed_from_its_folder_is_not_counted_against_uv_audit(tmp_path):
+    # uv sync installs the project itself, editable, from its folder; uv audit audits only its
+    # dependencies (a one-package lock, click==7.1.2: audited_packages 1, measured with uv 0.13.9).
+    from pinlab.explain import from_audit_json
+
+    project = Installed("myproj", "0.1", ("click==7.1.2",), (tmp_path / "my proj").as_uri())
+    env = Environment.of(MARKERS, [project, Installed("click", "7.1.2", ())])
+    (tmp_path / "uv.json").write_text(json.dumps(uv_report(1)), encoding="utf-8")
+    explanation = explain(env, from_audit_json(tmp_path / "uv.json", env))
+    assert (explanation.exit_status, format_text(explanation)) == (0, (
+        "note: uv audit does not audit what is installed from a local folder, and no public advisory names it: "
+        "myproj 0.1\n"
+        "note: uv audit lists only the vulnerable packages of what it audited (a project's lock): it audited 1 "
+        "package, as many as are installed here (less what came from a local folder), and each it names is "
+        "installed at that version, so it is taken as an audit of this environment\n"
+        "No known vulnerability in the 2 installed distributions."))
+    # Installed from a wheel file, it is a distribution like any other: the count no longer matches.
+    wheel = Installed("myproj", "0.1", ("click==7.1.2",), (tmp_path / "myproj-0.1-py3-none-any.whl").as_uri())
+    env = Environment.of(MARKERS, [wheel, Installed("click", "7.1.2", ())])
+    assert explain(env, from_audit_json(tmp_path / "uv.json", env)).exit_status == 1

@@ -54,3 +54,13 @@ def test_an_invalid_specifier_is_quoted():
     with pytest.raises(SpecifierError) as error:
         admitted("lolwat", HOST)
     assert str(error.value) == "invalid specifier 'lolwat': Invalid specifier: 'lolwat'"
+
+
+def test_versions_around_are_each_boundary_and_the_next_release_at_each_segment():
+    from pinlab.specifiers import versions_around
+
+    assert versions_around([Version("2.2.0"), Version("1.0a28")]) == tuple(map(Version, [
+        "1.0a28", "1.0", "1.0.1", "1.1", "2.0", "2.2.0", "2.2.1", "2.3", "3"]))
+    # What the probes are for: a fix 2.2.0 under !=2.2.0,<3 is still admitted at 2.2.1.
+    assert admitted("!=2.2.0,<3", versions_around([Version("2.2.0"), Version("3")])) == list(map(Version, [
+        "2.2.1", "2.3"]))

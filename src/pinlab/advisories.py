@@ -78,6 +78,16 @@ class Range:
     def fixed(self) -> tuple[Version, ...]:
         return tuple(e.version for e in self.events if e.kind == "fixed" and e.version is not None)
 
+    @property
+    def last_affected(self) -> tuple[Version, ...]:
+        """The ``last_affected`` versions: every release after one (up to the next ``introduced``) is fixed."""
+        return tuple(e.version for e in self.events if e.kind == "last_affected" and e.version is not None)
+
+    @property
+    def boundaries(self) -> tuple[Version, ...]:
+        """Every version an event names: where being affected can change."""
+        return tuple(e.version for e in self.events if e.version is not None)
+
 
 @dataclass(frozen=True)
 class Affected:
@@ -146,6 +156,22 @@ class Advisory:
         """The versions of *name* this record calls fixed, lowest first."""
         wanted = canonicalize_name(name)
         found = {v for entry in self.affected if entry.name == wanted for r in entry.ranges for v in r.fixed}
+        return tuple(sorted(found))
+
+    def last_affected_versions(self, name: str) -> tuple[Version, ...]:
+        """The versions of *name* this record calls the last affected, lowest first: the releases
+        after one are not affected (OSV schema), though the record names none of them."""
+        wanted = canonicalize_name(name)
+        found = {v for entry in self.affected if entry.name == wanted for r in entry.ranges for v in r.last_affected}
+        return tuple(sorted(found))
+
+    def boundaries(self, name: str) -> tuple[Version, ...]:
+        """Every version of *name* the record's events or ``versions`` list name, lowest first."""
+        wanted = canonicalize_name(name)
+        found = {v for entry in self.affected if entry.name == wanted for r in entry.ranges for v in r.boundaries}
+        for entry in self.affected:
+            if entry.name == wanted:
+                found |= {v for v in map(_parsed, entry.versions) if v is not None}
         return tuple(sorted(found))
 
     def __str__(self) -> str:
@@ -315,6 +341,13 @@ def _event(data: object, where: str) -> Event:
         return Event(kind, Version(value))
     except InvalidVersion:
         raise AdvisoryError(f"{where}.{kind}: invalid version {value!r}") from None
+
+
+def _parsed(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _same_version(listed: str, version: Version) -> bool:

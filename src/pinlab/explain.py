@@ -6,13 +6,20 @@ installed requirements.
 
 **Per advisory.** Each advisory keeps its own affected versions. A release *fixes* an advisory
 when the advisory does not affect it (not only when it is the exact version of a ``fixed``
-event). An advisory no release fixes is reported as such and decides nothing else. A package is
-*blocked* when every release that escapes all of its fixable advisories is excluded by some
-installed requirement (``toyhost-export 0.3a1 requires toyhost==1.0a27``).
+event: after an OSV ``last_affected`` version, every release does). An advisory no release fixes
+is reported as such and decides nothing else. Each advisory gets its own verdict, and so does the
+package: it is *blocked* when every release that escapes all of its fixable advisories is
+excluded by some installed requirement (``toyhost-export 0.3a1 requires toyhost==1.0a27``). A
+requirement is named as a blocker only if it excludes every one of those releases (or, when none
+does alone, if it is one of those that exclude them together): ``!=2.2.0`` excludes one release,
+not a fix 2.2.0 and all that follows it.
 
 Which releases are weighed: the fix versions the advisories name, the versions the installed
-requirements on the package name (``sqlparse>=0.5.5`` names 0.5.5), and the package's releases
-in the ``--find-links`` folder, when newer than the installed version. From an OSV record
+requirements on the package name and admit (``sqlparse>=0.5.5`` names 0.5.5; a cap ``<3`` names
+a version it excludes, which need not exist), and the package's releases in the ``--find-links``
+folder, when newer than the installed version: those are the releases the verdict shows. To
+judge a fixed range whole, versions just past every boundary are asked too
+(:func:`pinlab.specifiers.versions_around`: 2.2.1 after 2.2.0). From an OSV record
 (``--advisories``) its ranges decide exactly what is affected. An audit report (pip-audit, uv
 audit) gives only fix versions, so a release counts as fixed when it is at or after a fix newer
 than the installed version, and not on the major.minor branch of a later fix that it precedes
@@ -33,7 +40,7 @@ from pathlib import Path, PurePosixPath
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -46,6 +53,7 @@ from packaging.version import InvalidVersion, Version
 from .audit_reports import AuditData, Vulnerability, read_audit_file
 from .environment import Edge, Environment, Installed, applies
 from .requirements import UnusableInput
+from .specifiers import versions_around
 
 __all__ = ["Vulnerability", "explain", "from_audit_json", "from_advisories", "format_text", "as_json"]
 
@@ -110,7 +118,16 @@ class AdvisoryVerdict:
     fixed: tuple[str, ...]
     """The fix versions it names that are newer than the installed version, lowest first."""
     fixable: bool
-    """False if no release known to pinlab escapes it: it is reported, and decides nothing else."""
+    """True if a release that escapes it can be installed here (its own verdict is ``upgradable``)."""
+    fixed_after: tuple[str, ...] = ()
+    """Its OSV ``last_affected`` versions, at or after the installed one: every release after one
+    escapes it, though the record names none of them."""
+    verdict: str = "no fix"
+    """Its own verdict, as if it were the only one: ``upgradable``, ``blocked``, or ``no fix`` (no
+    release known to pinlab escapes it: it is reported, and decides nothing else)."""
+    blocked_by: tuple[str, ...] = ()
+    """For ``blocked``: the requirements that keep every release escaping it out
+    (``requests 2.29.0 requires urllib3<1.27,>=1.21.1``)."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +143,9 @@ class Verdict:
     aliases: tuple[str, ...]
     """Other ids of the same vulnerabilities (CVE ...)."""
     fixed: tuple[str, ...]
-    """The releases newer than the installed one that escape every fixable advisory, lowest first."""
+    """The named releases (fixes, versions a requirement names and admits, the folder's releases)
+    newer than the installed one that escape every fixable advisory, lowest first; empty if the
+    fixed range starts past an OSV ``last_affected`` and nothing names a release in it."""
     verdict: str
     """``upgradable``, ``blocked``, or ``no fix`` (no known release escapes its fixable advisories,
     or none is fixable)."""
@@ -136,6 +155,14 @@ class Verdict:
     """How the vulnerable package got here, from something installed directly."""
     each_advisory: tuple[AdvisoryVerdict, ...] = ()
     """Each advisory on its own: its fixes, and whether any release escapes it."""
+    fixed_from: str = ""
+    """Where the releases escaping every fixable advisory start, as a specifier: ``>=2.2.0``, or
+    ``>2.2.2`` after an OSV ``last_affected`` version; empty for ``no fix``."""
+    narrowed_by: tuple[str, ...] = ()
+    """For ``upgradable``: installed requirements that exclude the lowest fixed release, though not
+    every one (``botocore 1.35.0 requires urllib3!=2.2.0,<3``)."""
+    install: str = ""
+    """For ``upgradable``: what to ask the installer for (``urllib3>=2.2.0,!=2.2.0``)."""
 
 
 @dataclass(frozen=True)
@@ -212,29 +239,112 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
     aliases = tuple(alias for v in found for alias in v.aliases)
     path = tuple(map(str, environment.path_to(dist.name)))
     edges = [edge for edge in environment.requirements_on(dist.name) if edge.source.key != dist.key]
-    candidates = _candidates(installed, found, [edge.requirement.specifier for edge in edges],
-                             releases.get(dist.key, []))
-    each = tuple(AdvisoryVerdict(v.id, tuple(str(f) for f in _useful_fixes(v, installed)),
-                                 any(not affects(v, c) for c in candidates)) for v in found)
-    fixable = [v for v, verdict in zip(found, each, strict=True) if verdict.fixable]
-    escaping = tuple(c for c in candidates if fixable and not any(affects(v, c) for v in fixable))
-    shown = tuple(map(str, escaping))
-    if not escaping:
+    specifiers = [edge.requirement.specifier for edge in edges]
+    folder = releases.get(dist.key, [])
+    # Two sets of versions: the *named* ones (fixes, releases the requirements or the folder name)
+    # are what the verdict shows; the *probes* add the versions just past every boundary, so that
+    # a fixed range is judged whole, not only at the versions someone happened to name.
+    candidates = _candidates(installed, found, specifiers, folder)
+    probes = _probes(installed, found, specifiers, folder, candidates)
+    # What keeps each release out: the environment's one rule, which the picture uses too.
+    excluded_by = {p: environment.excluding(dist.name, p) for p in probes}
+    each = tuple(_advisory_verdict(v, installed, probes, edges, excluded_by) for v in found)
+    fixable = [v for v, verdict in zip(found, each, strict=True) if verdict.verdict != "no fix"]
+    fixing = tuple(p for p in probes if fixable and not any(affects(v, p) for v in fixable))
+    if not fixing:
         return Verdict(dist.name, dist.version, ids, aliases, (), "no fix", (), path, each)
-    # What keeps each fixing release out: the environment's one rule, which the picture uses too.
-    excluded_by = [environment.excluding(dist.name, c) for c in escaping]
-    if not all(excluded_by):
-        return Verdict(dist.name, dist.version, ids, aliases, shown, "upgradable", (), path, each)
-    # Every fixing release is excluded by some requirement: name those that exclude them all;
-    # if none does alone, they block together, and every one that excludes some is named.
-    alone = [edge for edge in edges if all(edge in excluding for excluding in excluded_by)]
-    together = alone or [edge for edge in edges if any(edge in excluding for excluding in excluded_by)]
+    escaping = tuple(c for c in candidates if c in fixing)
+    shown = tuple(map(str, escaping))
+    fixed_from = _fixed_from(fixing[0], escaping, fixable, installed)
+    together = _blocking(edges, [excluded_by[p] for p in fixing])
+    if together is None:
+        narrowing = excluded_by[fixing[0]]
+        install = dist.name + _install(fixed_from, narrowing, fixing, escaping, fixable, excluded_by)
+        return Verdict(dist.name, dist.version, ids, aliases, shown, "upgradable", (), path, each, fixed_from,
+                       tuple(f"{edge.source} requires {edge.written}" for edge in narrowing), install)
+    way_in = escaping or fixing
     blockers = tuple(
         Blocker(str(edge.source), edge.written, tuple(map(str, environment.path_to(edge.source.name))),
-                _way_out(edge, found, fixable, installed, escaping, releases, environment, notes))
+                _way_out(edge, found, fixable, installed, way_in, releases, environment, notes))
         for edge in together
     )
-    return Verdict(dist.name, dist.version, ids, aliases, shown, "blocked", blockers, path, each)
+    return Verdict(dist.name, dist.version, ids, aliases, shown, "blocked", blockers, path, each, fixed_from)
+
+
+def _install(fixed_from: str, narrowing: tuple[Edge, ...], fixing: tuple[Version, ...],
+             escaping: tuple[Version, ...], fixable: list[Vulnerability],
+             excluded_by: dict[Version, tuple[Edge, ...]]) -> str:
+    """What to ask the installer for: the fixed range, less what the requirements that exclude
+    its start leave out of it (botocore's ``!=2.2.0``); the installer applies the rest of them."""
+    leaving_out = [one for edge in narrowing for one in edge.requirement.specifier
+                   if not one.contains(fixing[0], prereleases=True)]
+    lower = [Version(one.version) for one in leaving_out if one.operator in (">=", ">")]
+    if lower and max(lower) > fixing[0] and any(affects(v, max(lower)) for v in fixable):
+        # A requirement's lower bound (>=2) lands before a later branch's fix (2.0.7): ask for
+        # the lowest fixed release everything admits instead.
+        admitted = [p for p in fixing if not excluded_by[p]]
+        return f">={next((c for c in escaping if c in admitted), admitted[0])}"
+    return _joined([Specifier(fixed_from), *leaving_out])
+
+
+def _joined(specifiers: list[Specifier]) -> str:
+    """``>=2.2.0,!=2.2.0``: in the order given, once each, and of the lower bounds only the highest
+    (``>=1.26.18`` and ``>=2`` read ``>=2``)."""
+    lower = [one for one in specifiers if one.operator in (">=", ">")]
+    highest = max(lower, key=lambda one: (Version(one.version), one.operator == ">"), default=None)
+    kept = [one for one in specifiers if one.operator not in (">=", ">") or one is highest]
+    return ",".join(dict.fromkeys(map(str, kept)))
+
+
+def _advisory_verdict(vulnerability: Vulnerability, installed: Version, probes: tuple[Version, ...],
+                      edges: list[Edge], excluded_by: dict[Version, tuple[Edge, ...]]) -> AdvisoryVerdict:
+    """One advisory's own verdict: could a release that escapes it, whatever the others say, be installed?"""
+    fixes = tuple(str(f) for f in _useful_fixes(vulnerability, installed))
+    after = _fixed_after(vulnerability, installed)
+    escaping = [p for p in probes if not affects(vulnerability, p)]
+    if not escaping:
+        return AdvisoryVerdict(vulnerability.id, fixes, False, after)
+    blocking = _blocking(edges, [excluded_by[p] for p in escaping])
+    if blocking is None:
+        return AdvisoryVerdict(vulnerability.id, fixes, True, after, "upgradable")
+    return AdvisoryVerdict(vulnerability.id, fixes, False, after, "blocked",
+                           tuple(f"{edge.source} requires {edge.written}" for edge in blocking))
+
+
+def _blocking(edges: list[Edge], excluded_by: list[tuple[Edge, ...]]) -> list[Edge] | None:
+    """None if some fixed release is excluded by nothing; else the requirements that block: those
+    that exclude every fixed release, or if none does alone, those that block together."""
+    if not all(excluded_by):
+        return None
+    alone = [edge for edge in edges if all(edge in excluding for excluding in excluded_by)]
+    return alone or _together(edges, excluded_by)
+
+
+def _together(edges: list[Edge], excluded_by: list[tuple[Edge, ...]]) -> list[Edge]:
+    """The requirements that together exclude every fixed release: each one that is alone in
+    excluding some of them; for a release several exclude and none of those is named yet, all of them."""
+    named = {excluding[0] for excluding in excluded_by if len(excluding) == 1}
+    for excluding in excluded_by:
+        if not named & set(excluding):
+            named |= set(excluding)
+    return [edge for edge in edges if edge in named]
+
+
+def _fixed_from(lowest: Version, escaping: tuple[Version, ...], fixable: list[Vulnerability],
+                installed: Version) -> str:
+    """The start of the fixed releases as a specifier: ``>=`` the lowest if it is a named release,
+    else ``>`` the last affected version it follows (OSV ``last_affected``: no release is named)."""
+    if lowest in escaping:
+        return f">={lowest}"
+    after = [Version(last) for v in fixable for last in _fixed_after(v, installed) if Version(last) < lowest]
+    return f">{max(after)}" if after else f">={lowest}"
+
+
+def _fixed_after(vulnerability: Vulnerability, installed: Version) -> tuple[str, ...]:
+    if vulnerability.advisory is None:
+        return ()
+    return tuple(str(v) for v in vulnerability.advisory.last_affected_versions(vulnerability.package)
+                 if v >= installed)
 
 
 # -- which releases an advisory affects -------------------------------------------------------------
@@ -252,7 +362,13 @@ def affects(vulnerability: Vulnerability, version: Version) -> bool:
         return True
     later = [fix for fix in useful if fix > version]
     # Before a later fix on that fix's own branch: that branch was affected until its fix.
-    return bool(later) and later[0].release[:2] == version.release[:2]
+    return bool(later) and _branch(later[0]) == _branch(version)
+
+
+def _branch(version: Version) -> tuple[int, int]:
+    """major.minor, with 2 read as 2.0 (Version("2").release is only (2,))."""
+    major, minor = (*version.release, 0)[:2]
+    return major, minor
 
 
 def _useful_fixes(vulnerability: Vulnerability, installed: Version | None) -> list[Version]:
@@ -270,9 +386,25 @@ def _candidates(installed: Version, found: list[Vulnerability], specifiers: Iter
         if v.advisory is not None:
             named |= set(v.advisory.fixed_versions(v.package))
     for specifier in specifiers:
-        named |= _named_by(specifier)
+        # Only the versions a requirement admits: a cap (<3) or an exclusion (!=2.2.0) names a
+        # version it keeps out, which need not exist and is no fix to offer.
+        named |= {v for v in _named_by(specifier) if _admits(specifier, v)}
     named |= {release.version for release in folder}
     return tuple(sorted(v for v in named if v > installed))
+
+
+def _probes(installed: Version, found: list[Vulnerability], specifiers: Iterable[SpecifierSet],
+            folder: list[_Release], candidates: tuple[Version, ...]) -> tuple[Version, ...]:
+    """The named candidates, and the versions around every boundary the advisories and the
+    requirements name (see :func:`pinlab.specifiers.versions_around`), newer than *installed*."""
+    boundaries: set[Version] = {installed, *candidates, *(release.version for release in folder)}
+    for v in found:
+        boundaries |= set(_useful_fixes(v, installed))
+        if v.advisory is not None:
+            boundaries |= set(v.advisory.boundaries(v.package))
+    for specifier in specifiers:
+        boundaries |= _named_by(specifier)
+    return tuple(sorted({*candidates, *(v for v in versions_around(boundaries) if v > installed)}))
 
 
 def _named_by(specifier: SpecifierSet) -> set[Version]:
@@ -545,13 +677,53 @@ def _from_audit(data: AuditData, environment: Environment, label: str) -> Vulner
         named = {p.name for p in data.packages}
         missing = [dist for dist in environment.distributions if dist.key not in named]
         if missing:
-            shown = ", ".join(map(str, missing[:3])) + (", ..." if len(missing) > 3 else "")
-            not_checked.append(f"{len(missing)} installed distribution{'s' * (len(missing) != 1)} "
-                               f"not in the report: {shown}")
+            not_checked.append(f"{_counted(missing)} not in the report: {_first_few(missing)}")
+        return Vulnerabilities(tuple(found), tuple(notes), tuple(not_checked))
+    # uv audit audits a project's lock, and its report names only the vulnerable packages: of the
+    # others it says how many it audited (summary.audited_packages), never which. The evidence
+    # taken as enough: that count equals the number of distributions installed here, and every
+    # package it names is installed here at the version it audited. A lock of another project,
+    # of a part of this environment (3 of 11) or of more (500) fails it, and then the installed
+    # distributions it does not name are not checked: nothing says they were audited. (Equal
+    # counts are not a proof of equal sets; they are the most the report can show.) What is
+    # installed from a local folder (uv sync installs the project itself so) is left out of the
+    # count: uv audit audits what a registry serves, and no public advisory names a local
+    # project, as with pip-audit's "not on PyPI" above.
+    local = [dist for dist in environment.distributions if _from_local_folder(dist)]
+    if local:
+        notes.append(f"{data.tool} does not audit what is installed from a local folder, and no public advisory "
+                     f"names it: {_first_few(local)}")
+    expected = [dist for dist in environment.distributions if dist not in local]
+    from_index = " (less what came from a local folder)" if local else ""
+    named_here = {p.name for p in data.packages if _installed_as(environment, p.name, p.version)}
+    if data.audited == len(expected) and len(named_here) == len(data.packages):
+        notes.append(f"{data.tool} lists only the vulnerable packages of what it audited (a project's lock): it "
+                     f"audited {data.audited} package{'s' * (data.audited != 1)}, as many as are installed here"
+                     f"{from_index}, and each it names is installed at that version, so it is taken as an audit "
+                     "of this environment")
     else:
-        notes.append(f"{data.tool} lists only the vulnerable packages of what it audited (a project's lock, "
-                     f"{data.audited} packages): that it audited this environment cannot be checked")
+        unshown = [dist for dist in expected if dist.key not in named_here]
+        if unshown:
+            not_checked.append(
+                f"{_counted(unshown)} not shown to be audited: {data.tool} audited {data.audited} "
+                f"package{'s' * (data.audited != 1)} (a project's lock), this environment has {len(expected)}"
+                f"{from_index}, and its report names only the vulnerable ones: {_first_few(unshown)}")
     return Vulnerabilities(tuple(found), tuple(notes), tuple(not_checked))
+
+
+def _from_local_folder(dist: Installed) -> bool:
+    """True if *dist* was installed from a folder (PEP 610: a ``file:`` URL that is no archive):
+    the project itself, editable or not."""
+    url = (dist.direct_url or "").lower()
+    return url.startswith("file:") and not url.endswith((".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz"))
+
+
+def _counted(dists: list[Installed]) -> str:
+    return f"{len(dists)} installed distribution{'s' * (len(dists) != 1)}"
+
+
+def _first_few(dists: list[Installed]) -> str:
+    return ", ".join(map(str, dists[:3])) + (", ..." if len(dists) > 3 else "")
 
 
 def _installed_as(environment: Environment, name: str, version: str | None) -> bool:
@@ -577,9 +749,20 @@ def from_advisories(folder: str | Path, environment: Environment) -> Vulnerabili
     unordered = [advisory for advisory in database.advisories if not advisory.says_pypi_versions]
     if unordered:
         shown = ", ".join(a.id for a in unordered[:5]) + (", ..." if len(unordered) > 5 else "")
-        notes.append(f"{len(unordered)} record{'s' * (len(unordered) != 1)} name no PyPI version they affect "
-                     f"(no PyPI 'affected' entry, or only GIT or SEMVER ranges), so they were not used: {shown}")
+        one = len(unordered) == 1
+        notes.append(f"{len(unordered)} {'record names' if one else 'records name'} no PyPI version "
+                     f"{'it affects' if one else 'they affect'} (no PyPI 'affected' entry, or only GIT or SEMVER "
+                     f"ranges), so {'it was' if one else 'they were'} not used: {shown}")
     vulnerabilities, not_checked = [], []
+    # A record that did not load may be the one about an installed package, and a folder with no
+    # PyPI record was filled with something else (npm's records): neither is an all-clear.
+    if database.problems:
+        count = len(database.problems)
+        not_checked.append(f"{count} record{'s' * (count != 1)} of {label} could not be loaded (see the notes): "
+                           "what they say about the installed distributions is not known")
+    if not any(advisory.says_pypi_versions for advisory in database.advisories):
+        not_checked.append(f"no record of {label} says which versions of a PyPI package it affects: "
+                           f"nothing installed was checked against it")
     for dist in environment.distributions:
         named = [a for a in database.advisories if a.withdrawn is None and a.names(dist.name)]
         if not named:
@@ -607,26 +790,38 @@ def format_text(explanation: Explanation) -> str:
         lines.append(f"{v.package} {v.version} is vulnerable: {', '.join(v.advisories)}{also}")
         if len(v.each_advisory) == 1:
             (only,) = v.each_advisory
-            lines.append(f"  fixed in: {', '.join(only.fixed) or 'no fixed version is known'}")
+            lines.append(f"  fixed in: {_fixed_in(only) or 'no fixed version is known'}")
         else:
+            # Each advisory's own verdict, where two or more have a fix: one may be installable
+            # today though the release fixing them all is blocked.
+            several = sum(advisory.verdict != "no fix" for advisory in v.each_advisory) > 1
             for advisory in v.each_advisory:
-                fixed = ", ".join(advisory.fixed) if advisory.fixable else f"no release newer than {v.version} is known"
-                lines.append(f"  {advisory.id} fixed in: {fixed}")
+                if advisory.verdict == "no fix":
+                    lines.append(f"  {advisory.id} fixed in: no release newer than {v.version} is known")
+                    continue
+                alone = "upgradable" if advisory.fixable else f"BLOCKED by {'; '.join(advisory.blocked_by)}"
+                lines.append(f"  {advisory.id} fixed in: {_fixed_in(advisory)}" + (f" (on its own: {alone})" * several))
         lines.append(f"  path: {_chain(v.path)}")
-        if v.verdict == "upgradable":
-            lines.append(f"  upgradable: nothing installed excludes {v.fixed[0]} (install {v.package}>={v.fixed[0]})")
+        lowest = v.fixed_from[2:] if v.fixed_from[2:] in v.fixed else f"the releases {_from(v.fixed_from)}"
+        if v.verdict == "upgradable" and v.narrowed_by:
+            lowest = lowest if v.fixed_from[2:] in v.fixed else f"the first release {_from(v.fixed_from)}"
+            lines.append(f"  upgradable: {lowest} is excluded by {'; '.join(v.narrowed_by)}, but not every later "
+                         f"fixed release (install {v.install})")
+        elif v.verdict == "upgradable":
+            lines.append(f"  upgradable: nothing installed excludes {lowest} (install {v.install})")
         elif v.verdict == "blocked":
-            lines.append(f"  BLOCKED: {_some(v.fixed)} is excluded by")
+            some = _some(v.fixed) if v.fixed else f"every release {_from(v.fixed_from)}"
+            lines.append(f"  BLOCKED: {some} is excluded by")
             for blocker in v.blockers:
                 lines.append(f"    {blocker}")
                 lines.append(f"      path: {_chain(blocker.path)}")
                 if blocker.way_out is not None:
                     lines += _way_out_lines(blocker.way_out, v.package)
-        elif any(advisory.fixable for advisory in v.each_advisory):
+        elif any(advisory.verdict != "no fix" for advisory in v.each_advisory):
             lines.append("  no fix: no known release fixes all of them at once")
         else:
             lines.append("  no fix: no release fixes it yet")
-        unfixed = [a.id for a in v.each_advisory if not a.fixable]
+        unfixed = [a.id for a in v.each_advisory if a.verdict == "no fix"]
         if unfixed and len(v.each_advisory) > 1 and v.verdict != "no fix":
             lines.append(f"  (no newer release is known to fix {', '.join(unfixed)}: the verdict is for the others)")
     for note in explanation.notes:
@@ -644,6 +839,17 @@ def format_text(explanation: Explanation) -> str:
         count = len(explanation.verdicts)
         lines.append(f"{count} vulnerable package{'s' * (count != 1)}, {blocked} blocked{unchecked}.")
     return "\n".join(lines)
+
+
+def _from(fixed_from: str) -> str:
+    """``after 2.2.2`` for ``>2.2.2``, ``from 3.9.10 on`` for ``>=3.9.10``: where fixed releases start
+    when none of them is named."""
+    return f"from {fixed_from[2:]} on" if fixed_from.startswith(">=") else f"after {fixed_from[1:]}"
+
+
+def _fixed_in(advisory: AdvisoryVerdict) -> str:
+    """``1.0a28``; ``any release after 2.2.2`` for an OSV ``last_affected``."""
+    return ", ".join([*advisory.fixed, *(f"any release after {last}" for last in advisory.fixed_after)])
 
 
 def _way_out_lines(out: WayOut, package: str) -> list[str]:

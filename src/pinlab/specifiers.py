@@ -29,6 +29,29 @@ def admitted(spec: str, versions: Iterable[Version | str], prereleases: bool | N
     return list(specifier.filter(candidates, prereleases=prereleases))
 
 
+def versions_around(boundaries: Iterable[Version]) -> tuple[Version, ...]:
+    """Each of *boundaries*, its final release if it is a pre-release, and the next release at each
+    of its segments (``2.2.0``: 2.2.0, 2.2.1, 2.3.0, 3.0.0), oldest first.
+
+    Which final releases a specifier admits changes only at the versions it names, or at the next
+    release of one of their segments (``==2.2.*`` up to 2.3.0, ``~=2.2`` up to 3.0.0). So, given
+    every version the specifiers and the advisories name, these probes land in each stretch where
+    the answers can differ: "does any release in the fixed range satisfy this requirement?" is
+    answered by asking the probes, where the named versions alone miss what lies between them
+    (``!=2.2.0,<3`` with a fix 2.2.0: the named 2.2.0 and 3 are both excluded, 2.2.1 is not).
+    """
+    found: set[Version] = set()
+    for version in boundaries:
+        found.add(version)
+        release = (*version.release, 0, 0)[:max(3, len(version.release))]
+        if version.is_prerelease or version.is_devrelease:
+            found.add(Version(".".join(map(str, release))))
+        for segment in range(len(release)):
+            bumped = (*release[:segment], release[segment] + 1, *(0,) * (len(release) - segment - 1))
+            found.add(Version(".".join(map(str, bumped))))
+    return tuple(sorted(found))
+
+
 @dataclass(frozen=True)
 class Row:
     """One specifier and what it admits."""
