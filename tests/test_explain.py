@@ -127,7 +127,7 @@ def test_a_real_pip_audit_report_gives_the_same_verdict_and_a_stale_one_is_noted
     assert main(["explain", "--python", str(pinned.python), "--audit-json", str(audit_json)]) == 1
     assert capsys.readouterr().out == (
         "not checked: toyhost 1.0a28: the report audited 1.0a27: run pip-audit again\n"
-        "No known vulnerability in what was checked, 1 not checked.\n")
+        "No known vulnerability in what was checked; not everything could be checked (see 'not checked' above).\n")
 
 
 # -- the verdict, on environments described directly ---------------------------------------------------
@@ -479,7 +479,7 @@ def test_a_version_that_is_not_pep_440_is_named_and_skipped_never_a_traceback(pi
         "note: --find-links: toyhost-debian 1.1build1 has a version that is not comparable (not PEP 440): "
         "its newer releases were not looked for\n"
         "not checked: toyhost-snapshot 1.0-SNAPSHOT: version not comparable (not PEP 440), skipped\n"
-        "1 vulnerable package, 1 blocked, 1 not checked.\n")
+        "1 vulnerable package, 1 blocked; not everything could be checked (see 'not checked' above).\n")
 
 
 @pytest.mark.skipif(os.name == "nt", reason="the misbehaving interpreters are shell scripts")
@@ -607,7 +607,7 @@ def test_a_clean_uv_audit_report_is_no_all_clear_unless_it_can_cover_the_environ
             f"not checked: 3 installed distributions not shown to be audited: uv audit audited {audited} (a "
             f"project's lock), this environment has 3, and its report names only the vulnerable ones: {pip}, "
             "toyhost 1.0a27, toyhost-export 0.3a1\n"
-            "No known vulnerability in what was checked, 1 not checked.\n"))
+            "No known vulnerability in what was checked; not everything could be checked (see 'not checked' above).\n"))
     # As many packages as are installed, and what it names installed at that version: taken as
     # covering the environment, and the note says so.
     (tmp_path / "three.json").write_text(json.dumps(uv_report(3, ("toyhost", "1.0a27", "TOYSEC-2026-1", ["1.0a28"]))),
@@ -625,7 +625,7 @@ def test_a_clean_uv_audit_report_is_no_all_clear_unless_it_can_cover_the_environ
     assert (status, output.splitlines()[-2:]) == (1, [
         f"not checked: 2 installed distributions not shown to be audited: uv audit audited 3 packages (a project's "
         f"lock), this environment has 3, and its report names only the vulnerable ones: {pip}, toyhost-export 0.3a1",
-        "1 vulnerable package, 1 blocked, 2 not checked."])
+        "1 vulnerable package, 1 blocked; not everything could be checked (see 'not checked' above)."])
 
 
 def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinned_to_read, toys_index, run_explain, tmp_path):
@@ -797,7 +797,7 @@ def test_records_that_cannot_be_loaded_or_are_not_for_pypi_are_not_an_all_clear(
         "line 1 column 2 (char 1)\n"
         "not checked: 2 records of --advisories osv could not be loaded (see the notes): what they say about the "
         "installed distributions is not known\n"
-        "No known vulnerability in what was checked, 1 not checked.\n"))
+        "No known vulnerability in what was checked; not everything could be checked (see 'not checked' above).\n"))
     npm = dict(osv_record("GHSA-toy-npm", "left-pad", {"introduced": "0"}, {"fixed": "1.3.0"}))
     npm["affected"][0]["package"]["ecosystem"] = "npm"
     advisories_folder(tmp_path / "npm", npm)
@@ -806,7 +806,7 @@ def test_records_that_cannot_be_loaded_or_are_not_for_pypi_are_not_an_all_clear(
         "so it was not used: GHSA-toy-npm\n"
         "not checked: no record of --advisories npm says which versions of a PyPI package it affects: nothing "
         "installed was checked against it\n"
-        "No known vulnerability in what was checked, 1 not checked.\n"))
+        "No known vulnerability in what was checked; not everything could be checked (see 'not checked' above).\n"))
 
 
 def test_each_advisory_gets_its_own_verdict_and_fixable_only_when_its_fix_can_be_installed(capsys):

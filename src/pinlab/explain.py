@@ -829,7 +829,9 @@ def format_text(explanation: Explanation) -> str:
     for item in explanation.not_checked:
         lines.append(f"not checked: {item}")
     blocked = sum(1 for v in explanation.verdicts if v.verdict == "blocked")
-    unchecked = f", {len(explanation.not_checked)} not checked" if explanation.not_checked else ""
+    # Each "not checked" line may count many distributions or records: the summary points at them
+    # rather than counting lines, which would read as a count of packages.
+    unchecked = "; not everything could be checked (see 'not checked' above)" if explanation.not_checked else ""
     if not explanation.verdicts:
         if explanation.not_checked:
             lines.append(f"No known vulnerability in what was checked{unchecked}.")
