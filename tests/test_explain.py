@@ -1,6 +1,7 @@
 import json
 import os
 import sys
+from pathlib import Path
 
 import pytest
 from packaging.version import Version
@@ -861,3 +862,23 @@ def test_the_project_uv_sync_installed_from_its_folder_is_not_counted_against_uv
     wheel = Installed("myproj", "0.1", ("click==7.1.2",), (tmp_path / "myproj-0.1-py3-none-any.whl").as_uri())
     env = Environment.of(MARKERS, [wheel, Installed("click", "7.1.2", ())])
     assert explain(env, from_audit_json(tmp_path / "uv.json", env)).exit_status == 1
+
+
+def test_an_installed_distribution_whose_metadata_cannot_be_read_is_not_checked(tmp_path, capsys):
+    """A dist-info without a Name (a broken install) is installed, but no advisory can be matched to
+    it: the verdict is never all clear (before: the others' verdict alone, exit 0)."""
+    venv = tmp_path / "v env"
+    assert run([sys.executable, "-m", "venv", "--without-pip", str(venv)], env=clean_env()).ok
+    python = next(p for p in venv.glob("*/python*") if p.name in ("python", "python.exe"))
+    site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                    env=clean_env()).output.strip())
+    for folder, metadata in [("toyhost-1.0a28.dist-info", "Name: toyhost\nVersion: 1.0a28\n"),
+                             ("noname-1.0.dist-info", "Version: 1.0\nRequires-Dist: toyhost==1.0a27\n")]:
+        (site / folder).mkdir()
+        (site / folder / "METADATA").write_text("Metadata-Version: 2.1\n" + metadata, encoding="utf-8")
+    status = main(["explain", "--python", str(python), "--advisories", str(examples_dir() / "advisories")])
+    assert (status, capsys.readouterr().out.splitlines()[-2:]) == (1, [
+        "not checked: 1 installed distribution whose metadata cannot be read, so no advisory can be matched to it: "
+        "noname-1.0.dist-info (its METADATA has no Name (it declares 1 requirement))",
+        "No known vulnerability in what was checked; not everything could be checked (see 'not checked' above).",
+    ])

@@ -220,6 +220,14 @@ def explain(environment: Environment, vulnerabilities: Vulnerabilities | Iterabl
     releases = _releases(Path(find_links), folder_notes) if find_links is not None else {}
     verdicts = []
     not_checked = list(vulnerabilities.not_checked)
+    if environment.unreadable:
+        # Installed, yet without a name and version to match an advisory or a report line against:
+        # whatever they are, nothing here can say they are not vulnerable.
+        count = len(environment.unreadable)
+        not_checked.append(
+            f"{count} installed distribution{'s' * (count != 1)} whose metadata cannot be read, so no advisory "
+            f"can be matched to {'them' if count != 1 else 'it'}: "
+            + "; ".join(f"{Path(u.folder).name} ({u.problem})" for u in environment.unreadable))
     for package, found in sorted(by_package.items()):
         dist = environment.get(package)
         if dist is None:
