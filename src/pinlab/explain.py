@@ -163,6 +163,11 @@ class Verdict:
     every one (``botocore 1.35.0 requires urllib3!=2.2.0,<3``)."""
     install: str = ""
     """For ``upgradable``: what to ask the installer for (``urllib3>=2.2.0,!=2.2.0``)."""
+    requires_python: str = ""
+    """For ``blocked`` with no blocker: the Requires-Python of the fixed releases in the
+    ``--find-links`` folder, every one of which refuses the environment's Python (``>=3.9``)."""
+    python: str = ""
+    """With ``requires_python``: the environment's Python (``3.8.18``)."""
 
 
 @dataclass(frozen=True)
@@ -266,6 +271,10 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
     fixed_from = _fixed_from(fixing[0], escaping, fixable, installed)
     together = _blocking(edges, [excluded_by[p] for p in fixing])
     if together is None:
+        refusing = _python_refuses(escaping, excluded_by, folder, environment)
+        if refusing:
+            return Verdict(dist.name, dist.version, ids, aliases, shown, "blocked", (), path, each, fixed_from,
+                           requires_python=refusing, python=environment.markers["python_full_version"])
         narrowing = excluded_by[fixing[0]]
         install = dist.name + _install(fixed_from, narrowing, fixing, escaping, fixable, excluded_by)
         return Verdict(dist.name, dist.version, ids, aliases, shown, "upgradable", (), path, each, fixed_from,
@@ -277,6 +286,37 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
         for edge in together
     )
     return Verdict(dist.name, dist.version, ids, aliases, shown, "blocked", blockers, path, each, fixed_from)
+
+
+def _python_refuses(escaping: tuple[Version, ...], excluded_by: dict[Version, tuple[Edge, ...]],
+                    folder: list[_Release], environment: Environment) -> str:
+    """The Requires-Python of the fixed releases an upgrade could pick, when the folder holds each
+    of them and every file of theirs refuses the environment's Python; else empty. A fixed release
+    the folder does not hold, or whose Requires-Python cannot be read, may install: nothing is said."""
+    python = environment.markers.get("python_full_version")
+    admitted = [version for version in escaping if not excluded_by[version]]
+    files = [[release for release in folder if release.version == version] for version in admitted]
+    if not python or not admitted or not all(files):
+        return ""
+    refused: list[str] = []
+    for release in (release for same_version in files for release in same_version):
+        try:
+            requires_python = _refused_python(_core_metadata(release.file), python)
+        except (UnusableInput, InvalidSpecifier):
+            return ""  # the way-out search notes what is wrong with the file
+        if requires_python is None:
+            return ""
+        refused.append(requires_python)
+    return "; ".join(dict.fromkeys(refused))
+
+
+def _refused_python(metadata: dict, python: str) -> str | None:
+    """The release's Requires-Python if it excludes *python*, else None (also when it has none).
+    An unreadable one raises InvalidSpecifier."""
+    requires_python = metadata.get("requires_python")
+    if requires_python and not SpecifierSet(requires_python).contains(python, prereleases=True):
+        return str(requires_python)
+    return None
 
 
 def _install(fixed_from: str, narrowing: tuple[Edge, ...], fixing: tuple[Version, ...],
@@ -489,16 +529,16 @@ def _consider(release: _Release, edge: Edge, found: list[Vulnerability], fixable
     except UnusableInput as exc:
         notes.append(f"--find-links: {exc}: skipped")
         return None
-    requires_python = metadata.get("requires_python")
     python = environment.markers.get("python_full_version")
-    if requires_python and python:
+    if python:
         try:
-            if not SpecifierSet(requires_python).contains(python, prereleases=True):
-                notes.append(f"--find-links: {name} requires Python {requires_python}, "
-                             f"not {python}: skipped")
-                return None
+            requires_python = _refused_python(metadata, python)
         except InvalidSpecifier:
-            notes.append(f"--find-links: {release.file.name}: invalid Requires-Python {requires_python!r}: skipped")
+            notes.append(f"--find-links: {release.file.name}: invalid Requires-Python "
+                         f"{metadata.get('requires_python')!r}: skipped")
+            return None
+        if requires_python is not None:
+            notes.append(f"--find-links: {name} requires Python {requires_python}, not {python}: skipped")
             return None
     if release.tags is None and not _says_its_requirements(metadata):
         return WayOut(name, release.file.name, None, None, known=False)
@@ -666,10 +706,17 @@ def _from_audit(data: AuditData, environment: Environment, label: str) -> Vulner
     for package in data.packages:
         if package.skip_reason is not None:
             dist = environment.get(package.name)
-            if dist is not None and _NOT_ON_PYPI in package.skip_reason:
-                # The project itself, installed to be audited, or a private package: no public
-                # advisory can name what PyPI does not have, so this leaves nothing unchecked.
-                notes.append(f"{data.tool} skipped {dist}: not on PyPI (a local or private package)")
+            if dist is not None and _NOT_ON_PYPI in package.skip_reason and _from_local_folder(dist):
+                # The project itself, installed from its folder to be audited (the CI recipe):
+                # PyPI does not have it. The note says what happened, not that it is safe.
+                notes.append(f"{data.tool} skipped {dist}: not on PyPI, and installed from a local folder (the "
+                             "project itself?): no advisory was looked up for it")
+            elif dist is not None and _NOT_ON_PYPI in package.skip_reason:
+                # PyPI answered 404 for NAME/VERSION: a local version (torch 2.5.1+cpu, a
+                # setuptools-scm +g<hash> build), a deleted release, a private package. Any of
+                # them may carry a public advisory that pip-audit never looked up.
+                not_checked.append(f"{dist}: {data.tool} could not find this release on PyPI "
+                                   f"({_why_not_on_pypi(dist)}), so it was not audited")
             elif dist is not None:
                 not_checked.append(f"{dist}: {data.tool} skipped it ({package.skip_reason})")
             continue
@@ -688,34 +735,18 @@ def _from_audit(data: AuditData, environment: Environment, label: str) -> Vulner
             not_checked.append(f"{_counted(missing)} not in the report: {_first_few(missing)}")
         return Vulnerabilities(tuple(found), tuple(notes), tuple(not_checked))
     # uv audit audits a project's lock, and its report names only the vulnerable packages: of the
-    # others it says how many it audited (summary.audited_packages), never which. The evidence
-    # taken as enough: that count equals the number of distributions installed here, and every
-    # package it names is installed here at the version it audited. A lock of another project,
-    # of a part of this environment (3 of 11) or of more (500) fails it, and then the installed
-    # distributions it does not name are not checked: nothing says they were audited. (Equal
-    # counts are not a proof of equal sets; they are the most the report can show.) What is
-    # installed from a local folder (uv sync installs the project itself so) is left out of the
-    # count: uv audit audits what a registry serves, and no public advisory names a local
-    # project, as with pip-audit's "not on PyPI" above.
-    local = [dist for dist in environment.distributions if _from_local_folder(dist)]
-    if local:
-        notes.append(f"{data.tool} does not audit what is installed from a local folder, and no public advisory "
-                     f"names it: {_first_few(local)}")
-    expected = [dist for dist in environment.distributions if dist not in local]
-    from_index = " (less what came from a local folder)" if local else ""
+    # others it says how many it audited (summary.audited_packages), never which, nor at which
+    # version. A count cannot show that a package was audited at its installed version (the lock
+    # audited, then `uv pip install idna==3.6` in the environment: the counts still match), nor
+    # that what came from a local folder (tool.uv.sources path = ...) was looked up: so every
+    # installed distribution the report does not name is not checked, always.
     named_here = {p.name for p in data.packages if _installed_as(environment, p.name, p.version)}
-    if data.audited == len(expected) and len(named_here) == len(data.packages):
-        notes.append(f"{data.tool} lists only the vulnerable packages of what it audited (a project's lock): it "
-                     f"audited {data.audited} package{'s' * (data.audited != 1)}, as many as are installed here"
-                     f"{from_index}, and each it names is installed at that version, so it is taken as an audit "
-                     "of this environment")
-    else:
-        unshown = [dist for dist in expected if dist.key not in named_here]
-        if unshown:
-            not_checked.append(
-                f"{_counted(unshown)} not shown to be audited: {data.tool} audited {data.audited} "
-                f"package{'s' * (data.audited != 1)} (a project's lock), this environment has {len(expected)}"
-                f"{from_index}, and its report names only the vulnerable ones: {_first_few(unshown)}")
+    unshown = [dist for dist in environment.distributions if dist.key not in named_here]
+    if unshown:
+        not_checked.append(
+            f"{_counted(unshown)} not shown to be audited: {data.tool} audited {data.audited} "
+            f"package{'s' * (data.audited != 1)} (a project's lock), this environment has "
+            f"{len(environment.distributions)}, and its report names only the vulnerable ones: {_first_few(unshown)}")
     return Vulnerabilities(tuple(found), tuple(notes), tuple(not_checked))
 
 
@@ -724,6 +755,14 @@ def _from_local_folder(dist: Installed) -> bool:
     the project itself, editable or not."""
     url = (dist.direct_url or "").lower()
     return url.startswith("file:") and not url.endswith((".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz"))
+
+
+def _why_not_on_pypi(dist: Installed) -> str:
+    """A guess at why PyPI has no such release, for the reader to check."""
+    version = _version(dist.version)
+    if version is not None and version.local is not None:
+        return "a local version?"
+    return "a private package, or a release deleted from PyPI?"
 
 
 def _counted(dists: list[Installed]) -> str:
@@ -817,6 +856,10 @@ def format_text(explanation: Explanation) -> str:
                          f"fixed release (install {v.install})")
         elif v.verdict == "upgradable":
             lines.append(f"  upgradable: nothing installed excludes {lowest} (install {v.install})")
+        elif v.verdict == "blocked" and v.requires_python:
+            lines.append(f"  BLOCKED: every fixed release in the --find-links folder ({_some(v.fixed)}) requires "
+                         f"Python {v.requires_python}, this environment has "
+                         f"{v.python}")
         elif v.verdict == "blocked":
             some = _some(v.fixed) if v.fixed else f"every release {_from(v.fixed_from)}"
             lines.append(f"  BLOCKED: {some} is excluded by")
