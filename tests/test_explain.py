@@ -40,7 +40,7 @@ def test_the_pinned_plugin_blocks_the_fix(pinned_to_read, capsys):
         "path": ["toyhost-export 0.3a1", "toyhost 1.0a27"],
         "each_advisory": [{"id": "TOYSEC-2026-1", "fixed": ["1.0a28"], "fixable": False, "fixed_after": [],
                            "verdict": "blocked", "blocked_by": ["toyhost-export 0.3a1 requires toyhost==1.0a27"]}],
-        "fixed_from": ">=1.0a28", "narrowed_by": [], "install": "",
+        "fixed_from": ">=1.0a28", "narrowed_by": [], "install": "", "requires_python": "", "python": "",
     }
     assert data["blocked"] == 1
 
@@ -591,8 +591,8 @@ def uv_report(audited: int, *vulnerable: tuple[str, str, str, list[str]]) -> dic
                                  "summary": "", "fix_versions": fixes} for name, version, ident, fixes in vulnerable]}
 
 
-def test_a_clean_uv_audit_report_is_no_all_clear_unless_it_can_cover_the_environment(pinned_to_read, toys_index,
-                                                                                      run_explain, tmp_path):
+def test_a_uv_audit_report_is_no_all_clear_for_what_it_does_not_name_whatever_its_count(pinned_to_read, toys_index,
+                                                                                         run_explain, tmp_path):
     # Before: a one-package lock's clean report, or a hand-made one counting 500 packages, gave
     # "No known vulnerability in the 3 installed distributions.", exit status 0, while toyhost
     # 1.0a27 is vulnerable.
@@ -609,16 +609,17 @@ def test_a_clean_uv_audit_report_is_no_all_clear_unless_it_can_cover_the_environ
             f"project's lock), this environment has 3, and its report names only the vulnerable ones: {pip}, "
             "toyhost 1.0a27, toyhost-export 0.3a1\n"
             "No known vulnerability in what was checked; not everything could be checked (see 'not checked' above).\n"))
-    # As many packages as are installed, and what it names installed at that version: taken as
-    # covering the environment, and the note says so.
+    # As many packages as are installed, and what it names installed at that version: before, taken
+    # as an audit of this environment. But a count never shows which versions were audited (a lock
+    # audited, then `uv pip install idna==3.6` here: the counts still match): not checked.
     (tmp_path / "three.json").write_text(json.dumps(uv_report(3, ("toyhost", "1.0a27", "TOYSEC-2026-1", ["1.0a28"]))),
                                          encoding="utf-8")
     status, output = run_explain("--python", str(pinned_to_read.python), "--audit-json", "three.json")
     assert (status, output.splitlines()[-2:]) == (1, [
-        "note: uv audit lists only the vulnerable packages of what it audited (a project's lock): it audited 3 "
-        "packages, as many as are installed here, and each it names is installed at that version, so it is "
-        "taken as an audit of this environment",
-        "1 vulnerable package, 1 blocked."])
+        f"not checked: 2 installed distributions not shown to be audited: uv audit audited 3 packages (a project's "
+        f"lock), this environment has 3, and its report names only the vulnerable ones: {pip}, toyhost-export 0.3a1",
+        "1 vulnerable package, 1 blocked; not everything could be checked (see 'not checked' above)."])
+    assert "taken as an audit" not in output
     # As many, but one it names is not installed at that version: its count cannot be trusted.
     (tmp_path / "other.json").write_text(json.dumps(uv_report(3, ("toyhost", "1.0a27", "TOYSEC-2026-1", ["1.0a28"]),
                                                               ("pip", "1.0", "PIP-1", ["2.0"]))), encoding="utf-8")
@@ -643,13 +644,14 @@ def test_a_uv_audit_report_of_nothing_or_of_another_environment_is_refused(pinne
         "run uv audit on this environment, or give explain its --python\n"))
 
 
-def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it(pinned_to_read, pip_audit_of_pinned,
-                                                                                  tmp_path, capsys):
-    # With its default service (PyPI) pip-audit skips the project installed to be audited (CI recipe):
-    # no public advisory can name it. Skipped for another reason (--skip-editable), it was not checked.
+def test_a_package_pip_audit_skipped_is_not_checked_whatever_the_reason(pinned_to_read, pip_audit_of_pinned,
+                                                                         tmp_path, capsys):
+    # Not on PyPI, installed from a wheel (not from the project's folder): a private package or a
+    # release deleted from PyPI, which a public advisory may name (before: a note, "a local or
+    # private package"). Skipped for another reason (--skip-editable), it was not checked either.
     report = pip_audit_of_pinned
     for reason, status, where in (
-        ("Dependency not found on PyPI and could not be audited: toyhost-export (0.3a1)", 1, "notes"),
+        ("Dependency not found on PyPI and could not be audited: toyhost-export (0.3a1)", 1, "not_checked"),
         ("distribution marked as editable", 1, "not_checked"),
     ):
         data = json.loads(json.dumps(report.report))
@@ -659,9 +661,10 @@ def test_a_package_pip_audit_skipped_is_not_checked_unless_pypi_does_not_have_it
         (tmp_path / "audit.json").write_text(json.dumps(data), encoding="utf-8")
         got_status, got = explained(capsys, "--python", str(pinned_to_read.python), "--audit-json", str(tmp_path / "audit.json"))
         assert (got_status, got["blocked"]) == (status, 1)
-        expected = ("pip-audit skipped toyhost-export 0.3a1: not on PyPI (a local or private package)" if where == "notes"
+        expected = ("toyhost-export 0.3a1: pip-audit could not find this release on PyPI (a private package, or a "
+                    "release deleted from PyPI?), so it was not audited" if "PyPI" in reason
                     else f"toyhost-export 0.3a1: pip-audit skipped it ({reason})")
-        assert got[where] == [expected]
+        assert (got["notes"], got[where]) == ([], [expected])
 
 
 def test_where_the_interpreter_tags_are_unknown_wheels_are_not_checked_and_a_note_says_so(tmp_path):
@@ -842,26 +845,109 @@ def test_a_bare_major_version_is_on_the_branch_of_its_x_0_fix():
                                                                  "urllib3>=2.0.7")
 
 
-def test_the_project_uv_sync_installed_from_its_folder_is_not_counted_against_uv_audit(tmp_path):
-    # uv sync installs the project itself, editable, from its folder; uv audit audits only its
-    # dependencies (a one-package lock, click==7.1.2: audited_packages 1, measured with uv 0.13.9).
+def test_what_came_from_a_local_folder_is_not_checked_by_a_uv_audit_report(tmp_path):
+    # uv sync installs the project itself, editable, from its folder; uv audit audits what a
+    # registry serves (a one-package lock, click==7.1.2: audited_packages 1, measured with uv
+    # 0.13.9). A public package can come from a folder too (tool.uv.sources idna = {path =
+    # "idna-3.6"}), and idna 3.6 has a public advisory. Before: "no public advisory names it" and
+    # "taken as an audit of this environment", exit status 0.
     from pinlab.explain import from_audit_json
 
-    project = Installed("myproj", "0.1", ("click==7.1.2",), (tmp_path / "my proj").as_uri())
-    env = Environment.of(MARKERS, [project, Installed("click", "7.1.2", ())])
+    project = Installed("myproj", "0.1", ("click==7.1.2", "idna"), (tmp_path / "my proj").as_uri())
+    idna = Installed("idna", "3.6", (), (tmp_path / "my proj" / "idna-3.6").as_uri())
+    env = Environment.of(MARKERS, [project, idna, Installed("click", "7.1.2", ())])
     (tmp_path / "uv.json").write_text(json.dumps(uv_report(1)), encoding="utf-8")
     explanation = explain(env, from_audit_json(tmp_path / "uv.json", env))
-    assert (explanation.exit_status, format_text(explanation)) == (0, (
-        "note: uv audit does not audit what is installed from a local folder, and no public advisory names it: "
+    assert (explanation.exit_status, format_text(explanation)) == (1, (
+        "not checked: 3 installed distributions not shown to be audited: uv audit audited 1 package (a project's "
+        "lock), this environment has 3, and its report names only the vulnerable ones: click 7.1.2, idna 3.6, "
         "myproj 0.1\n"
-        "note: uv audit lists only the vulnerable packages of what it audited (a project's lock): it audited 1 "
-        "package, as many as are installed here (less what came from a local folder), and each it names is "
-        "installed at that version, so it is taken as an audit of this environment\n"
-        "No known vulnerability in the 2 installed distributions."))
-    # Installed from a wheel file, it is a distribution like any other: the count no longer matches.
-    wheel = Installed("myproj", "0.1", ("click==7.1.2",), (tmp_path / "myproj-0.1-py3-none-any.whl").as_uri())
-    env = Environment.of(MARKERS, [wheel, Installed("click", "7.1.2", ())])
-    assert explain(env, from_audit_json(tmp_path / "uv.json", env)).exit_status == 1
+        "No known vulnerability in what was checked; not everything could be checked (see 'not checked' above)."))
+
+
+def hand_made_venv(tmp_path, dists: dict[str, tuple[str, str | None]]) -> Path:
+    """A real venv (no pip) whose site-packages holds the dist-info folders *dists* names:
+    folder name -> (METADATA after its first line, direct_url.json or None); its python."""
+    venv = tmp_path / "v env"
+    assert run([sys.executable, "-m", "venv", "--without-pip", str(venv)], env=clean_env()).ok
+    python = next(p for p in venv.glob("*/python*") if p.name in ("python", "python.exe"))
+    site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                    env=clean_env()).output.strip())
+    for folder, (metadata, direct_url) in dists.items():
+        (site / folder).mkdir()
+        (site / folder / "METADATA").write_text("Metadata-Version: 2.1\n" + metadata, encoding="utf-8")
+        if direct_url is not None:
+            (site / folder / "direct_url.json").write_text(direct_url, encoding="utf-8")
+    return python
+
+
+def pip_audit_report(*dependencies: dict) -> dict:
+    """A pip-audit JSON report as pip-audit 2.x writes it (pip_audit/_format/json.py): a skipped
+    dependency has only its name and skip_reason."""
+    return {"dependencies": list(dependencies), "fixes": []}
+
+
+def not_on_pypi(name: str, version: str) -> dict:
+    return {"name": name, "skip_reason": f"Dependency not found on PyPI and could not be audited: {name} ({version})"}
+
+
+def test_a_release_pip_audit_could_not_find_on_pypi_is_not_checked_unless_installed_from_a_folder(tmp_path, capsys):
+    # PyPI's JSON API answers 404 for torch 2.5.1+cpu (a local version): before, "not on PyPI (a
+    # local or private package)", a note, and "No known vulnerability in the 3 installed
+    # distributions.", exit status 0. The project installed from its own folder keeps a note, which
+    # says no advisory was looked up, not that none exists.
+    project = (tmp_path / "my proj").as_uri()
+    python = hand_made_venv(tmp_path, {
+        "torch-2.5.1+cpu.dist-info": ("Name: torch\nVersion: 2.5.1+cpu\n", None),
+        "myproj-0.1.dist-info": ("Name: myproj\nVersion: 0.1\nRequires-Dist: torch\nRequires-Dist: idna\n",
+                                 json.dumps({"url": project, "dir_info": {"editable": True}})),
+        "idna-3.7.dist-info": ("Name: idna\nVersion: 3.7\n", None),
+    })
+    report = pip_audit_report(not_on_pypi("torch", "2.5.1+cpu"), not_on_pypi("myproj", "0.1"),
+                              {"name": "idna", "version": "3.7", "vulns": []})
+    (tmp_path / "audit.json").write_text(json.dumps(report), encoding="utf-8")
+    status = main(["explain", "--python", str(python), "--audit-json", str(tmp_path / "audit.json")])
+    assert (status, capsys.readouterr().out) == (1, (
+        "note: pip-audit skipped myproj 0.1: not on PyPI, and installed from a local folder (the project itself?): "
+        "no advisory was looked up for it\n"
+        "not checked: torch 2.5.1+cpu: pip-audit could not find this release on PyPI (a local version?), so it "
+        "was not audited\n"
+        "No known vulnerability in what was checked; not everything could be checked (see 'not checked' above).\n"))
+
+
+def test_a_fix_whose_every_release_in_the_folder_refuses_the_python_is_blocked(tmp_path, capsys):
+    # A Python 3.8 environment with urllib3 1.26.18, fixed in 2.5.0 (Requires-Python >=3.9): before,
+    # "upgradable: nothing installed excludes 2.5.0 (install urllib3>=2.5.0)", exit status 0. Here
+    # the fixed release requires a Python no interpreter has, on the current one.
+    python = hand_made_venv(tmp_path, {"urllib3-1.26.18.dist-info": ("Name: urllib3\nVersion: 1.26.18\n", None)})
+    report = pip_audit_report({"name": "urllib3", "version": "1.26.18", "vulns": [
+        {"id": "GHSA-pq67-6m6q-mj2v", "fix_versions": ["2.5.0"], "aliases": [], "description": ""}]})
+    (tmp_path / "audit.json").write_text(json.dumps(report), encoding="utf-8")
+    here = ".".join(map(str, sys.version_info[:3]))
+    head = ("urllib3 1.26.18 is vulnerable: GHSA-pq67-6m6q-mj2v\n"
+            "  fixed in: 2.5.0\n"
+            "  path: urllib3 1.26.18 (installed directly)\n")
+    upgradable = head + "  upgradable: nothing installed excludes 2.5.0 (install urllib3>=2.5.0)\n" \
+        "1 vulnerable package, 0 blocked.\n"
+    for number, (requires_python, expected) in enumerate((
+        (">=3.99", (1, head + f"  BLOCKED: every fixed release in the --find-links folder (2.5.0) requires Python "
+                              f">=3.99, this environment has {here}\n1 vulnerable package, 1 blocked.\n")),
+        (">=3.8", (0, upgradable)),
+    )):
+        project = write_project(tmp_path / f"urllib3 {number}", "urllib3", "2.5.0", [])
+        text = (project / "pyproject.toml").read_text(encoding="utf-8")
+        (project / "pyproject.toml").write_text(
+            text.replace('version = "2.5.0"', f'version = "2.5.0"\nrequires-python = "{requires_python}"'),
+            encoding="utf-8")
+        folder = tmp_path / f"links {number}"
+        folder.mkdir()
+        build_into(project, folder)
+        status = main(["explain", "--python", str(python), "--audit-json", str(tmp_path / "audit.json"),
+                       "--find-links", str(folder)])
+        assert (status, capsys.readouterr().out) == expected
+    # Without the folder nothing is known of 2.5.0's Requires-Python: the verdict stays.
+    status = main(["explain", "--python", str(python), "--audit-json", str(tmp_path / "audit.json")])
+    assert (status, capsys.readouterr().out) == (0, upgradable)
 
 
 def test_an_installed_distribution_whose_metadata_cannot_be_read_is_not_checked(tmp_path, capsys):
