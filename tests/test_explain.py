@@ -945,6 +945,21 @@ def test_a_fix_whose_every_release_in_the_folder_refuses_the_python_is_blocked(t
         status = main(["explain", "--python", str(python), "--audit-json", str(tmp_path / "audit.json"),
                        "--find-links", str(folder)])
         assert (status, capsys.readouterr().out) == expected
+    # Two advisories, one also fixed on the 1.26 branch (1.26.19, which the folder does not hold:
+    # nothing is known of its Requires-Python): each gets its own verdict, and the package's is
+    # blocked, as 1.26.19 does not fix the other.
+    report["dependencies"][0]["vulns"].append(
+        {"id": "GHSA-2", "fix_versions": ["1.26.19", "2.5.0"], "aliases": [], "description": ""})
+    (tmp_path / "two.json").write_text(json.dumps(report), encoding="utf-8")
+    status, data = explained(capsys, "--python", str(python), "--audit-json", str(tmp_path / "two.json"),
+                             "--find-links", str(tmp_path / "links 0"))
+    (verdict,) = data["vulnerable"]
+    assert (status, verdict["verdict"], verdict["blockers"], verdict["requires_python"], verdict["python"]) == (
+        1, "blocked", [], ">=3.99", here)
+    assert [(a["id"], a["verdict"], a["fixable"], a["blocked_by"]) for a in verdict["each_advisory"]] == [
+        ("GHSA-pq67-6m6q-mj2v", "blocked", False,
+         ["Requires-Python >=3.99 of every fixed release in the --find-links folder"]),
+        ("GHSA-2", "upgradable", True, [])]
     # Without the folder nothing is known of 2.5.0's Requires-Python: the verdict stays.
     status = main(["explain", "--python", str(python), "--audit-json", str(tmp_path / "audit.json")])
     assert (status, capsys.readouterr().out) == (0, upgradable)

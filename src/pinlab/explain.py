@@ -35,7 +35,7 @@ from __future__ import annotations
 import tarfile
 import zipfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from packaging.metadata import parse_email
@@ -261,7 +261,8 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
     probes = _probes(installed, found, specifiers, folder, candidates)
     # What keeps each release out: the environment's one rule, which the picture uses too.
     excluded_by = {p: environment.excluding(dist.name, p) for p in probes}
-    each = tuple(_advisory_verdict(v, installed, probes, edges, excluded_by) for v in found)
+    each = tuple(_refused_by_python(_advisory_verdict(v, installed, probes, edges, excluded_by), v, candidates,
+                                    excluded_by, folder, environment) for v in found)
     fixable = [v for v, verdict in zip(found, each, strict=True) if verdict.verdict != "no fix"]
     fixing = tuple(p for p in probes if fixable and not any(affects(v, p) for v in fixable))
     if not fixing:
@@ -286,6 +287,21 @@ def _verdict(environment: Environment, dist: Installed, found: list[Vulnerabilit
         for edge in together
     )
     return Verdict(dist.name, dist.version, ids, aliases, shown, "blocked", blockers, path, each, fixed_from)
+
+
+def _refused_by_python(verdict: AdvisoryVerdict, vulnerability: Vulnerability, candidates: tuple[Version, ...],
+                       excluded_by: dict[Version, tuple[Edge, ...]], folder: list[_Release],
+                       environment: Environment) -> AdvisoryVerdict:
+    """An advisory ``upgradable`` on its own is ``blocked`` when the folder's releases escaping it
+    all refuse the environment's Python (see :func:`_python_refuses`)."""
+    if verdict.verdict != "upgradable":
+        return verdict
+    escaping = tuple(c for c in candidates if not affects(vulnerability, c))
+    refusing = _python_refuses(escaping, excluded_by, folder, environment)
+    if not refusing:
+        return verdict
+    return replace(verdict, fixable=False, verdict="blocked",
+                   blocked_by=(f"Requires-Python {refusing} of every fixed release in the --find-links folder",))
 
 
 def _python_refuses(escaping: tuple[Version, ...], excluded_by: dict[Version, tuple[Edge, ...]],
