@@ -51,7 +51,8 @@ class Declared:
     requirement: Requirement
     """The parsed requirement (name, specifier, extras, marker)."""
     written: str
-    """The requirement as written in the file."""
+    """The requirement as written in the file; for a Poetry dependency, as Poetry means it, in PEP 508
+    (``orjson = {version = "3.10.12"}`` is ``orjson==3.10.12``)."""
     where: str
     """Where it is declared: ``dependencies``, ``extra 'docs'`` or ``dependency group 'test'``."""
     published: bool = True
