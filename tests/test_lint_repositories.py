@@ -207,7 +207,7 @@ def test_a_poetry_project_is_read_with_its_carets_and_tildes_as_caps(tmp_path):
         ("PIN001", "info", "pytest==8.0.0", "dependency group 'test' (poetry)"),
     ]
     assert [(f.specifier, f.line) for f in report.findings] == [
-        ("==1.0a27", 8), ("<0.4", 9), ("<0.3", 11), ("<4", 7), ("==8.0.0", 21)]
+        ("==1.0a27", 8), ("<0.4", 9), ("<0.3", 12), ("<4", 7), ("==8.0.0", 21)]
     (source,) = report.sources
     assert (source.project, source.version) == ("toyhost-gallery", "0.1.0")
     assert [(d.requirement.name, d.where) for d in source.declared if d.requirement.name == "toyhost-charts"] == [
@@ -256,13 +256,13 @@ PIN001 = ("exact pin: users can install no other release of {} beside this libra
 def test_every_form_of_a_poetry_dependency_reads_as_the_requirement_poetry_means(tmp_path):
     (tmp_path / "pyproject.toml").write_text(POETRY_FORMS, encoding="utf-8")
     # (requirement, where, its line): an inline table, its python and markers keys, a list of
-    # constraints (one line for the list), a [tool.poetry.dependencies.NAME] table.
+    # constraints (each table on its line), a [tool.poetry.dependencies.NAME] table.
     expected = [
         ("orjson", "orjson==3.10.12", "extra 'fast'", 7),
         ("tomli", 'tomli==2.0.1 ; python_version < "3.11"', "dependencies", 8),
         ("colorama", 'colorama==0.4.6 ; sys_platform == "win32"', "dependencies", 9),
-        ("numpy", 'numpy==1.26.4 ; python_version < "3.12"', "dependencies", 10),
-        ("numpy", 'numpy==2.1.3 ; python_version >= "3.12"', "dependencies", 10),
+        ("numpy", 'numpy==1.26.4 ; python_version < "3.12"', "dependencies", 11),
+        ("numpy", 'numpy==2.1.3 ; python_version >= "3.12"', "dependencies", 12),
         # Before: "" (and "  PIN001 error     [extra 'fast']", ":: [extra 'fast']: ..."), a table has no one line.
         ("ujson", "ujson==5.10.0", "extra 'fast'", 15),
     ]

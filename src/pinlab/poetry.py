@@ -149,6 +149,17 @@ def _pep508(name: str, value: object, base: Path) -> str:
     return f"{written} ; {Marker(marker)}" if marker else written
 
 
+def _table_lines(lines: TomlLines, key_line: int, count: int) -> list[int] | None:
+    """The line of each table of a list of constraints (``numpy = [{...}, {...}]``), found by
+    counting the ``{`` that open them from the key's line on; None when they cannot all be found."""
+    found: list[int] = []
+    for number in range(key_line, len(lines.lines) + 1):
+        found += [number] * lines.lines[number - 1].count("{")
+        if len(found) >= count:
+            return found[:count]
+    return None
+
+
 def read_poetry(poetry: dict, label: str, lines: TomlLines, main: bool = True,
                 base: Path | None = None) -> PoetryRequirements:
     """The requirements of ``[tool.poetry]``: its dependencies (when *main*), groups and dev-dependencies."""
@@ -186,7 +197,11 @@ def read_poetry(poetry: dict, label: str, lines: TomlLines, main: bool = True,
                 except ValueError as exc:
                     unchecked.append(f"[{table}] python: {exc}: lint the built wheel's Requires-Python")
                 continue
-            for item in value if isinstance(value, list) else [value]:
+            items = value if isinstance(value, list) else [value]
+            # A list of constraints: each table on its own line, where it has one.
+            found = _table_lines(lines, key_line, len(items)) if key_line and isinstance(value, list) else None
+            item_lines: list[int | None] = list(found) if found else [line] * len(items)
+            for item, item_line in zip(items, item_lines, strict=True):
                 try:
                     written = _pep508(name, item, base)
                     requirement = Requirement(written)
@@ -206,6 +221,6 @@ def read_poetry(poetry: dict, label: str, lines: TomlLines, main: bool = True,
                 # Shown as Poetry means it (``orjson==3.10.12``), the requirement its wheel declares,
                 # however it is written: a string, an inline table, a [tool.poetry.dependencies.NAME]
                 # table, or one table of a list of constraints.
-                declared.append(Declared(requirement, written, where, published, in_extras, line))
+                declared.append(Declared(requirement, written, where, published, in_extras, item_line))
     version = poetry.get("version") if isinstance(poetry.get("version"), str) else None
     return PoetryRequirements(tuple(declared), tuple(unchecked), version, requires_python, python_line)
