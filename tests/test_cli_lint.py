@@ -331,7 +331,7 @@ class CustomBuildHook(BuildHookInterface):
 '''
 
 
-def test_a_wheel_that_says_dynamic_is_linted_as_written_and_its_sdist_is_not_checked(tmp_path):
+def test_a_wheel_or_installed_copy_that_says_dynamic_is_linted_as_written_its_sdist_not_checked(tmp_path):
     # apache-airflow 2.10.4's shape: hatchling copies Dynamic into the wheel's METADATA when a build
     # hook adds the dependencies. Dynamic (PEP 643) only speaks of an sdist: a wheel's fields are final.
     project = write_project(tmp_path / "src", "toylib", "1.0", [], extra_toml="[tool.hatch.build.targets.wheel.hooks.custom]\n")
@@ -349,6 +349,15 @@ def test_a_wheel_that_says_dynamic_is_linted_as_written_and_its_sdist_is_not_che
     # built wheel" (and the same of Requires-Python), exit 1: of the built wheel itself.
     assert (result.returncode, result.output) == (0, (
         f"dist/{wheel.name} (toylib 1.0: 1 requirement)\n"
+        "  no pins, no caps\n"
+        "All clear: nothing is pinned or capped.\n"))
+    # Installed, its METADATA is the wheel's, Dynamic and all: final too.
+    python, site_packages = make_venv(tmp_path / "venv")
+    assert run([sys.executable, "-m", "pip", "install", "--isolated", "--no-index", "--no-deps", "--quiet",
+                "--target", str(site_packages), str(wheel)], env=clean_env()).ok
+    result = pinlab("lint", "--installed", "toylib", "--python", str(python), cwd=tmp_path)
+    assert (result.returncode, result.output) == (0, (
+        "installed toylib (toylib 1.0: 1 requirement)\n"
         "  no pins, no caps\n"
         "All clear: nothing is pinned or capped.\n"))
     result = pinlab("lint", f"dist/{sdist.name}", cwd=tmp_path)
