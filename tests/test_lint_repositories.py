@@ -240,6 +240,8 @@ numpy = [
     {version = "1.26.4", python = "<3.12"},
     {version = "2.1.3", python = ">=3.12"},
 ]
+simplejson.version = "3.19.3"
+simplejson.python = "<3.12"
 
 [tool.poetry.dependencies.ujson]
 version = "5.10.0"
@@ -256,26 +258,27 @@ PIN001 = ("exact pin: users can install no other release of {} beside this libra
 def test_every_form_of_a_poetry_dependency_reads_as_the_requirement_poetry_means(tmp_path):
     (tmp_path / "pyproject.toml").write_text(POETRY_FORMS, encoding="utf-8")
     # (requirement, where, its line): an inline table, its python and markers keys, a list of
-    # constraints (each table on its line), a [tool.poetry.dependencies.NAME] table.
+    # constraints (each table on its line), dotted keys, a [tool.poetry.dependencies.NAME] table.
     expected = [
         ("orjson", "orjson==3.10.12", "extra 'fast'", 7),
         ("tomli", 'tomli==2.0.1 ; python_version < "3.11"', "dependencies", 8),
         ("colorama", 'colorama==0.4.6 ; sys_platform == "win32"', "dependencies", 9),
         ("numpy", 'numpy==1.26.4 ; python_version < "3.12"', "dependencies", 11),
         ("numpy", 'numpy==2.1.3 ; python_version >= "3.12"', "dependencies", 12),
+        ("simplejson", 'simplejson==3.19.3 ; python_version < "3.12"', "dependencies", 14),
         # Before: "" (and "  PIN001 error     [extra 'fast']", ":: [extra 'fast']: ..."), a table has no one line.
-        ("ujson", "ujson==5.10.0", "extra 'fast'", 15),
+        ("ujson", "ujson==5.10.0", "extra 'fast'", 17),
     ]
     message, url = PIN001
     result = pinlab("lint", cwd=tmp_path)
-    assert (result.returncode, result.output) == (1, "pyproject.toml (fastlib 1.0.0: 6 requirements)\n" + "".join(
+    assert (result.returncode, result.output) == (1, "pyproject.toml (fastlib 1.0.0: 7 requirements)\n" + "".join(
         f"  PIN001 error   {requirement}  [{where}]\n    {message.format(name)}\n    see {url}\n"
-        for name, requirement, where, _ in expected) + "Found 6 errors and 0 warnings.\n")
+        for name, requirement, where, _ in expected) + "Found 7 errors and 0 warnings.\n")
     result = pinlab("lint", "--format", "github", cwd=tmp_path)
     assert (result.returncode, result.output) == (1, "".join(
         f"::error file=pyproject.toml,line={line},title=PIN001 exact pin::{requirement} [{where}]: "
         f"{message.format(name)} (see {url})\n" for name, requirement, where, line in expected)
-        + "Found 6 errors and 0 warnings.\n")
+        + "Found 7 errors and 0 warnings.\n")
     result = pinlab("lint", "--format", "json", cwd=tmp_path)
     assert result.returncode == 1
     assert [(f["project"], f["requirement"], f["where"], f["line"]) for f in json.loads(result.output)["findings"]] \

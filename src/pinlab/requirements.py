@@ -345,11 +345,12 @@ class TomlLines:
         return None
 
     def key_line(self, table: str, key: str) -> int | None:
-        """The line where ``key = ...`` is written in ``[table]``; None if not found."""
+        """The line where ``key = ...`` is written in ``[table]`` (or first ``key.part = ...``, a
+        dotted key); None if not found."""
         span = self.table_span(table)
         if span is None:
             return None
-        pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+        pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*[=.]""")
         return next((n for n in range(span[0], span[1] + 1) if pattern.match(self.lines[n - 1])), None)
 
     def value_line(self, value: str, table: str, key: str, used: set[int] | None = None) -> int | None:
