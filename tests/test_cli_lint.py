@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -316,3 +317,54 @@ def test_explain_help_says_what_each_exit_status_means(capsys):
         "exit status: 0 when every vulnerable package was checked and none has its fix blocked (a package whose "
         "advisory no release fixes is reported, and does not change the status); 1 when an installed requirement "
         "blocks a fix, or a package could not be checked (never all clear); 2 for unusable input.")
+
+
+# -- a wheel's fields are final, even where it says Dynamic ---------------------------------------------
+
+DEPENDENCIES_FROM_A_BUILD_HOOK = '''\
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class CustomBuildHook(BuildHookInterface):
+    def initialize(self, version, build_data):
+        build_data["dependencies"].append("toyhost>=1")
+'''
+
+
+def test_a_wheel_or_installed_copy_that_says_dynamic_is_linted_as_written_its_sdist_not_checked(tmp_path):
+    # apache-airflow 2.10.4's shape: hatchling copies Dynamic into the wheel's METADATA when a build
+    # hook adds the dependencies. Dynamic (PEP 643) only speaks of an sdist: a wheel's fields are final.
+    project = write_project(tmp_path / "src", "toylib", "1.0", [], extra_toml="[tool.hatch.build.targets.wheel.hooks.custom]\n")
+    text = (project / "pyproject.toml").read_text(encoding="utf-8").replace(
+        "dependencies = []", 'dynamic = ["dependencies", "requires-python"]')
+    (project / "pyproject.toml").write_text(text, encoding="utf-8")
+    (project / "hatch_build.py").write_text(DEPENDENCIES_FROM_A_BUILD_HOOK, encoding="utf-8")
+    wheel = build(project, tmp_path / "dist")
+    sdist = build(project, tmp_path / "dist", "sdist")
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read("toylib-1.0.dist-info/METADATA").decode()
+    assert "Dynamic: Requires-Dist\nDynamic: Requires-Python\nRequires-Dist: toyhost>=1\n" in metadata
+    result = pinlab("lint", f"dist/{wheel.name}", cwd=tmp_path)
+    # Before: "not checked: Requires-Dist is dynamic (computed when the project is built): lint the
+    # built wheel" (and the same of Requires-Python), exit 1: of the built wheel itself.
+    assert (result.returncode, result.output) == (0, (
+        f"dist/{wheel.name} (toylib 1.0: 1 requirement)\n"
+        "  no pins, no caps\n"
+        "All clear: nothing is pinned or capped.\n"))
+    # Installed, its METADATA is the wheel's, Dynamic and all: final too.
+    python, site_packages = make_venv(tmp_path / "venv")
+    assert run([sys.executable, "-m", "pip", "install", "--isolated", "--no-index", "--no-deps", "--quiet",
+                "--target", str(site_packages), str(wheel)], env=clean_env()).ok
+    result = pinlab("lint", "--installed", "toylib", "--python", str(python), cwd=tmp_path)
+    assert (result.returncode, result.output) == (0, (
+        "installed toylib (toylib 1.0: 1 requirement)\n"
+        "  no pins, no caps\n"
+        "All clear: nothing is pinned or capped.\n"))
+    result = pinlab("lint", f"dist/{sdist.name}", cwd=tmp_path)
+    assert (result.returncode, result.output) == (1, (
+        f"dist/{sdist.name} (toylib 1.0: 0 requirements)\n"
+        "  not checked: Requires-Dist is dynamic (computed when the project is built): lint the built wheel\n"
+        "  not checked: Requires-Python is dynamic (computed when the project is built), so a capped "
+        "requires-python (PIN004) cannot be ruled out: lint the built wheel\n"
+        "No pins or caps in what could be read.\n"
+        f"Not checked: dist/{sdist.name} (see 'not checked' above), so this is not all clear.\n"))

@@ -6,6 +6,7 @@ what a user sees: the whole text, the exit status. The old wrong answers are ass
 """
 
 import io
+import json
 import tarfile
 
 import pytest
@@ -198,16 +199,15 @@ def test_a_poetry_project_is_read_with_its_carets_and_tildes_as_caps(tmp_path):
     found, report = findings_of(tmp_path)
     # Before: exit 2, "pyproject.toml: no [project] table, so nothing here is published metadata".
     assert found == [
-        ("PIN002", "error", 'toyhost = "1.0a27"', "dependencies"),
-        ("PIN003", "warning", 'toyhost-export = "^0.3a2"', "dependencies"),
+        ("PIN002", "error", "toyhost==1.0a27", "dependencies"),
+        ("PIN003", "warning", "toyhost-export>=0.3a2,<0.4", "dependencies"),
         # One of a list of constraints, each shown on its own.
-        ("PIN003", "warning", 'toyhost-badges = {version = "~0.2", markers = "sys_platform == \'win32\'"}',
-         "dependencies"),
+        ("PIN003", "warning", 'toyhost-badges>=0.2,<0.3 ; sys_platform == "win32"', "dependencies"),
         ("PIN004", "warning", "requires-python >=3.8,<4", "requires-python"),
-        ("PIN001", "info", 'pytest = "8.0.0"', "dependency group 'test' (poetry)"),
+        ("PIN001", "info", "pytest==8.0.0", "dependency group 'test' (poetry)"),
     ]
     assert [(f.specifier, f.line) for f in report.findings] == [
-        ("==1.0a27", 8), ("<0.4", 9), ("<0.3", 11), ("<4", 7), ("==8.0.0", 21)]
+        ("==1.0a27", 8), ("<0.4", 9), ("<0.3", 12), ("<4", 7), ("==8.0.0", 21)]
     (source,) = report.sources
     assert (source.project, source.version) == ("toyhost-gallery", "0.1.0")
     assert [(d.requirement.name, d.where) for d in source.declared if d.requirement.name == "toyhost-charts"] == [
@@ -223,6 +223,66 @@ def test_a_poetry_constraint_that_is_no_constraint_is_one_line_and_exit_status_2
     assert (result.returncode, result.output) == (
         2, "pinlab lint: error: pyproject.toml: [tool.poetry.dependencies] toyhost: invalid version constraint "
            "'^x.y'\n")
+
+
+
+POETRY_FORMS = """\
+[tool.poetry]
+name = "fastlib"
+version = "1.0.0"
+
+[tool.poetry.dependencies]
+python = ">=3.9"
+orjson = {version = "3.10.12", optional = true}
+tomli = {version = "2.0.1", python = "<3.11"}
+colorama = {version = "0.4.6", markers = "sys_platform == 'win32'"}
+numpy = [
+    {version = "1.26.4", python = "<3.12"},
+    {version = "2.1.3", python = ">=3.12"},
+]
+simplejson.version = "3.19.3"
+simplejson.python = "<3.12"
+
+[tool.poetry.dependencies.ujson]
+version = "5.10.0"
+optional = true
+
+[tool.poetry.extras]
+fast = ["orjson", "ujson"]
+"""
+
+PIN001 = ("exact pin: users can install no other release of {} beside this library, not even one that fixes a bug",
+          "https://pinlab.readthedocs.io/en/latest/05-detect-it.html#pin001")
+
+
+def test_every_form_of_a_poetry_dependency_reads_as_the_requirement_poetry_means(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(POETRY_FORMS, encoding="utf-8")
+    # (requirement, where, its line): an inline table, its python and markers keys, a list of
+    # constraints (each table on its line), dotted keys, a [tool.poetry.dependencies.NAME] table.
+    expected = [
+        ("orjson", "orjson==3.10.12", "extra 'fast'", 7),
+        ("tomli", 'tomli==2.0.1 ; python_version < "3.11"', "dependencies", 8),
+        ("colorama", 'colorama==0.4.6 ; sys_platform == "win32"', "dependencies", 9),
+        ("numpy", 'numpy==1.26.4 ; python_version < "3.12"', "dependencies", 11),
+        ("numpy", 'numpy==2.1.3 ; python_version >= "3.12"', "dependencies", 12),
+        ("simplejson", 'simplejson==3.19.3 ; python_version < "3.12"', "dependencies", 14),
+        # Before: "" (and "  PIN001 error     [extra 'fast']", ":: [extra 'fast']: ..."), a table has no one line.
+        ("ujson", "ujson==5.10.0", "extra 'fast'", 17),
+    ]
+    message, url = PIN001
+    result = pinlab("lint", cwd=tmp_path)
+    assert (result.returncode, result.output) == (1, "pyproject.toml (fastlib 1.0.0: 7 requirements)\n" + "".join(
+        f"  PIN001 error   {requirement}  [{where}]\n    {message.format(name)}\n    see {url}\n"
+        for name, requirement, where, _ in expected) + "Found 7 errors and 0 warnings.\n")
+    result = pinlab("lint", "--format", "github", cwd=tmp_path)
+    assert (result.returncode, result.output) == (1, "".join(
+        f"::error file=pyproject.toml,line={line},title=PIN001 exact pin::{requirement} [{where}]: "
+        f"{message.format(name)} (see {url})\n" for name, requirement, where, line in expected)
+        + "Found 7 errors and 0 warnings.\n")
+    result = pinlab("lint", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 1
+    assert [(f["project"], f["requirement"], f["where"], f["line"]) for f in json.loads(result.output)["findings"]] \
+        == expected
 
 
 # -- item 7: findings weighed as a maintainer would ---------------------------------------------------
@@ -343,7 +403,7 @@ def test_poetry_2_reads_project_and_its_own_groups_not_the_enriching_table(tmp_p
         '[tool.poetry.dependencies]\ntoyhost = {version = "1.0a27", source = "mirror"}\n'
         '[tool.poetry.group.test.dependencies]\npytest = "8.0.0"\n')
     found, report = findings_of(tmp_path)
-    assert found == [("PIN001", "info", 'pytest = "8.0.0"', "dependency group 'test' (poetry)")]
+    assert found == [("PIN001", "info", "pytest==8.0.0", "dependency group 'test' (poetry)")]
     assert report.findings[0].line == 9
 
 

@@ -1,6 +1,7 @@
 """The ``pinlab`` command (also ``python -m pinlab``): ``pinlab lint``, ``pinlab explain``, ``pinlab doctor``.
 
-Exit status: 0 clean, 1 findings (lint) or a blocked fix or something not checked (explain), 2 unusable input. Unusable
+Exit status: 0 clean, 1 findings (lint) or a blocked fix or something not checked (explain), or standard output
+closed before the end (``pinlab lint | head -1``: quietly, no traceback), 2 unusable input. Unusable
 input is reported in one line on standard error, naming the input and what is wrong with it,
 never as a traceback.
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -184,7 +186,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``pinlab`` with *argv* (default: the command line); return the exit status."""
+    """Run ``pinlab`` with *argv* (default: the command line); return the exit status.
+
+    A reader that stops early (``pinlab lint | head -1``) ends the command quietly, with
+    :data:`BROKEN_PIPE`, as the Python docs' note on SIGPIPE recommends: no traceback.
+    """
+    try:
+        try:
+            return _run(argv)
+        finally:
+            # Flush here, so that a closed pipe is found inside this try, not at interpreter exit.
+            if sys.stdout is not None:  # None under pythonw (Windows), which has no console
+                sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes standard output again at exit: send what is left to devnull, or that
+        # flush fails too ("Exception ignored ... BrokenPipeError").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
+
+
+BROKEN_PIPE = 1
+"""The exit status when standard output is closed before the command is done (the Python docs'
+choice for EPIPE): the reader saw part of the output, so it is never 0, never all clear."""
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -18,16 +18,19 @@ The caret bumps the leftmost non-zero part of the version as written (or its las
 all are zero: ``^0.0`` is ``<0.1``); the tilde bumps the minor part (the major when only a major
 is written). The ``python`` key is the project's Requires-Python. A constraint joined with
 ``||`` has no PEP 440 equivalent: it is named as not checked, never guessed.
+
+Each dependency is shown as the PEP 508 requirement Poetry means by it (``orjson==3.10.12``, with
+its ``python`` and ``markers`` keys as a marker), whichever TOML form it is written in.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -142,15 +145,19 @@ def _pep508(name: str, value: object, base: Path) -> str:
     else:
         written = f"{name}{extras}{to_specifier(value.get('version', '*'))}"
     marker = _marker(value)
-    return f"{written} ; {marker}" if marker else written
+    # packaging writes the marker back in its normal form (double quotes, no redundant brackets).
+    return f"{written} ; {Marker(marker)}" if marker else written
 
 
-def _shown(name: str, value: object) -> str:
-    """A dependency as a reader finds it in the file: ``toyhost = "^1.2"``."""
-    if isinstance(value, dict):
-        inner = ", ".join(f"{key} = {json.dumps(item)}" for key, item in value.items())
-        return f"{name} = {{{inner}}}"
-    return f"{name} = {json.dumps(value)}"
+def _table_lines(lines: TomlLines, key_line: int, count: int) -> list[int] | None:
+    """The line of each table of a list of constraints (``numpy = [{...}, {...}]``), found by
+    counting the ``{`` that open them from the key's line on; None when they cannot all be found."""
+    found: list[int] = []
+    for number in range(key_line, len(lines.lines) + 1):
+        found += [number] * lines.lines[number - 1].count("{")
+        if len(found) >= count:
+            return found[:count]
+    return None
 
 
 def read_poetry(poetry: dict, label: str, lines: TomlLines, main: bool = True,
@@ -184,16 +191,17 @@ def read_poetry(poetry: dict, label: str, lines: TomlLines, main: bool = True,
             key_line = lines.key_line(table, name)
             subtable = lines.table_span(f"{table}.{name}")  # [tool.poetry.dependencies.NAME]
             line = key_line or (subtable[0] if subtable else None)
-            # As the reader wrote it, when it is written on one line; else rebuilt from its value.
-            text = lines.lines[key_line - 1].strip() if key_line else ""
-            one_line = isinstance(value, (str, dict)) and text.count("{") == text.count("}") and "[" not in text
             if name.lower() == "python" and group is None:
                 try:
                     requires_python, python_line = to_specifier(str(value)), line
                 except ValueError as exc:
                     unchecked.append(f"[{table}] python: {exc}: lint the built wheel's Requires-Python")
                 continue
-            for item in value if isinstance(value, list) else [value]:
+            items = value if isinstance(value, list) else [value]
+            # A list of constraints: each table on its own line, where it has one.
+            found = _table_lines(lines, key_line, len(items)) if key_line and isinstance(value, list) else None
+            item_lines: list[int | None] = list(found) if found else [line] * len(items)
+            for item, item_line in zip(items, item_lines, strict=True):
                 try:
                     written = _pep508(name, item, base)
                     requirement = Requirement(written)
@@ -210,7 +218,9 @@ def read_poetry(poetry: dict, label: str, lines: TomlLines, main: bool = True,
                     where, published = ", ".join(f"extra '{e}'" for e in sorted(in_extras)), True
                 else:
                     where, published, in_extras = "dependencies", True, frozenset()
-                shown = text if one_line else _shown(name, item)
-                declared.append(Declared(requirement, shown, where, published, in_extras, line))
+                # Shown as Poetry means it (``orjson==3.10.12``), the requirement its wheel declares,
+                # however it is written: a string, an inline table, a [tool.poetry.dependencies.NAME]
+                # table, or one table of a list of constraints.
+                declared.append(Declared(requirement, written, where, published, in_extras, item_line))
     version = poetry.get("version") if isinstance(poetry.get("version"), str) else None
     return PoetryRequirements(tuple(declared), tuple(unchecked), version, requires_python, python_line)

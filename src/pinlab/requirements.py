@@ -9,8 +9,9 @@ cannot be read raises :class:`UnusableInput`, whose message is one line naming t
 is wrong with it.
 
 What could not be checked is said, never passed over: a Source's ``unchecked`` names each part
-of its requirements that is not in the file (dynamic dependencies; an sdist whose metadata is
-older than 2.2, where ``setup.py`` computes them), and ``pinlab lint`` never calls it clean.
+of its requirements that is not in the file (a pyproject.toml's or an sdist's dynamic dependencies,
+never a wheel's: its fields are final; an sdist whose metadata is older than 2.2, where ``setup.py``
+computes them), and ``pinlab lint`` never calls it clean.
 A pyproject.toml that declares no package at all (only ``[tool.*]`` tables: ruff, black) is
 ``skipped``, with the reason, so that a repository's other files are still checked; a uv
 workspace root (``[tool.uv.workspace]``) brings its members along (:func:`read_sources`).
@@ -50,7 +51,8 @@ class Declared:
     requirement: Requirement
     """The parsed requirement (name, specifier, extras, marker)."""
     written: str
-    """The requirement as written in the file."""
+    """The requirement as written in the file; for a Poetry dependency, as Poetry means it, in PEP 508
+    (``orjson = {version = "3.10.12"}`` is ``orjson==3.10.12``)."""
     where: str
     """Where it is declared: ``dependencies``, ``extra 'docs'`` or ``dependency group 'test'``."""
     published: bool = True
@@ -343,11 +345,12 @@ class TomlLines:
         return None
 
     def key_line(self, table: str, key: str) -> int | None:
-        """The line where ``key = ...`` is written in ``[table]``; None if not found."""
+        """The line where ``key = ...`` is written in ``[table]`` (or first ``key.part = ...``, a
+        dotted key); None if not found."""
         span = self.table_span(table)
         if span is None:
             return None
-        pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+        pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*[=.]""")
         return next((n for n in range(span[0], span[1] + 1) if pattern.match(self.lines[n - 1])), None)
 
     def value_line(self, value: str, table: str, key: str, used: set[int] | None = None) -> int | None:
@@ -465,7 +468,8 @@ def _is_top_pkg_info(name: str) -> bool:
 
 
 def from_metadata(text: str, label: str, kind: str) -> Source:
-    """A Source from core metadata text (METADATA or PKG-INFO), parsed by ``packaging.metadata``."""
+    """A Source from core metadata text (METADATA or PKG-INFO), parsed by ``packaging.metadata``;
+    *kind* is ``wheel`` or ``sdist`` (only an sdist's ``Dynamic`` fields leave something unchecked)."""
     raw, _unparsed = parse_email(text)
     name = raw.get("name")
     if not name:
@@ -480,7 +484,11 @@ def from_metadata(text: str, label: str, kind: str) -> Source:
         listed = f"lists {len(source.declared)}" if source.declared else "lists none"
         unchecked.append(f"its PKG-INFO is metadata {metadata_version}, older than 2.2, so its requirements "
                          f"are computed by setup.py when it is built (it {listed}); lint the built wheel")
-    else:
+    elif kind == "sdist":
+        # Dynamic (PEP 643) is a promise about an sdist only: a field it names may differ in the
+        # wheel built from it. A wheel's METADATA (and so an installed copy's) is final, every field,
+        # even where a backend copied Dynamic into it (hatchling does, for a build hook's
+        # dependencies: apache-airflow 2.10.4), so a wheel's requirements are linted as written.
         dynamic = {field.lower() for field in raw.get("dynamic", [])}
         if "requires-dist" in dynamic:
             unchecked.append("Requires-Dist is dynamic (computed when the project is built): lint the built wheel")
