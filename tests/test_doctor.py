@@ -15,7 +15,7 @@ import pytest
 
 import pinlab.sandbox
 from pinlab import doctor
-from pinlab.toys import examples_dir
+from pinlab.toys import cache_dir, examples_dir
 
 STEPS = ["python", "tmpdir", "build", "sandbox", "clean", "pip", "uv", "audit", "paths", "kernel"]
 SUMMARY = r"pinlab doctor: {verdict} · Python {python} · (Linux|Darwin|Windows)-\w+ · \d+\.\d s"
@@ -40,6 +40,9 @@ def test_a_healthy_machine_passes_every_step_and_exits_0():
     assert [line.split()[1] for line in lines[1:-2]] == STEPS
     assert all(line.startswith("✔ ") for line in lines[1:-2]), lines
     assert re.fullmatch(r"✔ python  Python \d+\.\d+\.\d+ \(3\.10 or newer needed\) at .+  \(\d+\.\d s\)", lines[1])
+    wheels = re.escape(str(cache_dir() / "wheels"))
+    assert re.fullmatch(rf"✔ build   \d+ toy wheels built with the real backend \(or found in the cache {wheels}\)  "
+                        r"\(\d+\.\d s\)", lines[3])
     assert lines[5].startswith("✔ clean   a fresh sandbox holds only pip, as virtualenv seeds it  (")
     assert re.fullmatch(r"✔ audit   pip-audit \d\S* found TOYSEC-2026-1 in toyhost 1\.0a27, asking the local "
                         r"advisory service  \(\d+\.\d s\)", lines[8])
@@ -329,3 +332,57 @@ def test_the_kernel_step_leaves_no_event_loop_open_behind_it(kernel_spec_of_a_de
                           text=True, env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}, check=True)
     assert done.stdout.startswith("the python3 kernel did not start: "), done
     assert "ResourceWarning" not in done.stderr, done.stderr
+
+
+# -- hostile machine states: a colon in TMPDIR, a SystemExit in a step, PINLAB_CACHE relative ------
+
+SANDBOX_STEPS = ["clean", "pip", "uv", "audit", "paths"]
+
+
+def test_a_temp_folder_holding_the_path_separator_is_a_problem_and_the_summary_still_comes(
+        tmp_path, monkeypatch, capsys):
+    """virtualenv exits (argparse's SystemExit) on a temp folder holding os.pathsep: before, the
+    doctor died with it, before printing anything."""
+    folder = tmp_path / f"a{os.pathsep}b"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # found again from TMPDIR (monkeypatch restores it)
+    monkeypatch.setitem(sys.modules, "jupyter_client.manager", None)  # not what this test is about
+    assert doctor.main([]) == 1
+    lines = _lines(capsys)
+    steps = {line.split()[1]: line for line in lines[1:-2]}
+    assert steps["tmpdir"].startswith(
+        f"✘ tmpdir  the temp folder {folder} holds {os.pathsep!r}, the path separator, which virtualenv refuses: "
+        "set TMPDIR (Windows: TEMP) to a folder without it  (")
+    assert steps["sandbox"] == "– sandbox not tried: the tmpdir step failed  (0.0 s)"
+    assert [steps[name] for name in SANDBOX_STEPS] == [
+        f"– {name:<8}not tried: the sandbox step failed  (0.0 s)" for name in SANDBOX_STEPS]
+    assert re.fullmatch(SUMMARY.format(verdict=r"NOT READY \(tmpdir\)", python=r"\d+\.\d+\.\d+"), lines[-1])
+
+
+def test_a_step_that_raises_system_exit_is_a_problem_and_keyboard_interrupt_still_stops_the_doctor():
+    def exits() -> str:
+        raise SystemExit(2)  # what virtualenv's argparse does on a value it refuses
+
+    step = doctor._attempt("sandbox", exits)
+    assert (step.name, step.ok, step.detail) == (
+        "sandbox", False, "stopped by an unexpected SystemExit: 2; run the doctor again, and if this line stays, "
+                          "send it to the instructor")
+
+    def interrupted() -> str:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        doctor._attempt("pip", interrupted)
+
+
+def test_a_relative_pinlab_cache_is_the_build_steps_problem_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PINLAB_CACHE", "relpc")
+    monkeypatch.setitem(sys.modules, "jupyter_client.manager", None)  # not what this test is about
+    steps = {step.name: step for step in doctor.diagnose(examples=examples_dir())}
+    assert (steps["build"].ok, steps["build"].detail) == (
+        False, "PINLAB_CACHE=relpc is a relative path: the doctor (in the kit's folder) and the notebooks (in book/) "
+               "would each use a different cache; set PINLAB_CACHE to an absolute path, or unset it")
+    assert (steps["sandbox"].ok, steps["sandbox"].detail) == (None, "not tried: the build step failed")
+    assert not (tmp_path / "relpc").exists()

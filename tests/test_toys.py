@@ -219,3 +219,30 @@ def test_an_unwritable_cache_falls_back_to_a_temporary_one_with_one_note(case, t
     assert temporary.name.startswith("pinlab-cache-") and sorted(p.name for p in temporary.glob("*/*.whl")) == [
         "toyhost-1.0a27-py3-none-any.whl", "toyhost-1.0a28-py3-none-any.whl"]
     assert not (cache / "wheels").exists()
+
+
+def test_pinlab_cache_expands_a_tilde_to_the_home_folder(tmp_path, monkeypatch):
+    """A quoted PINLAB_CACHE='~/pinlab-cache' reaches the kit unexpanded: before, the kit made a
+    folder named ~ in the working directory."""
+    from pinlab.toys import cache_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))  # where Windows' expanduser looks
+    monkeypatch.setenv("PINLAB_CACHE", "~/pinlab-cache")
+    assert cache_dir() == tmp_path / "pinlab-cache"
+
+
+@pytest.mark.parametrize("value", ["relpc", "./cache", "book/../cache"])
+def test_a_relative_pinlab_cache_is_refused_naming_the_variable(value, tmp_path, monkeypatch):
+    from pinlab.toys import CacheSettingError, cache_dir, wheel_cache
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PINLAB_CACHE", value)
+    message = (f"PINLAB_CACHE={value} is a relative path: the doctor (in the kit's folder) and the notebooks (in "
+               "book/) would each use a different cache; set PINLAB_CACHE to an absolute path, or unset it")
+    with pytest.raises(CacheSettingError) as caught:
+        cache_dir()
+    assert str(caught.value) == message
+    with pytest.raises(CacheSettingError):
+        wheel_cache()
+    assert list(tmp_path.iterdir()) == []

@@ -80,7 +80,7 @@ def _run_lint(args: argparse.Namespace) -> int:
     elif args.format == "github":
         from .annotations import as_annotations
 
-        print(as_annotations(report))
+        print(printable(as_annotations(report)))
     else:
         _print(report, args.format, format_text, as_json)
     return report.exit_status
@@ -170,7 +170,33 @@ def _print(result: object, format: str, as_text: Callable[[Any], str], as_data: 
     if format == "json":
         print(json.dumps(as_data(result), indent=2))
     else:
-        print(as_text(result))
+        print(printable(as_text(result)))
+
+
+def _stdout_encoding() -> str:
+    return getattr(sys.stdout, "encoding", None) or "utf-8"
+
+
+def stdout_encodes(text: str) -> bool:
+    """Can standard output write *text* as it is? Not with ``PYTHONIOENCODING=latin-1``, or a file
+    redirected in a Windows cp1252 locale (``pinlab doctor > doctor.txt``), for ``✔``."""
+    try:
+        text.encode(_stdout_encoding())
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """*text*, with what standard output cannot encode (an ``é`` in a path, on cp437) as ``?``:
+    a report with one odd character is better than a traceback instead of the report."""
+    if stdout_encodes(text):
+        return text
+    encoding = _stdout_encoding()
+    try:
+        return text.encode(encoding, errors="replace").decode(encoding)
+    except LookupError:  # an encoding Python does not know cannot have been set on a stream
+        return text.encode("ascii", errors="replace").decode("ascii")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,8 +71,32 @@ class Step:
     """How long the step took."""
 
     def __str__(self) -> str:
-        mark = {True: "✔", False: "✘", None: "–"}[self.ok]
+        return self.line(MARKS)
+
+    def line(self, marks: Marks) -> str:
+        """The step's line in the report, marked with *marks* (:data:`MARKS` or :data:`ASCII_MARKS`)."""
+        mark = {True: marks.ok, False: marks.problem, None: marks.not_tried}[self.ok]
         return f"{mark} {self.name:<8}{self.detail}  ({self.seconds:.1f} s)"
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The characters the report marks its lines with."""
+
+    ok: str
+    """A step that passed."""
+    problem: str
+    """A step that found a problem."""
+    not_tried: str
+    """A step that was not tried."""
+    separator: str
+    """Between the parts of the summary line."""
+
+
+MARKS = Marks("✔", "✘", "–", "·")
+# For a standard output that cannot encode those (PYTHONIOENCODING=latin-1, a file redirected in a
+# cp1252 or cp437 locale): one character each, so the columns stay aligned.
+ASCII_MARKS = Marks("+", "x", "-", "|")
 
 
 class _Problem(Exception):
@@ -137,21 +161,29 @@ def diagnose(
         return f"Python {shown} ({needed} or newer needed) at {sys.executable}"
 
     def check_build() -> str:
-        from .toys import ToyError, build_wheel, cache_dir, find_toys, wheel_cache
+        from .toys import CacheSettingError, ToyError, build_wheel, cache_dir, find_toys, wheel_cache
 
         try:
+            wanted = cache_dir() / "wheels"
             toys = find_toys(examples)
             made.wheels = [build_wheel(toy) for toy in toys]
+        except CacheSettingError as exc:
+            raise _Problem(str(exc)) from None
         except ToyError as exc:
             raise _Problem(f"{exc}; run the doctor from the pinlab folder, with its examples/ unchanged") from None
         except OSError as exc:
             raise _Problem(f"could not build the toy wheels: {_one_line(exc)}") from None
-        if wheel_cache() != cache_dir() / "wheels":
+        if wheel_cache() != wanted:
             return (f"{len(toys)} toy wheels built with the real backend, in a temporary cache: "
-                    f"{cache_dir() / 'wheels'} cannot be written (make it yours again, or set PINLAB_CACHE)")
-        return f"{len(toys)} toy wheels built with the real backend (or found in the cache)"
+                    f"{wanted} cannot be written (make it yours again, or set PINLAB_CACHE)")
+        # Named, so that a participant can tell where the cache went (PINLAB_CACHE, or the platform's).
+        return f"{len(toys)} toy wheels built with the real backend (or found in the cache {wanted})"
 
     def check_sandbox() -> str:
+        # Only this problem of the temp folder stops virtualenv; with the others (too long for
+        # Windows' paths, a TMPDIR Python skipped) a sandbox is still tried, and the paths step measures.
+        if os.pathsep in tempfile.gettempdir():
+            raise _NotHere("the tmpdir step failed")
         try:
             made.index = LocalIndex(made.wheels)
             made.sandbox = Sandbox(made.index)
@@ -256,6 +288,11 @@ def _attempt(name: str, action: Callable[[], str]) -> Step:
         detail, ok = str(problem), False
     except _NotHere as absent:
         detail, ok = f"not tried: {absent}", None
+    except KeyboardInterrupt:
+        raise  # the user stops the doctor: no summary wanted
+    except BaseException as exc:  # noqa: BLE001 - even a SystemExit (virtualenv's argparse) must leave the summary line
+        detail, ok = (f"stopped by an unexpected {type(exc).__name__}: {_one_line(exc)}; run the doctor again, and "
+                      "if this line stays, send it to the instructor"), False
     return Step(name, ok, detail, time.perf_counter() - start)
 
 
@@ -269,6 +306,11 @@ def temp_folder(limit: int | None) -> str:
     from .workdir import ThrowawayDir
 
     folder = tempfile.gettempdir()
+    if os.pathsep in folder:
+        # virtualenv reads its seed and app-data folders from lists split at os.pathsep: it exits
+        # (argparse's SystemExit) on a temp folder holding one.
+        raise _Problem(f"the temp folder {folder} holds {os.pathsep!r}, the path separator, which virtualenv "
+                       "refuses: set TMPDIR (Windows: TEMP) to a folder without it")
     for name in ("TMPDIR", "TEMP", "TMP"):
         value = os.environ.get(name)
         if value and not _writable_folder(value):
@@ -433,21 +475,23 @@ def _last_line(output: str) -> str:
     return lines[-1].strip() if lines else "no output"
 
 
-def report(steps: Sequence[Step], seconds: float, python_version: Sequence[int] | None = None) -> str:
+def report(steps: Sequence[Step], seconds: float, python_version: Sequence[int] | None = None,
+           marks: Marks = MARKS) -> str:
     """What the doctor prints: one line per step, a verdict, then the summary line."""
     problems = [step for step in steps if step.ok is False]
     lines = [f"pinlab doctor on {platform.system()} {platform.machine()}, Python {platform.python_version()}"]
-    lines += [str(step) for step in steps]
+    lines += [step.line(marks) for step in steps]
     if problems:
         lines.append(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} found in {seconds:.1f} s: "
-                     "fix the lines marked ✘ and run the doctor again.")
+                     f"fix the lines marked {marks.problem} and run the doctor again.")
     else:
         lines.append(f"Ready: every step passed in {seconds:.1f} s.")
-    lines.append(summary(steps, seconds, python_version))
+    lines.append(summary(steps, seconds, python_version, marks))
     return "\n".join(lines)
 
 
-def summary(steps: Sequence[Step], seconds: float, python_version: Sequence[int] | None = None) -> str:
+def summary(steps: Sequence[Step], seconds: float, python_version: Sequence[int] | None = None,
+            marks: Marks = MARKS) -> str:
     """One line to paste into a chat or a form: ready or not (and why), Python, platform, time.
 
     ``pinlab doctor: READY · Python 3.11.7 · Linux-x86_64 · 9.8 s``, or
@@ -461,8 +505,9 @@ def summary(steps: Sequence[Step], seconds: float, python_version: Sequence[int]
         skipped = [step.name for step in steps if step.ok is None]
         verdict = "READY" + (f" ({', '.join(skipped)} not tried)" if skipped else "")
     python = ".".join(map(str, python_version or sys.version_info[:3]))
-    return (f"pinlab doctor: {verdict} · Python {python} · {platform.system()}-{platform.machine()} "
-            f"· {seconds:.1f} s")
+    dot = marks.separator
+    return (f"pinlab doctor: {verdict} {dot} Python {python} {dot} {platform.system()}-{platform.machine()} "
+            f"{dot} {seconds:.1f} s")
 
 
 def main(argv: Sequence[str] | None = None, **overrides: Any) -> int:
@@ -486,7 +531,10 @@ def main(argv: Sequence[str] | None = None, **overrides: Any) -> int:
     start = time.perf_counter()
     steps = diagnose(**overrides)
     python_version = overrides.get("python_version")
-    print(report(steps, time.perf_counter() - start, python_version), flush=True)
+    from .cli import printable, stdout_encodes
+
+    marks = MARKS if stdout_encodes("".join(astuple(MARKS))) else ASCII_MARKS
+    print(printable(report(steps, time.perf_counter() - start, python_version, marks)), flush=True)
     return 1 if any(step.ok is False for step in steps) else 0
 
 

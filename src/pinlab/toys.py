@@ -163,11 +163,31 @@ def _source_files(source: Path) -> Iterator[Path]:
                 yield Path(root, file)
 
 
+class CacheSettingError(ValueError):
+    """``PINLAB_CACHE`` names no usable folder; the message names the variable and what to do."""
+
+
 def cache_dir() -> Path:
-    """Where built toy wheels are kept between runs (``PINLAB_CACHE`` overrides)."""
+    """Where built toy wheels are kept between runs (``PINLAB_CACHE`` overrides).
+
+    ``~`` in ``PINLAB_CACHE`` is the home folder, as a shell would expand it: a shell leaves a
+    quoted ``'~/pinlab-cache'`` as it is, and the kit would make a folder named ``~`` (one
+    ``rm -rf ~`` away from a disaster). A relative path is refused with
+    :class:`CacheSettingError`: the doctor runs in the kit's folder and the notebooks in
+    ``book/``, so each would have a cache of its own.
+    """
     override = os.environ.get("PINLAB_CACHE")
     if override:
-        return Path(override)
+        try:
+            folder = Path(override).expanduser()
+        except RuntimeError:  # ~someone, an unknown user, or no home folder to expand ~ to
+            raise CacheSettingError(f"PINLAB_CACHE={override}: its ~ names no home folder here; set PINLAB_CACHE "
+                                    "to an absolute path") from None
+        if not folder.is_absolute():
+            raise CacheSettingError(f"PINLAB_CACHE={override} is a relative path: the doctor (in the kit's folder) "
+                                    "and the notebooks (in book/) would each use a different cache; set PINLAB_CACHE "
+                                    "to an absolute path, or unset it")
+        return folder
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("pinlab", appauthor=False))
