@@ -8,6 +8,7 @@ import pytest
 import pinlab.sandbox
 from pinlab import Sandbox, toy_index
 from pinlab.conflicts import parse_conflict
+from pinlab.sandbox import SandboxFailed
 from pinlab.toys import _build_into, find_toy, load_toy
 from pinlab.workdir import leftovers
 
@@ -302,3 +303,63 @@ def test_every_command_has_a_time_limit_by_default(toys_index):
 
     with Sandbox(toys_index) as sandbox:
         assert sandbox.time_limit == TIME_LIMIT == 600
+
+
+def _can_symlink(folder):
+    try:
+        (folder / "probe-link").symlink_to(folder, target_is_directory=True)
+    except OSError:  # Windows without Developer Mode or the privilege
+        return False
+    (folder / "probe-link").unlink()
+    return True
+
+
+def test_a_temp_folder_behind_a_link_makes_working_sandboxes_that_name_no_machine_path(tmp_path, monkeypatch):
+    # Every Mac: TMPDIR lies under /var, a link to /private/var, and virtualenv resolves it.
+    if not _can_symlink(tmp_path):
+        pytest.skip("this user cannot make symbolic links here")
+    real, link = tmp_path / "real", tmp_path / "link"
+    real.mkdir()
+    link.symlink_to(real, target_is_directory=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(link))
+    with toy_index("toyhost==1.0a28", "toyhost-export", "toyhost-charts") as index:
+        with Sandbox(index) as sandbox:
+            by_pip = sandbox.pip("install toyhost-export==0.3a2 toyhost-charts")
+            # The sandbox named through the link (as a caller's own path may) and by its real path.
+            both = sandbox.python_run("-c", "import sys; print(sys.prefix); print(sys.argv[1])",
+                                      sandbox.unresolved_path / "venv")
+        with Sandbox(index) as sandbox:
+            by_uv = sandbox.uv("pip install toyhost-export==0.3a2 toyhost-charts")
+    assert by_pip.ok and by_uv.ok, (by_pip, by_uv)
+    assert by_pip.installed == by_uv.installed == {"toyhost": "1.0a28", "toyhost-charts": "0.1",
+                                                   "toyhost-export": "0.3a2"}
+    assert "Looking in links: <index>" in by_pip.output
+    assert str(both) == ("$ python -c 'import sys; print(sys.prefix); print(sys.argv[1])' <sandbox>/venv\n"
+                         "<sandbox>/venv\n<sandbox>/venv\n[exit status 0]")
+    for done in (by_pip, by_uv, both):
+        assert str(tmp_path) not in str(done) and str(tmp_path.resolve()) not in str(done)
+    assert os.listdir(real) == []
+
+
+def test_a_temp_folder_holding_the_path_separator_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    odd = tmp_path / f"co{os.pathsep}lon"
+    odd.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(odd))
+    with toy_index() as index:
+        with pytest.raises(SandboxFailed) as caught:
+            Sandbox(index)
+    assert str(caught.value) == (f"the temp folder {odd} holds {os.pathsep!r}, the path separator, which "
+                                 "virtualenv refuses: set TMPDIR (Windows: TEMP) to a folder without it")
+    assert capsys.readouterr() == ("", "")  # no argparse usage text
+    assert os.listdir(odd) == []
+
+
+def test_virtualenv_refusing_its_arguments_never_raises_systemexit(toys_index, monkeypatch):
+    def refusing(args, **kwargs):
+        raise SystemExit(2)  # what argparse does for any argument virtualenv refuses
+
+    import virtualenv
+
+    monkeypatch.setattr(virtualenv, "cli_run", refusing)
+    with pytest.raises(SandboxFailed, match=r"^virtualenv refused to make .*venv \(exit status 2\)$"):
+        Sandbox(toys_index)
