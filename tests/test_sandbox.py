@@ -363,3 +363,48 @@ def test_virtualenv_refusing_its_arguments_never_raises_systemexit(toys_index, m
     monkeypatch.setattr(virtualenv, "cli_run", refusing)
     with pytest.raises(SandboxFailed, match=r"^virtualenv refused to make .*venv \(exit status 2\)$"):
         Sandbox(toys_index)
+
+
+_STALLING_BACKEND = '''
+import pathlib, time
+
+def get_requires_for_build_wheel(config_settings=None):
+    pathlib.Path(__file__).with_name("building").write_text("pip is building")
+    time.sleep(60)  # until pinlab kills it
+    return []
+'''
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Ctrl-C is sent as a POSIX signal to the main thread")
+def test_an_interrupted_pip_install_leaves_no_pip_folder_in_the_temp_folder(toys_index, tmp_path, monkeypatch):
+    import signal
+    import threading
+    import time
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    for name in ("TMPDIR", "TEMP", "TMP"):  # what pip would have used, as its parent's temp folder
+        monkeypatch.setenv(name, str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    project = tmp_path / "stall"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "stall"\nversion = "1.0"\n\n'
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n', encoding="utf-8")
+    (project / "backend.py").write_text(_STALLING_BACKEND, encoding="utf-8")
+
+    def interrupt_once_pip_builds() -> None:  # Ctrl-C, as a notebook's interrupt button sends it
+        for _ in range(600):
+            if (project / "building").exists():
+                break
+            time.sleep(0.05)
+        # A real signal (interrupt_main would not wake the main thread waiting for pip).
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    with Sandbox(toys_index) as sandbox:
+        threading.Thread(target=interrupt_once_pip_builds, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            sandbox.pip("install --no-deps", project)
+        assert (project / "building").exists()  # pip was interrupted half-way, not before it started
+        assert [entry.name for entry in temp.iterdir()] == [sandbox.path.name]
+    assert list(temp.iterdir()) == []
