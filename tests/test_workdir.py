@@ -17,7 +17,7 @@ from pinlab.workdir import MARK_FILE, OWNER_FILE, ThrowawayDir, in_use, leftover
 
 def test_closing_removes_the_folder():
     folder = ThrowawayDir("test")
-    assert folder.path.is_dir() and folder.path.parent == Path(tempfile.gettempdir())
+    assert folder.path.is_dir() and folder.path.parent == Path(tempfile.gettempdir()).resolve()
     folder.close()
     assert not folder.path.exists() and folder.closed
 
