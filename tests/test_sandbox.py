@@ -399,8 +399,9 @@ def test_an_interrupted_pip_install_leaves_no_pip_folder_in_the_temp_folder(toys
                 break
             time.sleep(0.05)
         # A real signal (interrupt_main would not wake the main thread waiting for pip).
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        signal.pthread_kill(waiting, signal.SIGINT)
 
+    waiting = threading.get_ident()  # this thread, which waits for pip
     with Sandbox(toys_index) as sandbox:
         threading.Thread(target=interrupt_once_pip_builds, daemon=True).start()
         with pytest.raises(KeyboardInterrupt):
