@@ -407,5 +407,7 @@ def test_an_interrupted_pip_install_leaves_no_pip_folder_in_the_temp_folder(toys
         with pytest.raises(KeyboardInterrupt):
             sandbox.pip("install --no-deps", project)
         assert (project / "building").exists()  # pip was interrupted half-way, not before it started
+        # pip was killed before it could clean up; what it left lies in the sandbox's temp folder.
+        assert any(entry.name.startswith("pip-") for entry in (sandbox.path / "tmp").iterdir())
         assert [entry.name for entry in temp.iterdir()] == [sandbox.path.name]
     assert list(temp.iterdir()) == []
