@@ -8,6 +8,7 @@ import pytest
 import pinlab.sandbox
 from pinlab import Sandbox, toy_index
 from pinlab.conflicts import parse_conflict
+from pinlab.sandbox import SandboxFailed
 from pinlab.toys import _build_into, find_toy, load_toy
 from pinlab.workdir import leftovers
 
@@ -154,7 +155,7 @@ def test_an_interrupt_while_creating_leaves_nothing(toys_index, monkeypatch):
     (folder,) = started
     assert folder.name.startswith("pinlab-sandbox-")
     assert not folder.exists()
-    assert folder not in leftovers()
+    assert folder.name not in [left.name for left in leftovers()]  # leftovers() names it through any link
 
 
 def test_an_exception_inside_with_removes_the_sandbox(toys_index):
@@ -302,3 +303,111 @@ def test_every_command_has_a_time_limit_by_default(toys_index):
 
     with Sandbox(toys_index) as sandbox:
         assert sandbox.time_limit == TIME_LIMIT == 600
+
+
+def _can_symlink(folder):
+    try:
+        (folder / "probe-link").symlink_to(folder, target_is_directory=True)
+    except OSError:  # Windows without Developer Mode or the privilege
+        return False
+    (folder / "probe-link").unlink()
+    return True
+
+
+def test_a_temp_folder_behind_a_link_makes_working_sandboxes_that_name_no_machine_path(tmp_path, monkeypatch):
+    # Every Mac: TMPDIR lies under /var, a link to /private/var, and virtualenv resolves it.
+    if not _can_symlink(tmp_path):
+        pytest.skip("this user cannot make symbolic links here")
+    real, link = tmp_path / "real", tmp_path / "link"
+    real.mkdir()
+    link.symlink_to(real, target_is_directory=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(link))
+    with toy_index("toyhost==1.0a28", "toyhost-export", "toyhost-charts") as index:
+        with Sandbox(index) as sandbox:
+            by_pip = sandbox.pip("install toyhost-export==0.3a2 toyhost-charts")
+            # The sandbox named through the link (as a caller's own path may) and by its real path.
+            both = sandbox.python_run("-c", "import sys; print(sys.prefix); print(sys.argv[1])",
+                                      sandbox.unresolved_path / "venv")
+        with Sandbox(index) as sandbox:
+            by_uv = sandbox.uv("pip install toyhost-export==0.3a2 toyhost-charts")
+    assert by_pip.ok and by_uv.ok, (by_pip, by_uv)
+    assert by_pip.installed == by_uv.installed == {"toyhost": "1.0a28", "toyhost-charts": "0.1",
+                                                   "toyhost-export": "0.3a2"}
+    assert "Looking in links: <index>" in by_pip.output
+    assert str(both) == ("$ python -c 'import sys; print(sys.prefix); print(sys.argv[1])' <sandbox>/venv\n"
+                         "<sandbox>/venv\n<sandbox>/venv\n[exit status 0]")
+    for done in (by_pip, by_uv, both):
+        assert str(tmp_path) not in str(done) and str(tmp_path.resolve()) not in str(done)
+    assert os.listdir(real) == []
+
+
+def test_a_temp_folder_holding_the_path_separator_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    odd = tmp_path / f"co{os.pathsep}lon"
+    odd.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(odd))
+    with toy_index() as index:
+        with pytest.raises(SandboxFailed) as caught:
+            Sandbox(index)
+    assert str(caught.value) == (f"the temp folder {odd} holds {os.pathsep!r}, the path separator, which "
+                                 "virtualenv refuses: set TMPDIR (Windows: TEMP) to a folder without it")
+    assert capsys.readouterr() == ("", "")  # no argparse usage text
+    assert os.listdir(odd) == []
+
+
+def test_virtualenv_refusing_its_arguments_never_raises_systemexit(toys_index, monkeypatch):
+    def refusing(args, **kwargs):
+        raise SystemExit(2)  # what argparse does for any argument virtualenv refuses
+
+    import virtualenv
+
+    monkeypatch.setattr(virtualenv, "cli_run", refusing)
+    with pytest.raises(SandboxFailed, match=r"^virtualenv refused to make .*venv \(exit status 2\)$"):
+        Sandbox(toys_index)
+
+
+_STALLING_BACKEND = '''
+import pathlib, time
+
+def get_requires_for_build_wheel(config_settings=None):
+    pathlib.Path(__file__).with_name("building").write_text("pip is building")
+    time.sleep(60)  # until pinlab kills it
+    return []
+'''
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Ctrl-C is sent as a POSIX signal to the main thread")
+def test_an_interrupted_pip_install_leaves_no_pip_folder_in_the_temp_folder(toys_index, tmp_path, monkeypatch):
+    import signal
+    import threading
+    import time
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    for name in ("TMPDIR", "TEMP", "TMP"):  # what pip would have used, as its parent's temp folder
+        monkeypatch.setenv(name, str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    project = tmp_path / "stall"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "stall"\nversion = "1.0"\n\n'
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n', encoding="utf-8")
+    (project / "backend.py").write_text(_STALLING_BACKEND, encoding="utf-8")
+
+    def interrupt_once_pip_builds() -> None:  # Ctrl-C, as a notebook's interrupt button sends it
+        for _ in range(600):
+            if (project / "building").exists():
+                break
+            time.sleep(0.05)
+        # A real signal (interrupt_main would not wake the main thread waiting for pip).
+        signal.pthread_kill(waiting, signal.SIGINT)
+
+    waiting = threading.get_ident()  # this thread, which waits for pip
+    with Sandbox(toys_index) as sandbox:
+        threading.Thread(target=interrupt_once_pip_builds, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            sandbox.pip("install --no-deps", project)
+        assert (project / "building").exists()  # pip was interrupted half-way, not before it started
+        # pip was killed before it could clean up; what it left lies in the sandbox's temp folder.
+        assert any(entry.name.startswith("pip-") for entry in (sandbox.path / "tmp").iterdir())
+        assert [entry.name for entry in temp.iterdir()] == [sandbox.path.name]
+    assert list(temp.iterdir()) == []

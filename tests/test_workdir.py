@@ -17,7 +17,7 @@ from pinlab.workdir import MARK_FILE, OWNER_FILE, ThrowawayDir, in_use, leftover
 
 def test_closing_removes_the_folder():
     folder = ThrowawayDir("test")
-    assert folder.path.is_dir() and folder.path.parent == Path(tempfile.gettempdir())
+    assert folder.path.is_dir() and folder.path.parent == Path(tempfile.gettempdir()).resolve()
     folder.close()
     assert not folder.path.exists() and folder.closed
 
@@ -275,3 +275,29 @@ def test_dead_folders_in_a_read_only_temp_folder_are_logged_and_skipped(tmp_path
     assert [record.getMessage() for record in caplog.records] == [
         f"pinlab: could not remove the leftover folder {dead} (Permission denied: {dead.name}); skipped"]
     assert dead.exists()  # emptied: what stood in the way was removing the folder itself
+
+
+# -- a temp folder behind a link (every Mac: TMPDIR lies under /var, a link to /private/var) ----
+
+def test_a_folder_made_through_a_linked_temp_folder_is_resolved_once_and_still_swept(tmp_path, monkeypatch):
+    if not _can_symlink(tmp_path):
+        pytest.skip("this user cannot make symbolic links here")
+    real, link = tmp_path / "real", tmp_path / "link"
+    real.mkdir()
+    link.symlink_to(real, target_is_directory=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(link))
+    folder = ThrowawayDir("linked")
+    assert folder.path.parent == real.resolve() and folder.unresolved_path.parent == link
+    assert folder.shown_as("<x>") == {str(folder.path): "<x>", str(folder.unresolved_path): "<x>"}
+    assert in_use(folder.unresolved_path) and in_use(folder.path)
+    folder.close()
+    assert os.listdir(real) == []
+    # A killed owner's folder under the linked temp folder is found and swept at the next start.
+    code = "import os; from pinlab.workdir import ThrowawayDir; d = ThrowawayDir('killed'); os._exit(9)"
+    env = {**os.environ, "TMPDIR": str(link), "TEMP": str(link), "TMP": str(link)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=False)
+    (orphan,) = real.iterdir()
+    assert leftovers() == [link / orphan.name]
+    with ThrowawayDir("next"):
+        assert not orphan.exists()
+    assert os.listdir(real) == []

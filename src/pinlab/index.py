@@ -62,7 +62,7 @@ class LocalIndex(ThrowawayDir):
     @property
     def placeholders(self) -> Placeholders:
         """The names outputs use for this index's path and for the hashes of its wheels."""
-        return Placeholders({str(self.path): "<index>"}, dict(self._hash_names))
+        return Placeholders(self.shown_as("<index>"), dict(self._hash_names))
 
     def remove(self, project: str) -> None:
         """Remove every release of *project* from the index."""

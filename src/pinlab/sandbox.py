@@ -44,6 +44,7 @@ def _named_as_since_3_11(match: re.Match[str]) -> str:
 _SEARCH_PATHS: dict[tuple[str, frozenset[tuple[str, bytes]]], tuple[str, ...]] = {}
 
 _VENV = "venv"  # the virtual environment's folder in the sandbox's
+_TEMP = "tmp"  # the temp folder of the sandbox's commands (TMPDIR, TEMP, TMP)
 
 SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
 """Seed packages virtualenv puts in every environment; they are not part of any lesson."""
@@ -56,6 +57,10 @@ class Outcome(Completed):
     # A default only because Completed's fields have some; every Outcome is made with one.
     installed: Mapping[str, str] = None  # type: ignore[assignment]
     """Canonical project name -> version, seed packages (pip) left out."""
+
+
+class SandboxFailed(RuntimeError):
+    """A sandbox could not be made; the message (one line) says why and what to do."""
 
 
 class ResolutionFailed(RuntimeError):
@@ -77,6 +82,15 @@ class Sandbox(ThrowawayDir):
         super().__init__("sandbox")
         self.index = index
         try:
+            _check_usable(self)
+            # The sandbox's commands get a temp folder of their own, inside its folder: what pip
+            # leaves there (pip-install-*, pip-unpack-*, ... when it is killed at a Ctrl-C or a time
+            # limit, as run() does) goes with the sandbox, and so does it when the kernel itself is
+            # killed (the sweep). Chosen over asking pip to stop first (SIGINT, then a kill), which
+            # would not cover a kill -9 of the kernel nor a pip that ignores the signal, and would
+            # make every stopped command wait. pip's temp names add ~40 characters under tmp/, less
+            # than what the venv adds (venv/Lib/site-packages/...), the depth the doctor measures.
+            (self.path / _TEMP).mkdir()
             venv = _create_venv(self.path / _VENV)
         except BaseException:  # an error or Ctrl-C half-way: leave nothing behind
             self.close()
@@ -87,7 +101,8 @@ class Sandbox(ThrowawayDir):
         # (lib/python3.11/ or Lib\); outputs name them, so that a chapter reads the same everywhere.
         relative = venv.purelib.relative_to(self.path)
         self.placeholders = Placeholders(
-            {str(self.path): "<sandbox>", str(index.path): "<index>", str(venv.purelib): "<site-packages>"},
+            {**self.shown_as("<sandbox>"), **index.shown_as("<index>"), str(venv.purelib): "<site-packages>",
+             str(self.unresolved_path / relative): "<site-packages>"},
             {
                 f".{os.sep}{relative}": "<site-packages>",  # pip names it relative to the sandbox
                 f"./{relative.as_posix()}": "<site-packages>",
@@ -230,7 +245,7 @@ class Sandbox(ThrowawayDir):
         failed run (exit status :data:`STOPPED`) whose output ends in the reason, not an error.
         """
         try:
-            done = run(argv, shown_as=shown_as, env=clean_env() if env is None else env,
+            done = run(argv, shown_as=shown_as, env=self._clean_env() if env is None else env,
                        placeholders=self._placeholders(), cwd=self.path, timeout=self.time_limit)
         except Stopped as stopped:
             # Shown as a failed command, with what it printed and why it was stopped: a learner
@@ -245,7 +260,7 @@ class Sandbox(ThrowawayDir):
         """The environment pip runs with in this sandbox: no config file, no ``PIP_*`` variable of
         the caller, the local index as its only source, a cache in the sandbox's folder. With
         ``offline=False`` (only :mod:`pinlab.wheelhouse` asks), PyPI instead of the local index."""
-        env = clean_env({
+        env = self._clean_env({
             # os.devnull as config file makes pip skip every config file (global, user, site).
             "PIP_CONFIG_FILE": os.devnull,
             "PIP_NO_INDEX": "1",
@@ -269,7 +284,7 @@ class Sandbox(ThrowawayDir):
     def uv_env(self) -> dict[str, str]:
         """The environment uv runs with against this sandbox: no config, offline, the local index
         as its only source, the sandbox's interpreter, a cache in the sandbox's folder."""
-        return clean_env({
+        return self._clean_env({
             "UV_NO_CONFIG": "1",
             "UV_OFFLINE": "1",
             "UV_FIND_LINKS": self.index.path.as_uri(),  # a URL: no comma or space to split at
@@ -280,6 +295,12 @@ class Sandbox(ThrowawayDir):
         })
 
     # -- plumbing ---------------------------------------------------------------------------
+
+    def _clean_env(self, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+        """:func:`~pinlab.process.clean_env` with the sandbox's own temp folder (see ``__init__``);
+        Python's tempfile (pip) reads TMPDIR, TEMP and TMP on every platform, uv reads TMPDIR."""
+        temp = str(self.path / _TEMP)
+        return clean_env({"TMPDIR": temp, "TEMP": temp, "TMP": temp, **(overrides or {})})
 
     def _search_path(self) -> tuple[str, ...]:
         """The folders the sandbox's interpreter looks for distributions in (its ``sys.path``),
@@ -366,6 +387,17 @@ def _is_absolute_path(word: str) -> bool:
     return os.path.isabs(value) or Path(value).is_absolute()
 
 
+def _check_usable(sandbox: Sandbox) -> None:
+    """Refuse, in one line, a folder virtualenv would refuse with its usage text and SystemExit."""
+    for folder in (sandbox.unresolved_path.parent, sandbox.path.parent):
+        # mkdtemp's random part is letters, digits and "_": only the temp folder can hold it.
+        if os.pathsep in str(folder):
+            raise SandboxFailed(
+                f"the temp folder {folder} holds {os.pathsep!r}, the path separator, which virtualenv "
+                f"refuses: set TMPDIR (Windows: TEMP) to a folder without it"
+            )
+
+
 @dataclass(frozen=True)
 class _Venv:
     exe: Path
@@ -387,19 +419,22 @@ def _create_venv(target: Path) -> _Venv:
         # No download, no update check: virtualenv seeds pip from the wheels it ships with. No
         # activation scripts: a sandbox is run through its interpreter's path, never activated, and
         # writing the seven of them was a quarter of a sandbox's making (0.005 of 0.017 s of CPU).
-        session = cli_run(
-            [str(target), "--no-download", "--no-periodic-update", "--no-setuptools", "--activators", "",
-             "--quiet"],
-            setup_logging=False,
-            # No virtualenv.ini of the user's (system_site_packages = true would let every package
-            # of the base Python into the sandbox): virtualenv reads this file, which never exists.
-            # The seed (pip) is linked from virtualenv's app-data, where its modules are compiled
-            # once, rather than copied: a sandbox then takes 0.05 s instead of 0.6 s to make, and its
-            # first pip run 0.5 s instead of 1.4 s (pip compiling itself). Where links cannot be made
-            # (Windows without developer mode, a temporary app-data), virtualenv copies, as before.
-            env=clean_env({"VIRTUALENV_CONFIG_FILE": str(target.parent / "no-virtualenv.ini"),
-                           "VIRTUALENV_SYMLINK_APP_DATA": "1"}),
-        )
+        try:
+            session = cli_run(
+                [str(target), "--no-download", "--no-periodic-update", "--no-setuptools", "--activators", "",
+                 "--quiet"],
+                setup_logging=False,
+                # No virtualenv.ini of the user's (system_site_packages = true would let every package
+                # of the base Python into the sandbox): virtualenv reads this file, which never exists.
+                # The seed (pip) is linked from virtualenv's app-data, where its modules are compiled
+                # once, rather than copied: a sandbox then takes 0.05 s instead of 0.6 s to make, and its
+                # first pip run 0.5 s instead of 1.4 s (pip compiling itself). Where links cannot be made
+                # (Windows without developer mode, a temporary app-data), virtualenv copies, as before.
+                env=clean_env({"VIRTUALENV_CONFIG_FILE": str(target.parent / "no-virtualenv.ini"),
+                               "VIRTUALENV_SYMLINK_APP_DATA": "1"}),
+            )
+        except SystemExit as exc:  # argparse refused an argument, and printed why and its usage
+            raise SandboxFailed(f"virtualenv refused to make {target} (exit status {exc.code})") from None
     finally:
         for key in set(os.environ) - set(saved):
             del os.environ[key]

@@ -58,7 +58,15 @@ class ThrowawayDir:
     def __init__(self, kind: str, *, parent: Path | None = None, prefix: str = PREFIX) -> None:
         parent = Path(parent or tempfile.gettempdir())
         sweep(parent, prefix=prefix)
-        self.path = Path(tempfile.mkdtemp(prefix=f"{prefix}{kind}-", dir=parent))
+        made = Path(tempfile.mkdtemp(prefix=f"{prefix}{kind}-", dir=parent))
+        # Resolved once, here, for every later comparison: tools name the folder by its real path
+        # (virtualenv resolves its destination, pip prints /private/var/... on a Mac, whose TMPDIR
+        # lies under /var, a link to /private/var), and Windows may hand out a TEMP in 8.3 short
+        # names (C:\\Users\\JOSK~1\\...) that resolve to the long ones.
+        self.path = made.resolve()
+        self.unresolved_path = made
+        """The folder as named through the temp folder's links: what a caller's own paths may
+        still say (``path`` itself when there is no link)."""
         try:
             lock = _hold_lock(self.path / OWNER_FILE)
             # The mark comes after the lock: a sweep that sees the mark finds the lock held, so a
@@ -72,6 +80,11 @@ class ThrowawayDir:
             raise
         # Removed at interpreter exit even if nobody calls close().
         self._finalizer = weakref.finalize(self, _release_and_remove, lock, self.path)
+
+    def shown_as(self, name: str) -> dict[str, str]:
+        """Both spellings of the folder (resolved and through links) mapped to *name*, for
+        :class:`~pinlab.process.Placeholders`: an output may name it either way."""
+        return {str(self.path): name, str(self.unresolved_path): name}
 
     def close(self) -> None:
         self._finalizer()
