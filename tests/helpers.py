@@ -63,3 +63,13 @@ def pinlab_here(*args: str, cwd: Path, merge_output: bool = True) -> Completed:
         os.chdir(before)
     output = out.getvalue() + (err.getvalue() if status != 0 else "")
     return Completed(("pinlab", *args), status, output)
+
+
+def can_symlink(folder: Path) -> bool:
+    """Whether this user can make a symbolic link in *folder* (Windows: only with Developer Mode or the privilege)."""
+    try:
+        (folder / "probe-link").symlink_to(folder, target_is_directory=True)
+    except OSError:
+        return False
+    (folder / "probe-link").unlink()
+    return True

@@ -6,6 +6,7 @@ import textwrap
 import pytest
 
 import pinlab.sandbox
+from helpers import can_symlink
 from pinlab import Sandbox, toy_index
 from pinlab.conflicts import parse_conflict
 from pinlab.sandbox import SandboxFailed
@@ -305,18 +306,9 @@ def test_every_command_has_a_time_limit_by_default(toys_index):
         assert sandbox.time_limit == TIME_LIMIT == 600
 
 
-def _can_symlink(folder):
-    try:
-        (folder / "probe-link").symlink_to(folder, target_is_directory=True)
-    except OSError:  # Windows without Developer Mode or the privilege
-        return False
-    (folder / "probe-link").unlink()
-    return True
-
-
 def test_a_temp_folder_behind_a_link_makes_working_sandboxes_that_name_no_machine_path(tmp_path, monkeypatch):
     # Every Mac: TMPDIR lies under /var, a link to /private/var, and virtualenv resolves it.
-    if not _can_symlink(tmp_path):
+    if not can_symlink(tmp_path):
         pytest.skip("this user cannot make symbolic links here")
     real, link = tmp_path / "real", tmp_path / "link"
     real.mkdir()

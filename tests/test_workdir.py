@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import can_symlink
 from pinlab import workdir
 from pinlab.workdir import MARK_FILE, OWNER_FILE, ThrowawayDir, in_use, leftovers, remove_tree, sweep
 
@@ -186,17 +187,8 @@ def test_a_sandbox_in_another_pid_namespace_is_spared_until_it_dies(temp_root):
     assert sweep(temp_root) == [folder]
 
 
-def _can_symlink(tmp_path: Path) -> bool:
-    try:
-        (tmp_path / "probe-link").symlink_to(tmp_path, target_is_directory=True)
-    except OSError:  # Windows without Developer Mode or the privilege
-        return False
-    (tmp_path / "probe-link").unlink()
-    return True
-
-
 def test_the_sweep_never_follows_or_changes_a_link(temp_root, tmp_path):
-    if not _can_symlink(tmp_path):
+    if not can_symlink(tmp_path):
         pytest.skip("this user cannot make symbolic links here")
     # Someone's folder, dead by the old rule, and a pinlab-* link to it in the shared temp folder.
     target = _plant(tmp_path / "someone-elses", _dead_pid())
@@ -280,7 +272,7 @@ def test_dead_folders_in_a_read_only_temp_folder_are_logged_and_skipped(tmp_path
 # -- a temp folder behind a link (every Mac: TMPDIR lies under /var, a link to /private/var) ----
 
 def test_a_folder_made_through_a_linked_temp_folder_is_resolved_once_and_still_swept(tmp_path, monkeypatch):
-    if not _can_symlink(tmp_path):
+    if not can_symlink(tmp_path):
         pytest.skip("this user cannot make symbolic links here")
     real, link = tmp_path / "real", tmp_path / "link"
     real.mkdir()
