@@ -68,4 +68,8 @@ def test_explain_and_doctor_whose_reader_is_gone_end_with_exit_1_and_no_tracebac
     (tmp_path / "advisories" / "PYSEC-toy-1.json").write_text(json.dumps(OSV_RECORD), encoding="utf-8")
     args = ["explain", "--advisories", "advisories"] if command == "explain" else ["doctor"]
     read, status, error = ended_early(start(*args, cwd=tmp_path), lines=0)
-    assert (read, status, error) == ([], 1, "")
+    assert (read, status) == ([], 1)
+    if command == "explain":
+        assert error == ""
+    else:  # the kernel the doctor starts may print there (the lowest ipykernel's debugger warning): not the doctor's
+        assert "Traceback" not in error and "BrokenPipeError" not in error, error
