@@ -206,3 +206,18 @@ def run_shared_folder() -> Path:
     folder = Path(tempfile.gettempdir()) / "shared by the run's workers"
     folder.mkdir(exist_ok=True)  # exist_ok: another worker may have made it
     return folder
+
+
+@pytest.fixture
+def linked_temp_folder(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """The temp folder reached through a link, as on every Mac (TMPDIR under /var, a link to
+    /private/var): (the real folder, the link), the link being what tempfile hands out."""
+    from helpers import can_symlink
+
+    if not can_symlink(tmp_path):
+        pytest.skip("this user cannot make symbolic links here")
+    real, link = tmp_path / "real", tmp_path / "link"
+    real.mkdir()
+    link.symlink_to(real, target_is_directory=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(link))
+    return real, link

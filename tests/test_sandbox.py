@@ -6,7 +6,6 @@ import textwrap
 import pytest
 
 import pinlab.sandbox
-from helpers import can_symlink
 from pinlab import Sandbox, toy_index
 from pinlab.conflicts import parse_conflict
 from pinlab.sandbox import SandboxFailed
@@ -306,14 +305,9 @@ def test_every_command_has_a_time_limit_by_default(toys_index):
         assert sandbox.time_limit == TIME_LIMIT == 600
 
 
-def test_a_temp_folder_behind_a_link_makes_working_sandboxes_that_name_no_machine_path(tmp_path, monkeypatch):
+def test_a_temp_folder_behind_a_link_makes_working_sandboxes_that_name_no_machine_path(tmp_path, linked_temp_folder):
     # Every Mac: TMPDIR lies under /var, a link to /private/var, and virtualenv resolves it.
-    if not can_symlink(tmp_path):
-        pytest.skip("this user cannot make symbolic links here")
-    real, link = tmp_path / "real", tmp_path / "link"
-    real.mkdir()
-    link.symlink_to(real, target_is_directory=True)
-    monkeypatch.setattr(tempfile, "tempdir", str(link))
+    real, link = linked_temp_folder
     with toy_index("toyhost==1.0a28", "toyhost-export", "toyhost-charts") as index:
         with Sandbox(index) as sandbox:
             by_pip = sandbox.pip("install toyhost-export==0.3a2 toyhost-charts")

@@ -271,13 +271,8 @@ def test_dead_folders_in_a_read_only_temp_folder_are_logged_and_skipped(tmp_path
 
 # -- a temp folder behind a link (every Mac: TMPDIR lies under /var, a link to /private/var) ----
 
-def test_a_folder_made_through_a_linked_temp_folder_is_resolved_once_and_still_swept(tmp_path, monkeypatch):
-    if not can_symlink(tmp_path):
-        pytest.skip("this user cannot make symbolic links here")
-    real, link = tmp_path / "real", tmp_path / "link"
-    real.mkdir()
-    link.symlink_to(real, target_is_directory=True)
-    monkeypatch.setattr(tempfile, "tempdir", str(link))
+def test_a_folder_made_through_a_linked_temp_folder_is_resolved_once_and_still_swept(linked_temp_folder):
+    real, link = linked_temp_folder
     folder = ThrowawayDir("linked")
     assert folder.path.parent == real.resolve() and folder.unresolved_path.parent == link
     assert folder.shown_as("<x>") == {str(folder.path): "<x>", str(folder.unresolved_path): "<x>"}
